@@ -1,0 +1,219 @@
+//! `/api/auth/*`: register, login, refresh, logout, me.
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::serde::json::{self, Json};
+use rocket::{get, post, routes, Route, State};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::cookies::CookieAction;
+use crate::auth::device::ClientInfo;
+use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
+use crate::auth::password::Passwords;
+use crate::auth::sessions::{revoke_session, rotate_session, start_session, Issued};
+use crate::auth::tokens::Keys;
+use crate::auth::users::{self, parse_name, Email, NewPassword, NewUser, PublicUser};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+
+pub fn routes() -> Vec<Route> {
+    routes![register, login, refresh, logout, me]
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RefreshBody {
+    refresh_token: Option<String>,
+}
+
+type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
+
+/// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
+struct Tokens {
+    issued: Issued,
+    status: Status,
+    /// Login and register also describe the user and the new session.
+    with_profile: bool,
+}
+
+impl<'r> Responder<'r, 'static> for Tokens {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let Tokens {
+            issued,
+            status,
+            with_profile,
+        } = self;
+        let cookie_mode = req
+            .rocket()
+            .state::<Settings>()
+            .is_none_or(|s| s.refresh_as_cookie);
+        let mut body = json!({
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+        });
+        if with_profile {
+            body["user"] = json!(PublicUser::from(&issued.user));
+            body["session"] = json!(issued.session.public(&issued.session.id));
+        }
+        if cookie_mode {
+            CookieAction::SetSession {
+                refresh_token: issued.refresh_token,
+                refresh_max_age: issued.refresh_expires_in,
+                access: None,
+            }
+            .record(req);
+        } else {
+            body["refresh_token"] = json!(issued.refresh_token);
+        }
+        let mut response = Json(body).respond_to(req)?;
+        response.set_status(status);
+        Ok(response)
+    }
+}
+
+#[post("/auth/register", data = "<body>")]
+async fn register(
+    db: &Db,
+    keys: &State<Keys>,
+    passwords: &State<Passwords>,
+    settings: &State<Settings>,
+    client: ClientInfo,
+    body: Body<'_, Registration>,
+) -> ApiResult<Tokens> {
+    if !settings.allow_registration {
+        return Err(ApiError::Forbidden("Registration is closed."));
+    }
+    let Registration {
+        email,
+        password,
+        name,
+    } = body?.into_inner();
+    let email = Email::parse(&email)?;
+    let new = NewUser {
+        password: NewPassword::parse(password, &email)?,
+        name: parse_name(name.as_deref())?,
+        role: "user".into(),
+        email,
+    };
+    let user = users::create_user(db, passwords, new).await?;
+    let issued = start_session(db, keys, user, &client).await?;
+    Ok(Tokens {
+        issued,
+        status: Status::Created,
+        with_profile: true,
+    })
+}
+
+#[post("/auth/login", data = "<body>")]
+async fn login(
+    db: &Db,
+    keys: &State<Keys>,
+    passwords: &State<Passwords>,
+    client: ClientInfo,
+    body: Body<'_, Credentials>,
+) -> ApiResult<Tokens> {
+    let Credentials { email, password } = body?.into_inner();
+    let user = users::authenticate(db, passwords, &email, password).await?;
+    let issued = start_session(db, keys, user, &client).await?;
+    Ok(Tokens {
+        issued,
+        status: Status::Ok,
+        with_profile: true,
+    })
+}
+
+/// The refresh token from the cookie (cookie mode) or the body (body mode).
+fn presented_refresh_token(
+    settings: &Settings,
+    cookie: RefreshCookie,
+    body: Body<'_, RefreshBody>,
+) -> Option<String> {
+    if settings.refresh_as_cookie {
+        cookie.0
+    } else {
+        body.ok().and_then(|b| b.into_inner().refresh_token)
+    }
+}
+
+#[post("/auth/refresh", data = "<body>")]
+async fn refresh(
+    db: &Db,
+    keys: &State<Keys>,
+    settings: &State<Settings>,
+    client: ClientInfo,
+    cookie: RefreshCookie,
+    body: Body<'_, RefreshBody>,
+) -> ApiResult<Tokens> {
+    let token =
+        presented_refresh_token(settings, cookie, body).ok_or(ApiError::InvalidRefreshToken)?;
+    let issued = rotate_session(db, keys, settings, &token, &client).await?;
+    Ok(Tokens {
+        issued,
+        status: Status::Ok,
+        with_profile: false,
+    })
+}
+
+/// Signs this device out with its access token, or else with its refresh token.
+#[post("/auth/logout", data = "<body>")]
+async fn logout(
+    db: &Db,
+    keys: &State<Keys>,
+    settings: &State<Settings>,
+    claims: Result<Claims, ApiError>,
+    cookie: Result<RefreshCookie, ApiError>,
+    body: Body<'_, RefreshBody>,
+) -> ApiResult<NoContent> {
+    let (user_id, session_id) = match claims {
+        Ok(claims) => (claims.user_id()?, claims.sid.clone()),
+        Err(ApiError::CsrfFailed) => return Err(ApiError::CsrfFailed),
+        Err(_) => {
+            let token =
+                presented_refresh_token(settings, cookie?, body).ok_or(ApiError::Unauthorized)?;
+            let refresh = keys
+                .verify_refresh(&token)
+                .map_err(|_| ApiError::Unauthorized)?;
+            (
+                refresh.sub.parse().map_err(|_| ApiError::Unauthorized)?,
+                refresh.sid,
+            )
+        }
+    };
+    revoke_session(db, user_id, &session_id).await?;
+    Ok(NoContent { sign_out: true })
+}
+
+/// `204 No Content`; with `sign_out`, both session cookies are removed too.
+pub struct NoContent {
+    pub sign_out: bool,
+}
+
+impl<'r> Responder<'r, 'static> for NoContent {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if self.sign_out {
+            CookieAction::ClearSession.record(req);
+        }
+        Status::NoContent.respond_to(req)
+    }
+}
+
+#[get("/auth/me")]
+fn me(current: CurrentUser) -> Json<serde_json::Value> {
+    Json(json!({ "user": PublicUser::from(&current.user) }))
+}

@@ -1,0 +1,26 @@
+//! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error.
+
+mod auth;
+mod sessions;
+
+use rocket::http::Status;
+use rocket::{Request, Route};
+
+use crate::auth::guards::error_for;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    let mut routes = auth::routes();
+    routes.extend(sessions::routes());
+    routes
+}
+
+/// Every error under `/api` (unknown route, failed guard, oversized body...) as contract JSON.
+#[rocket::catch(default)]
+pub fn json_catcher(status: Status, req: &Request<'_>) -> ApiError {
+    error_for(req, status)
+}
+
+pub fn catchers() -> Vec<rocket::Catcher> {
+    rocket::catchers![json_catcher]
+}

@@ -1,0 +1,28 @@
+//! The extension point for application claims: what your app wants in every access token.
+//!
+//! `AppClaims::for_new_session` runs once when a session starts (login, register). Its result is
+//! signed into the refresh token and copied into every access token minted from it, so route
+//! guards read it from `Claims` without a database query. Add fields here; keep them small and
+//! non-secret (a JWT is signed, not encrypted). Changes take effect at the user's next sign-in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::users::User;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AppClaims {
+    /// Example claim: coarse permissions derived from the role. Replace with your own
+    /// (tenant id, plan, feature flags...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub perms: Vec<String>,
+}
+
+impl AppClaims {
+    pub fn for_new_session(user: &User) -> AppClaims {
+        let perms = match user.role.as_str() {
+            "admin" => vec!["users:read".into(), "users:write".into()],
+            _ => Vec::new(),
+        };
+        AppClaims { perms }
+    }
+}

@@ -1,0 +1,139 @@
+//! The device behind a request: its user agent parsed by woothee, and its client IP.
+
+use std::convert::Infallible;
+use std::net::IpAddr;
+
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::config::Settings;
+
+/// Longer user agents are cut here before parsing and storing.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub user_agent: String,
+    pub browser: String,
+    pub browser_version: String,
+    pub os: String,
+    /// woothee's category: pc, smartphone, mobilephone, appliance, crawler, misc or UNKNOWN.
+    pub device: String,
+}
+
+impl Device {
+    pub fn parse(user_agent: &str) -> Device {
+        let user_agent = truncate(user_agent, MAX_USER_AGENT_BYTES).to_owned();
+        let parsed = woothee::parser::Parser::new().parse(&user_agent);
+        match parsed {
+            Some(r) => Device {
+                browser: r.name.to_owned(),
+                browser_version: r.version.to_owned(),
+                os: r.os.to_owned(),
+                device: r.category.to_owned(),
+                user_agent,
+            },
+            None => Device {
+                browser: "UNKNOWN".into(),
+                browser_version: "UNKNOWN".into(),
+                os: "UNKNOWN".into(),
+                device: "UNKNOWN".into(),
+                user_agent,
+            },
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The requesting device: user agent and client IP. Never fails.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub device: Device,
+    pub ip: Option<IpAddr>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientInfo {
+    type Error = Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Infallible> {
+        let user_agent = req.headers().get_one("User-Agent").unwrap_or("");
+        let ip = match req.rocket().state::<Settings>() {
+            Some(settings) => client_ip(req.remote().map(|r| r.ip()), req, settings),
+            None => req.remote().map(|r| r.ip()),
+        };
+        Outcome::Success(ClientInfo {
+            device: Device::parse(user_agent),
+            ip,
+        })
+    }
+}
+
+/// The peer address, or, when the peer is a trusted proxy, the rightmost `X-Forwarded-For`
+/// entry that is not itself a trusted proxy. Untrusted peers cannot choose their IP.
+fn client_ip(peer: Option<IpAddr>, req: &Request<'_>, settings: &Settings) -> Option<IpAddr> {
+    let peer = peer?;
+    if !settings.is_trusted_proxy(peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get("X-Forwarded-For")
+        .flat_map(|v| v.split(','))
+        .map_while(|entry| entry.trim().parse::<IpAddr>().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !settings.is_trusted_proxy(**ip))
+        .or(forwarded.first())
+        .copied()
+        .or(Some(peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_agents() {
+        let firefox = Device::parse(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0",
+        );
+        assert_eq!(
+            (
+                firefox.browser.as_str(),
+                firefox.os.as_str(),
+                firefox.device.as_str()
+            ),
+            ("Firefox", "Windows 10", "pc")
+        );
+        assert_eq!(firefox.browser_version, "120.0");
+        let iphone = Device::parse(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+             (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+        );
+        assert_eq!(
+            (iphone.browser.as_str(), iphone.device.as_str()),
+            ("Safari", "smartphone")
+        );
+        assert_eq!(Device::parse("").device, "UNKNOWN");
+    }
+
+    #[test]
+    fn long_agents_are_cut_on_a_char_boundary() {
+        let ua = "é".repeat(400);
+        let device = Device::parse(&ua);
+        assert!(device.user_agent.len() <= MAX_USER_AGENT_BYTES);
+        assert!(ua.starts_with(&device.user_agent));
+    }
+}

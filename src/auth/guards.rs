@@ -1,0 +1,133 @@
+//! Who is calling: `Claims` (stateless, from the access token) and `CurrentUser` (loaded from the
+//! database, session still live). A failing guard leaves its `ApiError` for the catcher to answer.
+
+use std::ops::Deref;
+
+use rocket::http::Status;
+use rocket::outcome::try_outcome;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket_db_pools::Database;
+
+use crate::auth::cookies::{csrf_matches, is_unsafe_method, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::tokens::{AccessClaims, Keys};
+use crate::auth::users::{find_by_live_session, User};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// The error a guard refused with, kept for the catcher (which only sees the status).
+pub struct GuardError(pub Option<ApiError>);
+
+pub fn refuse<T>(req: &Request<'_>, error: ApiError) -> Outcome<T, ApiError> {
+    req.local_cache(|| GuardError(Some(error.clone())));
+    Outcome::Error((error.status(), error))
+}
+
+/// The verified claims of the access token. No database query: use it where the token's word is
+/// enough (role checks, ids). Bearer header first, else the `access_token` cookie, which on an
+/// unsafe method also needs the CSRF token.
+#[derive(Debug, Clone)]
+pub struct Claims(pub AccessClaims);
+
+impl Deref for Claims {
+    type Target = AccessClaims;
+    fn deref(&self) -> &AccessClaims {
+        &self.0
+    }
+}
+
+fn access_claims(req: &Request<'_>) -> Result<AccessClaims, ApiError> {
+    let keys = req.rocket().state::<Keys>().ok_or(ApiError::Internal)?;
+    if let Some(header) = req.headers().get_one("Authorization") {
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        return keys.verify_access(token.trim());
+    }
+    let cookie = req
+        .cookies()
+        .get(ACCESS_COOKIE)
+        .ok_or(ApiError::Unauthorized)?;
+    if is_unsafe_method(req) && !csrf_matches(req, None) {
+        return Err(ApiError::CsrfFailed);
+    }
+    keys.verify_access(cookie.value())
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Claims {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        // Cached: several guards of one request verify the token once.
+        match req.local_cache(|| access_claims(req)) {
+            Ok(claims) => Outcome::Success(Claims(claims.clone())),
+            Err(e) => refuse(req, e.clone()),
+        }
+    }
+}
+
+/// The signed-in user, loaded from the database: active, and the token's session neither revoked
+/// nor expired. Use it wherever revocation must take effect at once.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub claims: AccessClaims,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        let Claims(claims) = try_outcome!(req.guard::<Claims>().await);
+        let Some(db) = Db::fetch(req.rocket()) else {
+            return refuse(req, ApiError::Internal);
+        };
+        let Ok(user_id) = claims.user_id() else {
+            return refuse(req, ApiError::Unauthorized);
+        };
+        match find_by_live_session(db, user_id, &claims.sid).await {
+            Ok(Some(user)) => Outcome::Success(CurrentUser { user, claims }),
+            Ok(None) => refuse(req, ApiError::Unauthorized),
+            Err(e) => refuse(req, e),
+        }
+    }
+}
+
+/// The refresh token from the `refresh_token` cookie, in cookie mode; a cookie-borne refresh on an
+/// unsafe method needs the CSRF token. `None` in body mode or when there is no cookie.
+pub struct RefreshCookie(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RefreshCookie {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        let cookie_mode = req
+            .rocket()
+            .state::<Settings>()
+            .is_some_and(|s| s.refresh_as_cookie);
+        let cookie = req.cookies().get(REFRESH_COOKIE).filter(|_| cookie_mode);
+        match cookie {
+            Some(_) if is_unsafe_method(req) && !csrf_matches(req, None) => {
+                refuse(req, ApiError::CsrfFailed)
+            }
+            Some(c) => Outcome::Success(RefreshCookie(Some(c.value().to_owned()))),
+            None => Outcome::Success(RefreshCookie(None)),
+        }
+    }
+}
+
+/// Guards answer with a status; this maps a bare status back to the contract's error.
+pub fn error_for(req: &Request<'_>, status: Status) -> ApiError {
+    match &req.local_cache(|| GuardError(None)).0 {
+        Some(error) if error.status() == status => error.clone(),
+        _ => match status.code {
+            401 => ApiError::Unauthorized,
+            404 => ApiError::NotFound,
+            _ => ApiError::Status(status),
+        },
+    }
+}

@@ -1,0 +1,34 @@
+//! The token core: users, passwords, tokens, the session whitelist, guards and cookies.
+
+pub mod cookies;
+pub mod device;
+pub mod guards;
+pub mod password;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use rocket::fairing::AdHoc;
+
+use crate::config::Settings;
+
+/// Builds the keys and the bounded password hasher from the validated settings.
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Auth core", |rocket| async move {
+        let Some(settings) = rocket.state::<Settings>() else {
+            rocket::error!("auth core: configuration missing (config::stage must come first)");
+            return Err(rocket);
+        };
+        let keys = tokens::Keys::new(settings);
+        match password::Passwords::new(settings.hash_concurrency).await {
+            Ok(passwords) => Ok(rocket
+                .manage(keys)
+                .manage(passwords)
+                .attach(cookies::CookieFairing)),
+            Err(e) => {
+                rocket::error!("auth core: cannot prepare password hashing: {e}");
+                Err(rocket)
+            }
+        }
+    })
+}

@@ -1,0 +1,278 @@
+//! The session whitelist: one row per device. Start, rotate (compare-and-swap on the current
+//! `jti`, in one transaction), detect reuse, list and revoke.
+
+use serde::Serialize;
+
+use crate::app_claims::AppClaims;
+use crate::auth::device::ClientInfo;
+use crate::auth::tokens::{new_id, now, Keys, RefreshClaims, REFRESH};
+use crate::auth::users::{rfc3339, User};
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub id: String,
+    pub user_id: i64,
+    pub refresh_jti: String,
+    pub previous_jti: Option<String>,
+    pub rotated_at: Option<i64>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub user_agent: String,
+    pub browser: String,
+    pub browser_version: String,
+    pub os: String,
+    pub device: String,
+    pub ip: Option<String>,
+}
+
+const SESSION_COLUMNS: &str = "id, user_id, refresh_jti, previous_jti, rotated_at, created_at, \
+     last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip";
+
+/// What the API shows of a session.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicSession {
+    pub id: String,
+    pub current: bool,
+    pub browser: String,
+    pub browser_version: String,
+    pub os: String,
+    pub device: String,
+    pub user_agent: String,
+    pub ip: Option<String>,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub expires_at: String,
+}
+
+impl Session {
+    pub fn public(&self, current_session_id: &str) -> PublicSession {
+        PublicSession {
+            id: self.id.clone(),
+            current: self.id == current_session_id,
+            browser: self.browser.clone(),
+            browser_version: self.browser_version.clone(),
+            os: self.os.clone(),
+            device: self.device.clone(),
+            user_agent: self.user_agent.clone(),
+            ip: self.ip.clone(),
+            created_at: rfc3339(self.created_at),
+            last_used_at: rfc3339(self.last_used_at),
+            expires_at: rfc3339(self.expires_at),
+        }
+    }
+}
+
+/// A freshly minted token pair and the session it belongs to.
+#[derive(Debug)]
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub refresh_expires_in: i64,
+    pub session: Session,
+    pub user: User,
+}
+
+impl Issued {
+    fn mint(keys: &Keys, user: User, session: Session, app: AppClaims) -> Result<Issued, ApiError> {
+        let now = now();
+        let refresh = RefreshClaims {
+            sub: user.id.to_string(),
+            sid: session.id.clone(),
+            jti: session.refresh_jti.clone(),
+            iat: now,
+            exp: session.expires_at,
+            typ: REFRESH.into(),
+            app,
+        };
+        Ok(Issued {
+            access_token: keys.mint_access(&refresh, &user.role, now)?,
+            refresh_token: keys.sign(&refresh)?,
+            expires_in: keys.access_ttl,
+            refresh_expires_in: (session.expires_at - now).max(0),
+            session,
+            user,
+        })
+    }
+}
+
+/// Signs a user in on this device: a new whitelisted session and its first token pair.
+pub async fn start_session(
+    db: &Pool,
+    keys: &Keys,
+    user: User,
+    client: &ClientInfo,
+) -> Result<Issued, ApiError> {
+    let now = now();
+    let device = &client.device;
+    let session = Session {
+        id: new_id(),
+        user_id: user.id,
+        refresh_jti: new_id(),
+        previous_jti: None,
+        rotated_at: None,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + keys.refresh_ttl,
+        revoked_at: None,
+        user_agent: device.user_agent.clone(),
+        browser: device.browser.clone(),
+        browser_version: device.browser_version.clone(),
+        os: device.os.clone(),
+        device: device.device.clone(),
+        ip: client.ip.map(|ip| ip.to_string()),
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, \
+         user_agent, browser, browser_version, os, device, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&session.id)
+    .bind(session.user_id)
+    .bind(&session.refresh_jti)
+    .bind(session.created_at)
+    .bind(session.last_used_at)
+    .bind(session.expires_at)
+    .bind(&session.user_agent)
+    .bind(&session.browser)
+    .bind(&session.browser_version)
+    .bind(&session.os)
+    .bind(&session.device)
+    .bind(&session.ip)
+    .execute(db)
+    .await?;
+    let app = AppClaims::for_new_session(&user);
+    Issued::mint(keys, user, session, app)
+}
+
+/// Exchanges a refresh token for a new pair, moving the session to a new `jti`.
+///
+/// - current `jti`: rotate (compare-and-swap, so of two racing requests exactly one rotates);
+/// - the previous `jti` within `refresh_reuse_grace` seconds of the rotation (two tabs): answer
+///   with a pair for the session's current `jti`, rotating nothing;
+/// - any other `jti` of a live session: reuse of a stolen or replayed token, so the whole
+///   session is revoked.
+pub async fn rotate_session(
+    db: &Pool,
+    keys: &Keys,
+    settings: &Settings,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<Issued, ApiError> {
+    let claims = keys.verify_refresh(token)?;
+    let user_id: i64 = claims
+        .sub
+        .parse()
+        .map_err(|_| ApiError::InvalidRefreshToken)?;
+    let now = now();
+    let new_jti = new_id();
+    let mut tx = db.begin().await?;
+    let rotated = sqlx::query(
+        "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $1, rotated_at = $2, \
+             last_used_at = $2, expires_at = $3, ip = $4 \
+         WHERE id = $5 AND user_id = $6 AND refresh_jti = $7 \
+           AND revoked_at IS NULL AND expires_at > $2 \
+           AND EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.active)",
+    )
+    .bind(&new_jti)
+    .bind(now)
+    .bind(now + keys.refresh_ttl)
+    .bind(client.ip.map(|ip| ip.to_string()))
+    .bind(&claims.sid)
+    .bind(user_id)
+    .bind(&claims.jti)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+
+    let session = sqlx::query_as::<_, Session>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(&claims.sid)
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::InvalidRefreshToken)?;
+    let user = sqlx::query_as::<_, User>(
+        "SELECT id, email, name, role, password_hash, active, created_at FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .filter(|u| u.active)
+    .ok_or(ApiError::InvalidRefreshToken)?;
+
+    if !rotated {
+        let live = session.revoked_at.is_none() && session.expires_at > now;
+        let within_grace = session.previous_jti.as_deref() == Some(claims.jti.as_str())
+            && session
+                .rotated_at
+                .is_some_and(|at| now - at <= settings.reuse_grace);
+        if !live {
+            return Err(ApiError::InvalidRefreshToken);
+        }
+        if !within_grace {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(&session.id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rocket::warn!(
+                "refresh token reuse on session {} of user {}: session revoked",
+                session.id,
+                user_id
+            );
+            return Err(ApiError::InvalidRefreshToken);
+        }
+    }
+    tx.commit().await?;
+    Issued::mint(keys, user, session, claims.app)
+}
+
+/// The user's live sessions, most recently used first.
+pub async fn list_sessions(db: &Pool, user_id: i64) -> Result<Vec<Session>, ApiError> {
+    Ok(sqlx::query_as::<_, Session>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions \
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+         ORDER BY last_used_at DESC, created_at DESC"
+    ))
+    .bind(user_id)
+    .bind(now())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Revokes one of the user's sessions; `false` when there is no such live session of theirs.
+pub async fn revoke_session(db: &Pool, user_id: i64, session_id: &str) -> Result<bool, ApiError> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 \
+         WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now())
+    .bind(session_id)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every live session of the user but `keep`; returns how many.
+pub async fn revoke_other_sessions(db: &Pool, user_id: i64, keep: &str) -> Result<u64, ApiError> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 \
+         WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now())
+    .bind(user_id)
+    .bind(keep)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,200 @@
+//! Access and refresh JWTs: claim types, minting, and verification with the algorithm pinned.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::app_claims::AppClaims;
+use crate::config::Settings;
+use crate::error::ApiError;
+
+pub const ACCESS: &str = "access";
+pub const REFRESH: &str = "refresh";
+
+/// Claims of a short-lived access token. Verified without touching the database.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    /// User id.
+    pub sub: String,
+    /// Session id (one per device).
+    pub sid: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: String,
+    pub role: String,
+    #[serde(flatten)]
+    pub app: AppClaims,
+}
+
+/// Claims of a refresh token; its `jti` must equal the session's current one.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RefreshClaims {
+    pub sub: String,
+    pub sid: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: String,
+    #[serde(flatten)]
+    pub app: AppClaims,
+}
+
+impl AccessClaims {
+    pub fn user_id(&self) -> Result<i64, ApiError> {
+        self.sub.parse().map_err(|_| ApiError::Unauthorized)
+    }
+}
+
+/// Signing and verification keys, built once from the settings (managed state).
+pub struct Keys {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub access_ttl: i64,
+    pub refresh_ttl: i64,
+}
+
+impl Keys {
+    pub fn new(settings: &Settings) -> Keys {
+        Keys {
+            algorithm: settings.algorithm,
+            encoding: EncodingKey::from_secret(&settings.secret),
+            decoding: DecodingKey::from_secret(&settings.secret),
+            access_ttl: settings.access_ttl,
+            refresh_ttl: settings.refresh_ttl,
+        }
+    }
+
+    /// Signs any claims with the configured key; tests use it to forge expired tokens.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, ApiError> {
+        encode(&Header::new(self.algorithm), claims, &self.encoding).map_err(|e| {
+            rocket::error!("cannot sign a token: {e}");
+            ApiError::Internal
+        })
+    }
+
+    pub fn mint_access(
+        &self,
+        refresh: &RefreshClaims,
+        role: &str,
+        now: i64,
+    ) -> Result<String, ApiError> {
+        self.sign(&AccessClaims {
+            sub: refresh.sub.clone(),
+            sid: refresh.sid.clone(),
+            jti: new_id(),
+            iat: now,
+            exp: now + self.access_ttl,
+            typ: ACCESS.into(),
+            role: role.into(),
+            app: refresh.app.clone(),
+        })
+    }
+
+    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        let claims: AccessClaims = self.verify(token).map_err(|kind| match kind {
+            ErrorKind::ExpiredSignature => ApiError::TokenExpired,
+            _ => ApiError::Unauthorized,
+        })?;
+        if claims.typ != ACCESS {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(claims)
+    }
+
+    /// Checks signature, algorithm, expiry and `typ`; the session row is checked by the caller.
+    pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, ApiError> {
+        let claims: RefreshClaims = self
+            .verify(token)
+            .map_err(|_| ApiError::InvalidRefreshToken)?;
+        if claims.typ != REFRESH {
+            return Err(ApiError::InvalidRefreshToken);
+        }
+        Ok(claims)
+    }
+
+    fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, ErrorKind> {
+        // `Validation::new` accepts exactly one algorithm: `none` and every other `alg` fail.
+        let mut validation = Validation::new(self.algorithm);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        decode::<T>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| e.into_kind())
+    }
+}
+
+/// 128 random bits as hex: session ids, `jti`s and CSRF tokens.
+pub fn new_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AuthConfig;
+
+    fn keys() -> Keys {
+        Keys::new(&Settings::from_config(AuthConfig::default(), true).unwrap())
+    }
+
+    fn refresh(now: i64) -> RefreshClaims {
+        RefreshClaims {
+            sub: "7".into(),
+            sid: new_id(),
+            jti: new_id(),
+            iat: now,
+            exp: now + 60,
+            typ: REFRESH.into(),
+            app: AppClaims::default(),
+        }
+    }
+
+    #[test]
+    fn typ_is_never_swapped() {
+        let keys = keys();
+        let r = refresh(now());
+        let refresh_token = keys.sign(&r).unwrap();
+        let access_token = keys.mint_access(&r, "user", now()).unwrap();
+        assert_eq!(
+            keys.verify_access(&refresh_token),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            keys.verify_refresh(&access_token),
+            Err(ApiError::InvalidRefreshToken)
+        );
+        assert_eq!(keys.verify_access(&access_token).unwrap().sid, r.sid);
+        assert_eq!(keys.verify_refresh(&refresh_token).unwrap(), r);
+    }
+
+    #[test]
+    fn expired_and_foreign_tokens_are_refused() {
+        let keys = keys();
+        let old = refresh(now() - 3600);
+        let expired = keys.mint_access(&old, "user", now() - 3600).unwrap();
+        assert_eq!(keys.verify_access(&expired), Err(ApiError::TokenExpired));
+        let other = self::keys()
+            .mint_access(&refresh(now()), "user", now())
+            .unwrap();
+        assert_eq!(keys.verify_access(&other), Err(ApiError::Unauthorized));
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let keys = keys();
+        let token = keys.mint_access(&refresh(now()), "admin", now()).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        // {"alg":"none","typ":"JWT"}
+        let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert_eq!(keys.verify_access(&unsigned), Err(ApiError::Unauthorized));
+    }
+}

@@ -1,0 +1,265 @@
+//! Users: the parsed input types (`Email`, `NewPassword`) and every query on the `users` table.
+
+use serde::Serialize;
+
+use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
+use crate::auth::tokens::now;
+use crate::db::{is_unique_violation, Pool};
+use crate::error::ApiError;
+
+pub const MAX_EMAIL_BYTES: usize = 254;
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const ROLES: [&str; 2] = ["user", "admin"];
+
+/// A syntactically plausible email address, trimmed and lower-cased (so unique ignoring case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, ApiError> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= MAX_EMAIL_BYTES
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match email.rsplit_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if valid {
+            Ok(Email(email))
+        } else {
+            Err(ApiError::InvalidEmail)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password good enough to store: 8 characters to 1 KiB.
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: String, email: &Email) -> Result<NewPassword, ApiError> {
+        let weak = |why: &str| Err(ApiError::WeakPassword(why.into()));
+        if raw.chars().count() < MIN_PASSWORD_CHARS {
+            return weak("The password must have at least 8 characters.");
+        }
+        if raw.len() > MAX_PASSWORD_BYTES {
+            return weak("The password must be at most 1024 bytes.");
+        }
+        if raw.to_lowercase() == email.as_str() {
+            return weak("The password must not be the email address.");
+        }
+        Ok(NewPassword(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A random password nobody knows, for the timing-equalising dummy hash.
+    pub(crate) fn dummy() -> NewPassword {
+        NewPassword(crate::auth::tokens::new_id())
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+/// An optional display name: trimmed, at most 100 characters, no control characters.
+pub fn parse_name(raw: Option<&str>) -> Result<String, ApiError> {
+    let name = raw.unwrap_or("").trim();
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(ApiError::InvalidInput(
+            "name must be at most 100 characters, without control characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn parse_role(raw: &str) -> Result<String, ApiError> {
+    if ROLES.contains(&raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(ApiError::InvalidInput(format!(
+            "role must be one of {ROLES:?}"
+        )))
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// What the API shows of a user: never the hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicUser {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+}
+
+impl From<&User> for PublicUser {
+    fn from(user: &User) -> Self {
+        PublicUser {
+            id: user.id.to_string(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: user.role.clone(),
+            created_at: rfc3339(user.created_at),
+        }
+    }
+}
+
+pub fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub struct NewUser {
+    pub email: Email,
+    pub password: NewPassword,
+    pub name: String,
+    pub role: String,
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, password_hash, active, created_at";
+
+pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Result<User, ApiError> {
+    let password_hash = passwords.hash(new.password).await?;
+    let created_at = now();
+    // SQLite may not commit `RETURNING` read with fetch_one outside a transaction (sqlx #2099).
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query_as::<_, User>(&format!(
+        "INSERT INTO users (email, name, role, password_hash, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+    ))
+    .bind(new.email.as_str())
+    .bind(&new.name)
+    .bind(&new.role)
+    .bind(&password_hash)
+    .bind(true)
+    .bind(created_at)
+    .fetch_one(&mut *tx)
+    .await;
+    let user = match inserted {
+        Ok(user) => user,
+        Err(e) if is_unique_violation(&e) => return Err(ApiError::EmailTaken),
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn find_by_email(db: &Pool, email: &Email) -> Result<Option<User>, ApiError> {
+    Ok(sqlx::query_as::<_, User>(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+    ))
+    .bind(email.as_str())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The user behind a live session: active, and the session neither revoked nor expired.
+pub async fn find_by_live_session(
+    db: &Pool,
+    user_id: i64,
+    session_id: &str,
+) -> Result<Option<User>, ApiError> {
+    Ok(sqlx::query_as::<_, User>(
+        "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at \
+         FROM users u JOIN sessions s ON s.user_id = u.id \
+         WHERE u.id = $1 AND s.id = $2 AND u.active \
+           AND s.revoked_at IS NULL AND s.expires_at > $3",
+    )
+    .bind(user_id)
+    .bind(session_id)
+    .bind(now())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Verifies credentials; unknown email and wrong password cost the same hash and answer the same.
+pub async fn authenticate(
+    db: &Pool,
+    passwords: &Passwords,
+    email: &str,
+    password: String,
+) -> Result<User, ApiError> {
+    if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::InvalidInput(
+            "password must be 1 to 1024 bytes".into(),
+        ));
+    }
+    // An unparsable email cannot exist: verify against the dummy hash to keep the timing.
+    let user = match Email::parse(email) {
+        Ok(email) => find_by_email(db, &email).await?,
+        Err(_) => None,
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = passwords.verify(password, hash).await?;
+    match user {
+        Some(user) if matches && user.active => Ok(user),
+        _ => Err(ApiError::InvalidCredentials),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "a b@example.com",
+            "ann@.example.com",
+            "ann@example..com",
+            "ann@example.com.",
+        ] {
+            assert_eq!(Email::parse(bad), Err(ApiError::InvalidEmail), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse(&long), Err(ApiError::InvalidEmail));
+    }
+
+    #[test]
+    fn passwords_are_bounded() {
+        let email = Email::parse("ann@example.com").unwrap();
+        assert!(NewPassword::parse("short".into(), &email).is_err());
+        assert!(NewPassword::parse("x".repeat(1025), &email).is_err());
+        assert!(NewPassword::parse("ANN@example.com".into(), &email).is_err());
+        assert!(NewPassword::parse("correct horse".into(), &email).is_ok());
+    }
+}

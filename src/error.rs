@@ -1,0 +1,162 @@
+//! `ApiError`: every refusal the API can give, each with one status and a stable snake_case code.
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::serde::json::{self, Json};
+use serde_json::json;
+
+use crate::auth::cookies::CookieAction;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No usable credentials were presented, or they are not (or no longer) valid.
+    Unauthorized,
+    TokenExpired,
+    InvalidCredentials,
+    /// A refused refresh token; the refresh cookie is cleared with the answer.
+    InvalidRefreshToken,
+    CsrfFailed,
+    Forbidden(&'static str),
+    NotFound,
+    EmailTaken,
+    InvalidEmail,
+    WeakPassword(String),
+    /// The body is JSON but not of the expected shape, or a field is out of bounds.
+    InvalidInput(String),
+    MalformedJson,
+    PayloadTooLarge,
+    RateLimited,
+    /// Details go to the log, never to the client.
+    Internal,
+    /// A status without a more specific variant (catchers for unknown routes and the like).
+    Status(Status),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Status {
+        match self {
+            ApiError::Unauthorized
+            | ApiError::TokenExpired
+            | ApiError::InvalidCredentials
+            | ApiError::InvalidRefreshToken => Status::Unauthorized,
+            ApiError::CsrfFailed | ApiError::Forbidden(_) => Status::Forbidden,
+            ApiError::NotFound => Status::NotFound,
+            ApiError::EmailTaken => Status::Conflict,
+            ApiError::InvalidEmail | ApiError::WeakPassword(_) | ApiError::InvalidInput(_) => {
+                Status::UnprocessableEntity
+            }
+            ApiError::MalformedJson => Status::BadRequest,
+            ApiError::PayloadTooLarge => Status::PayloadTooLarge,
+            ApiError::RateLimited => Status::TooManyRequests,
+            ApiError::Internal => Status::InternalServerError,
+            ApiError::Status(status) => *status,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::TokenExpired => "token_expired",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::InvalidRefreshToken => "invalid_refresh_token",
+            ApiError::CsrfFailed => "csrf_failed",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::EmailTaken => "email_taken",
+            ApiError::InvalidEmail => "invalid_email",
+            ApiError::WeakPassword(_) => "weak_password",
+            ApiError::InvalidInput(_) => "invalid_input",
+            ApiError::MalformedJson => "malformed_json",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::RateLimited => "rate_limited",
+            ApiError::Internal => "internal_error",
+            ApiError::Status(status) => match status.code {
+                400 => "bad_request",
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not_found",
+                405 => "method_not_allowed",
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                422 => "invalid_input",
+                429 => "rate_limited",
+                500..=599 => "internal_error",
+                _ => "error",
+            },
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthorized => {
+                "Sign-in required: no valid access token was presented.".into()
+            }
+            ApiError::TokenExpired => "The access token has expired; refresh it.".into(),
+            ApiError::InvalidCredentials => "The email or password is incorrect.".into(),
+            ApiError::InvalidRefreshToken => {
+                "The refresh token is missing, expired, revoked or already used.".into()
+            }
+            ApiError::CsrfFailed => {
+                "The X-CSRF-Token header (or _csrf field) must match the csrf_token cookie.".into()
+            }
+            ApiError::Forbidden(why) => (*why).into(),
+            ApiError::NotFound => "Not found.".into(),
+            ApiError::EmailTaken => "An account with this email already exists.".into(),
+            ApiError::InvalidEmail => "That is not a valid email address.".into(),
+            ApiError::WeakPassword(why) | ApiError::InvalidInput(why) => why.clone(),
+            ApiError::MalformedJson => "The request body is not valid JSON.".into(),
+            ApiError::PayloadTooLarge => "The request body is too large.".into(),
+            ApiError::RateLimited => "Too many attempts; try again later.".into(),
+            ApiError::Internal => "Something went wrong on our side.".into(),
+            ApiError::Status(status) => status.reason_lossy().into(),
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        json!({ "error": { "code": self.code(), "message": self.message() } })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if self == ApiError::InvalidRefreshToken {
+            CookieAction::ClearSession.record(req);
+        }
+        let mut response = Json(self.body()).respond_to(req)?;
+        response.set_status(self.status());
+        Ok(response)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        rocket::error!("database error: {error}");
+        ApiError::Internal
+    }
+}
+
+impl From<json::Error<'_>> for ApiError {
+    fn from(error: json::Error<'_>) -> Self {
+        match error {
+            json::Error::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ApiError::PayloadTooLarge
+            }
+            json::Error::Io(_) => ApiError::MalformedJson,
+            json::Error::Parse(_, e) => match e.classify() {
+                serde_json::error::Category::Data => ApiError::InvalidInput(e.to_string()),
+                _ => ApiError::MalformedJson,
+            },
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
