@@ -20,7 +20,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Vec<Route> {
-    routes![register, login, refresh, logout, me]
+    routes![register, login, refresh, logout, me, claims]
 }
 
 #[derive(Deserialize)]
@@ -216,4 +216,11 @@ impl<'r> Responder<'r, 'static> for NoContent {
 #[get("/auth/me")]
 fn me(current: CurrentUser) -> Json<serde_json::Value> {
     Json(json!({ "user": PublicUser::from(&current.user) }))
+}
+
+/// The verified access-token claims, without a database query: what a stateless service sees.
+/// A revoked session's access token stays valid here until it expires (`access_token_ttl`).
+#[get("/auth/claims")]
+fn claims(claims: Claims) -> Json<serde_json::Value> {
+    Json(json!({ "claims": claims.0 }))
 }

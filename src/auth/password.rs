@@ -24,11 +24,13 @@ pub struct Passwords {
     gauge: Arc<Gauge>,
 }
 
-/// How many hashes run now and the most that ever ran at once (for tests and benchmarks).
+/// How many hashes run now, the most that ever ran at once, and how many ran in all
+/// (for tests and benchmarks).
 #[derive(Default)]
 pub struct Gauge {
     running: AtomicUsize,
     peak: AtomicUsize,
+    total: AtomicUsize,
 }
 
 impl Passwords {
@@ -102,12 +104,17 @@ impl Passwords {
     pub fn peak_concurrency(&self) -> usize {
         self.gauge.peak.load(Ordering::SeqCst)
     }
+
+    pub fn hashes_run(&self) -> usize {
+        self.gauge.total.load(Ordering::SeqCst)
+    }
 }
 
 impl Gauge {
     fn enter(&self) -> GaugeGuard<'_> {
         let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(running, Ordering::SeqCst);
+        self.total.fetch_add(1, Ordering::SeqCst);
         GaugeGuard(self)
     }
 }

@@ -1,1 +1,12 @@
+//! One integration-test binary (linking dominates CI on two cores); each module is one area of
+//! the contract in ../shared/API.md.
 
+mod common;
+
+mod accounts;
+mod cli;
+mod input;
+mod refresh;
+mod sessions;
+mod tokens;
+mod transport;
