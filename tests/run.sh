@@ -2,6 +2,8 @@
 # The whole test suite, on a fresh machine: installs what the tests need, then runs them all.
 #   bash tests/run.sh
 # - Rust tests (unit + tests/api, each on its own temp SQLite file): cargo test
+# - the same tests/api suite on PostgreSQL (feature `postgres`), each test on its own database of a
+#   throwaway server started here from a temp data directory
 # - Browser tests (tests/browser/*.test.mjs, headless Debian Chromium driven by playwright-core
 #   under Node's test runner), when there are any.
 set -euo pipefail
@@ -9,15 +11,31 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_updated=""
-need_apt() { # need_apt COMMAND PACKAGE...
-  command -v "$1" >/dev/null 2>&1 && return 0
-  shift
+install_apt() { # install_apt PACKAGE...
   if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=300 "$@" >/dev/null
+}
+need_apt() { # need_apt COMMAND PACKAGE...: installs the packages unless COMMAND exists
+  command -v "$1" >/dev/null 2>&1 || { shift; install_apt "$@"; }
 }
 
-echo "== Rust tests"
+echo "== Rust tests (SQLite)"
 cargo test --all-targets
+
+echo "== Rust tests (PostgreSQL)"
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+[ -n "$(pg_bin)" ] || install_apt postgresql
+PG_BIN="$(pg_bin)"
+pg_dir="$(mktemp -d)"
+pg_port=$((20000 + RANDOM % 20000))
+if [ "$(id -u)" = 0 ]; then pg_user=(runuser -u postgres --); chown postgres "$pg_dir"; else pg_user=(); fi
+"${pg_user[@]}" "$PG_BIN/initdb" -D "$pg_dir/data" -U postgres -A trust >/dev/null
+"${pg_user[@]}" "$PG_BIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" >/dev/null
+trap '"${pg_user[@]}" "$PG_BIN/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
+TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port" \
+  cargo test --no-default-features --features postgres --test api
 
 if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   echo "== Browser tests"

@@ -35,8 +35,8 @@ fn run(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (bool, String) {
 #[rocket::async_test]
 async fn create_user_makes_an_admin_who_can_sign_in() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cli.db");
-    let databases = format!("{{app={{url=\"sqlite://{}\"}}}}", path.display());
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
     let envs = [("ROCKET_DATABASES", databases.as_str())];
     let args = [
         "create-user",
@@ -71,8 +71,7 @@ async fn create_user_makes_an_admin_who_can_sign_in() {
     );
     assert!(!ok);
 
-    // The app on the same database file accepts the account.
-    let url = format!("sqlite://{}", path.display());
+    // The app on the same database accepts the account.
     let app = app_with(|f| f.merge(("databases.app.url", url))).await;
     let body = json!({ "email": "root@example.com", "password": PASSWORD });
     let response = app.post_json("/api/auth/login", body, FIREFOX).await;
@@ -85,13 +84,11 @@ async fn create_user_makes_an_admin_who_can_sign_in() {
     );
 }
 
-#[test]
-fn release_profile_refuses_a_missing_or_short_signing_key() {
+#[rocket::async_test]
+async fn release_profile_refuses_a_missing_or_short_signing_key() {
     let dir = tempfile::tempdir().unwrap();
-    let databases = format!(
-        "{{app={{url=\"sqlite://{}\"}}}}",
-        dir.path().join("r.db").display()
-    );
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
     let base = [
         ("ROCKET_PROFILE", "release"),
         (

@@ -27,10 +27,37 @@ pub async fn app() -> TestApp {
     app_with(|f| f).await
 }
 
-/// The app on a fresh SQLite file, with `tweak` applied to the configuration.
+/// A database of its own for one test: a fresh SQLite file in `dir`, or with the `postgres`
+/// feature a freshly created database on the server named by `TEST_DATABASE_URL`
+/// (e.g. `postgres://postgres@127.0.0.1:5432`, no database name).
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    #[cfg(feature = "sqlite")]
+    {
+        format!("sqlite://{}", dir.join("test.db").display())
+    }
+    #[cfg(feature = "postgres")]
+    {
+        use sqlx::{Connection, Executor};
+        let _ = dir;
+        let server = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_DATABASE_URL (a PostgreSQL server URL) for the postgres tests");
+        let server = server.trim_end_matches('/');
+        let name = format!("test_{}", rocket_auth_template::auth::tokens::new_id());
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("connect to the PostgreSQL test server");
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create a test database");
+        format!("{server}/{name}")
+    }
+}
+
+/// The app on a fresh database, with `tweak` applied to the configuration.
 pub async fn app_with(tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let url = fresh_database_url(dir.path()).await;
     let figment = rocket::Config::figment()
         .merge(("databases.app.url", url))
         .merge(("jwt_secret", SECRET))
