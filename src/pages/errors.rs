@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::pages::guard::SignInRequired;
 use crate::pages::layout::Layout;
 use crate::pages::next::SafeNext;
+use crate::pages::OneOf;
 
 /// A handler's refusal, shown as the error page with the error's status.
 #[derive(Debug)]
@@ -90,16 +91,10 @@ impl<'r> Responder<'r, 'static> for PageError {
     }
 }
 
-#[derive(rocket::Responder)]
-pub enum Caught {
-    SignIn(Redirect),
-    Page(PageError),
-}
-
 /// Every error outside `/api`. A page that forwarded for want of a user (`PageUser`) sends the
 /// browser to sign in, coming back to the same page afterwards (for a GET).
 #[catch(default)]
-pub fn html_catcher(status: Status, req: &Request<'_>) -> Caught {
+pub fn html_catcher(status: Status, req: &Request<'_>) -> OneOf<Redirect, PageError> {
     if status == Status::Unauthorized && req.local_cache(|| SignInRequired(false)).0 {
         let next = if is_unsafe_method(req) {
             // A form's target is no page to come back to.
@@ -107,9 +102,9 @@ pub fn html_catcher(status: Status, req: &Request<'_>) -> Caught {
         } else {
             SafeNext::parse(Some(&req.uri().to_string()))
         };
-        return Caught::SignIn(Redirect::to(next.login_url()));
+        return OneOf::Left(Redirect::to(next.login_url()));
     }
-    Caught::Page(PageError(error_for(req, status)))
+    OneOf::Right(PageError(error_for(req, status)))
 }
 
 pub fn catchers() -> Vec<Catcher> {

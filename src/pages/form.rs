@@ -3,7 +3,7 @@
 
 use rocket::data::{self, Data, FromData, Limits};
 use rocket::form::{Form, FromForm};
-use rocket::http::Status;
+use rocket::http::{RawStr, Status};
 use rocket::request::Request;
 
 use crate::auth::cookies::csrf_matches;
@@ -45,13 +45,14 @@ where
         } else {
             String::new()
         };
+        // `values` leaves fields percent-encoded; the token is hex, but decode it all the same.
         let token = Form::values(&body)
             .find(|field| field.name == CSRF_FIELD)
-            .map(|field| field.value);
-        if !csrf_matches(req, token) {
+            .map(|field| RawStr::new(field.value).url_decode_lossy());
+        if !csrf_matches(req, token.as_deref()) {
             return refuse(req, ApiError::CsrfFailed);
         }
-        match Form::<T>::parse(&body) {
+        match Form::<T>::parse_encoded(RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => {
                 let fields: Vec<String> = errors
