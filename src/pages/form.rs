@@ -59,12 +59,8 @@ where
                     .iter()
                     .filter_map(|e| e.name.as_ref().map(|n| n.to_string()))
                     .collect();
-                refuse(
-                    req,
-                    ApiError::InvalidInput(format!(
-                        "Some fields are missing or invalid: {fields:?}"
-                    )),
-                )
+                let message = format!("Please fill in: {}.", fields.join(", "));
+                refuse(req, ApiError::InvalidInput(message))
             }
         }
     }

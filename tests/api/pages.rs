@@ -779,6 +779,11 @@ async fn errors_outside_the_api_are_pages_and_inside_stay_json() {
         .await;
     assert_eq!(page.status, Status::UnprocessableEntity);
     assert!(page.body.contains("That did not work"));
+    assert!(
+        page.body.contains("Please fill in: password."),
+        "{}",
+        page.body
+    );
 
     let response = app.client.get("/api/no-such-route").dispatch().await;
     assert_eq!(response.status(), Status::NotFound);
