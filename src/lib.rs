@@ -9,9 +9,12 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod pages;
 
 use rocket::figment::Figment;
+use rocket::fs::{relative, FileServer};
 use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
 
 /// The app as configured by `Rocket.toml` and `ROCKET_…` variables.
 pub fn rocket() -> Rocket<Build> {
@@ -20,10 +23,16 @@ pub fn rocket() -> Rocket<Build> {
 
 /// The app with an explicit configuration (tests give each app its own database and keys).
 pub fn build(figment: Figment) -> Rocket<Build> {
+    // Templates are found from any working directory unless `template_dir` says otherwise.
+    let figment = figment.join(("template_dir", relative!("templates")));
     rocket::custom(figment)
         .attach(config::stage())
         .attach(db::stage())
         .attach(auth::stage())
+        .attach(Template::fairing())
+        .mount("/", pages::routes())
         .mount("/api", api::routes())
-        .register("/", api::catchers())
+        .mount("/static", FileServer::from(relative!("static")))
+        .register("/", pages::catchers())
+        .register("/api", api::catchers())
 }

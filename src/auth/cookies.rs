@@ -22,6 +22,8 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CookieAction {
     /// A new token pair: the refresh cookie (in cookie mode) and, for pages, the access cookie.
+    /// A page sign-in (`access: Some`) sets the refresh cookie in body mode too: a browser
+    /// navigating pages has no body to keep it in, and the JSON API ignores that cookie in body mode.
     SetSession {
         refresh_token: String,
         refresh_max_age: i64,
@@ -85,6 +87,17 @@ pub fn csrf_matches(req: &Request<'_>, form_field: Option<&str>) -> bool {
         .is_some_and(|p| !p.is_empty() && constant_time_eq(p.as_bytes(), cookie.value().as_bytes()))
 }
 
+/// The CSRF token a page embeds in its forms: the `csrf_token` cookie, or the one this response
+/// will set (the fairing writes the same value), so a first visit already gets working forms.
+pub fn csrf_token<'r>(req: &'r Request<'_>) -> &'r str {
+    match req.cookies().get(CSRF_COOKIE) {
+        Some(cookie) => cookie.value(),
+        None => &req.local_cache(|| NewCsrfToken(new_id())).0,
+    }
+}
+
+struct NewCsrfToken(String);
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -119,7 +132,7 @@ impl Fairing for CookieFairing {
                 refresh_max_age,
                 access,
             }) => {
-                if settings.refresh_as_cookie {
+                if settings.refresh_as_cookie || access.is_some() {
                     res.adjoin_header(session_cookie(
                         REFRESH_COOKIE,
                         refresh_token,
@@ -139,7 +152,7 @@ impl Fairing for CookieFairing {
         }
         if req.cookies().get(CSRF_COOKIE).is_none() {
             // Readable by scripts on purpose: the JS client copies it into X-CSRF-Token.
-            let csrf = Cookie::build((CSRF_COOKIE, new_id()))
+            let csrf = Cookie::build((CSRF_COOKIE, csrf_token(req).to_owned()))
                 .path("/")
                 .same_site(SameSite::Lax)
                 .secure(secure)

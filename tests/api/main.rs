@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod cli;
 mod input;
+mod pages;
 mod refresh;
 mod sessions;
 mod tokens;

@@ -1,0 +1,220 @@
+//! Signing in, signing up, renewing and signing out: `/login`, `/register`, `/auth/refresh`,
+//! `/logout`.
+
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use crate::auth::cookies::REFRESH_COOKIE;
+use crate::auth::device::ClientInfo;
+use crate::auth::password::Passwords;
+use crate::auth::sessions::{revoke_session, rotate_session, start_session};
+use crate::auth::tokens::Keys;
+use crate::auth::users::{self, parse_name, Email, NewPassword, NewUser};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::pages::{
+    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageUser, SafeNext, WithCookies,
+};
+
+pub fn routes() -> Vec<Route> {
+    routes![login_form, login, register_form, register, refresh, logout]
+}
+
+/// The form again, with what the person typed (never the password) and what went wrong.
+#[derive(Serialize, Default)]
+struct FormView<'a> {
+    email: &'a str,
+    name: &'a str,
+    next: &'a str,
+    error: Option<String>,
+}
+
+type FormPage = (Status, Template);
+
+#[get("/login?<next>")]
+fn login_form(
+    layout: Layout,
+    user: Option<PageUser>,
+    next: Option<&str>,
+) -> OneOf<Redirect, Template> {
+    let next = SafeNext::parse(next);
+    if user.is_some() {
+        return OneOf::Left(Redirect::to(next.to_string()));
+    }
+    let view = FormView {
+        next: next.as_str(),
+        ..Default::default()
+    };
+    OneOf::Right(layout.render("login", None, view))
+}
+
+#[derive(FromForm)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/login", data = "<form>")]
+async fn login(
+    layout: Layout,
+    db: &Db,
+    keys: &State<Keys>,
+    passwords: &State<Passwords>,
+    client: ClientInfo,
+    form: CsrfForm<LoginForm>,
+) -> PageResult<OneOf<WithCookies<Redirect>, FormPage>> {
+    let LoginForm {
+        email,
+        password,
+        next,
+    } = form.0;
+    let next = SafeNext::parse(next.as_deref());
+    match users::authenticate(db, passwords, &email, password).await {
+        Ok(user) => {
+            let issued = start_session(db, keys, user, &client).await?;
+            let to = Redirect::to(next.to_string());
+            Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
+        }
+        // One answer for unknown email, wrong password and an unusable password field.
+        Err(ApiError::InvalidCredentials | ApiError::InvalidInput(_)) => {
+            let view = FormView {
+                email: email.trim(),
+                next: next.as_str(),
+                error: Some(ApiError::InvalidCredentials.message()),
+                ..Default::default()
+            };
+            let page = layout.render("login", None, view);
+            Ok(OneOf::Right((Status::Unauthorized, page)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/register?<next>")]
+fn register_form(
+    layout: Layout,
+    settings: &State<Settings>,
+    next: Option<&str>,
+) -> PageResult<Template> {
+    if !settings.allow_registration {
+        return Err(PageError(ApiError::Forbidden("Registration is closed.")));
+    }
+    let next = SafeNext::parse(next);
+    let view = FormView {
+        next: next.as_str(),
+        ..Default::default()
+    };
+    Ok(layout.render("register", None, view))
+}
+
+#[derive(FromForm)]
+struct RegisterForm {
+    email: String,
+    name: Option<String>,
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/register", data = "<form>")]
+async fn register(
+    layout: Layout,
+    db: &Db,
+    keys: &State<Keys>,
+    passwords: &State<Passwords>,
+    settings: &State<Settings>,
+    client: ClientInfo,
+    form: CsrfForm<RegisterForm>,
+) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
+    if !settings.allow_registration {
+        return Err(PageError(ApiError::Forbidden("Registration is closed.")));
+    }
+    let RegisterForm {
+        email,
+        name,
+        password,
+        next,
+    } = form.0;
+    let next = SafeNext::parse(next.as_deref());
+    let created = async {
+        let parsed = Email::parse(&email)?;
+        let new = NewUser {
+            password: NewPassword::parse(password, &parsed)?,
+            name: parse_name(name.as_deref())?,
+            role: "user".into(),
+            email: parsed,
+        };
+        users::create_user(db, passwords, new).await
+    };
+    match created.await {
+        Ok(user) => {
+            let issued = start_session(db, keys, user, &client).await?;
+            let to = Flash::success(
+                Redirect::to(next.to_string()),
+                "Welcome! Your account is ready.",
+            );
+            Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
+        }
+        Err(
+            e @ (ApiError::InvalidEmail
+            | ApiError::WeakPassword(_)
+            | ApiError::InvalidInput(_)
+            | ApiError::EmailTaken),
+        ) => {
+            let view = FormView {
+                email: email.trim(),
+                name: name.as_deref().unwrap_or("").trim(),
+                next: next.as_str(),
+                error: Some(e.message()),
+            };
+            Ok(OneOf::Right((
+                e.status(),
+                layout.render("register", None, view),
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Renews the access cookie from the refresh cookie and goes back to `next`; to the sign-in
+/// page when the refresh cookie is missing or no longer good.
+#[get("/auth/refresh?<next>")]
+async fn refresh(
+    db: &Db,
+    keys: &State<Keys>,
+    settings: &State<Settings>,
+    client: ClientInfo,
+    cookies: &CookieJar<'_>,
+    next: Option<&str>,
+) -> PageResult<WithCookies<Redirect>> {
+    let next = SafeNext::parse(next);
+    let Some(token) = cookies.get(REFRESH_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(WithCookies::signed_out(Redirect::to(next.login_url())));
+    };
+    match rotate_session(db, keys, settings, &token, &client).await {
+        Ok(issued) => Ok(WithCookies::signed_in(
+            issued,
+            Redirect::to(next.to_string()),
+        )),
+        Err(ApiError::InvalidRefreshToken) => {
+            Ok(WithCookies::signed_out(Redirect::to(next.login_url())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Signs this device out: its session is revoked and both cookies cleared.
+#[post("/logout", data = "<_form>")]
+async fn logout(
+    db: &Db,
+    user: PageUser,
+    _form: CsrfForm<Confirm>,
+) -> PageResult<WithCookies<Flash<Redirect>>> {
+    revoke_session(db, user.user.id, &user.session_id).await?;
+    let to = Flash::success(Redirect::to("/login"), "Signed out.");
+    Ok(WithCookies::signed_out(to))
+}

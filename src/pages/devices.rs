@@ -1,0 +1,189 @@
+//! "Your devices": the home page, the list of live sessions, and revoking them.
+
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use crate::auth::sessions::{list_sessions, revoke_other_sessions, revoke_session, Session};
+use crate::auth::tokens::now;
+use crate::auth::users::User;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::pages::time::{when, When};
+use crate::pages::{Confirm, CsrfForm, Layout, OneOf, PageResult, PageUser, WithCookies};
+
+pub fn routes() -> Vec<Route> {
+    routes![home, devices, revoke_confirm, revoke, revoke_others]
+}
+
+/// One session as the devices page shows it.
+#[derive(Serialize)]
+struct DeviceView {
+    id: String,
+    current: bool,
+    /// "Firefox on Windows 10".
+    title: String,
+    browser: String,
+    version: Option<String>,
+    os: String,
+    /// A fixed set (it picks the icon): computer, phone, appliance, bot, other.
+    kind: &'static str,
+    kind_label: &'static str,
+    ip: String,
+    user_agent: String,
+    created: When,
+    last_used: When,
+}
+
+fn known(value: &str) -> Option<&str> {
+    Some(value).filter(|v| !v.is_empty() && *v != "UNKNOWN")
+}
+
+/// "Firefox on Windows 10", as far as the user agent told.
+fn describe(session: &Session) -> String {
+    match (known(&session.browser), known(&session.os)) {
+        (Some(browser), Some(os)) => format!("{browser} on {os}"),
+        (Some(browser), None) => browser.to_owned(),
+        (None, Some(os)) => format!("A browser on {os}"),
+        (None, None) => "An unknown device".to_owned(),
+    }
+}
+
+impl DeviceView {
+    fn new(session: &Session, current_id: &str, now: i64) -> DeviceView {
+        let (kind, kind_label) = match session.device.as_str() {
+            "pc" => ("computer", "Computer"),
+            "smartphone" => ("phone", "Smartphone"),
+            "mobilephone" => ("phone", "Mobile phone"),
+            "appliance" => ("appliance", "TV or console"),
+            "crawler" => ("bot", "Bot"),
+            _ => ("other", "Other device"),
+        };
+        DeviceView {
+            id: session.id.clone(),
+            current: session.id == current_id,
+            title: describe(session),
+            browser: known(&session.browser)
+                .unwrap_or("Unknown browser")
+                .to_owned(),
+            version: known(&session.browser_version).map(str::to_owned),
+            os: known(&session.os).unwrap_or("Unknown system").to_owned(),
+            kind,
+            kind_label,
+            ip: session.ip.clone().unwrap_or_else(|| "unknown".into()),
+            user_agent: session.user_agent.clone(),
+            created: when(session.created_at, now),
+            last_used: when(session.last_used_at, now),
+        }
+    }
+}
+
+/// The user's live sessions, this device first, then by most recent use.
+async fn device_views(db: &Db, user: &PageUser) -> Result<Vec<DeviceView>, ApiError> {
+    let now = now();
+    let mut views: Vec<DeviceView> = list_sessions(db, user.user.id)
+        .await?
+        .iter()
+        .map(|s| DeviceView::new(s, &user.session_id, now))
+        .collect();
+    views.sort_by_key(|v| !v.current);
+    Ok(views)
+}
+
+async fn find_device(db: &Db, user: &PageUser, id: &str) -> Result<DeviceView, ApiError> {
+    device_views(db, user)
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Serialize)]
+struct Profile {
+    name: String,
+    email: String,
+    role: String,
+    member_since: When,
+}
+
+impl Profile {
+    fn new(user: &User, now: i64) -> Profile {
+        Profile {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.clone(),
+            member_since: when(user.created_at, now),
+        }
+    }
+}
+
+/// Who am I, and on which device.
+#[get("/")]
+async fn home(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
+    let devices = device_views(db, &user).await?;
+    let others = devices.iter().filter(|d| !d.current).count();
+    let device = devices.into_iter().find(|d| d.current);
+    let page = serde_json::json!({
+        "profile": Profile::new(&user.user, now()),
+        "device": device,
+        "others": others,
+    });
+    Ok(layout.render("home", Some(&user), page))
+}
+
+#[get("/sessions")]
+async fn devices(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
+    let devices = device_views(db, &user).await?;
+    let others = devices.iter().filter(|d| !d.current).count();
+    let page = serde_json::json!({ "devices": devices, "others": others });
+    Ok(layout.render("devices", Some(&user), page))
+}
+
+#[get("/sessions/<id>/revoke")]
+async fn revoke_confirm(layout: Layout, db: &Db, user: PageUser, id: &str) -> PageResult<Template> {
+    let device = find_device(db, &user, id).await?;
+    Ok(layout.render(
+        "revoke",
+        Some(&user),
+        serde_json::json!({ "device": device }),
+    ))
+}
+
+/// Revokes one device. Revoking this very device signs it out.
+#[post("/sessions/<id>/revoke", data = "<_form>")]
+async fn revoke(
+    db: &Db,
+    user: PageUser,
+    id: &str,
+    _form: CsrfForm<Confirm>,
+) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, Flash<Redirect>>> {
+    let device = find_device(db, &user, id).await?;
+    if !revoke_session(db, user.user.id, id).await? {
+        return Err(ApiError::NotFound.into());
+    }
+    if device.current {
+        let to = Flash::success(Redirect::to("/login"), "Signed out.");
+        return Ok(OneOf::Left(WithCookies::signed_out(to)));
+    }
+    let message = format!("Signed out from {}.", device.title);
+    Ok(OneOf::Right(Flash::success(
+        Redirect::to("/sessions"),
+        message,
+    )))
+}
+
+#[post("/sessions/revoke-others", data = "<_form>")]
+async fn revoke_others(
+    db: &Db,
+    user: PageUser,
+    _form: CsrfForm<Confirm>,
+) -> PageResult<Flash<Redirect>> {
+    let revoked = revoke_other_sessions(db, user.user.id, &user.session_id).await?;
+    let message = match revoked {
+        0 => "There were no other devices to sign out.".to_owned(),
+        1 => "Signed out from 1 other device.".to_owned(),
+        n => format!("Signed out from {n} other devices."),
+    };
+    Ok(Flash::success(Redirect::to("/sessions"), message))
+}

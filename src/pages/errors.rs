@@ -1,0 +1,112 @@
+//! Errors as pages: `PageError` for handlers, and the HTML catcher for everything outside `/api`
+//! (unknown pages, refused guards and forms, 401 → the sign-in page).
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder};
+use rocket::{catch, Catcher};
+use serde::Serialize;
+
+use crate::auth::cookies::{is_unsafe_method, CookieAction};
+use crate::auth::guards::error_for;
+use crate::error::ApiError;
+use crate::pages::guard::SignInRequired;
+use crate::pages::layout::Layout;
+use crate::pages::next::SafeNext;
+use crate::pages::OneOf;
+
+/// A handler's refusal, shown as the error page with the error's status.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError(error)
+    }
+}
+
+pub type PageResult<T> = Result<T, PageError>;
+
+#[derive(Serialize)]
+struct ErrorView {
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+fn error_view(error: &ApiError) -> ErrorView {
+    let status = error.status();
+    let (title, message) = match error {
+        ApiError::CsrfFailed => (
+            "This form has expired",
+            "The form was sent without its security token, or from another site. Go back, \
+             reload the page and try again."
+                .to_owned(),
+        ),
+        ApiError::Forbidden(why) => ("Not allowed", (*why).to_owned()),
+        ApiError::InvalidInput(why) | ApiError::WeakPassword(why) => {
+            ("That did not work", why.clone())
+        }
+        _ => match status.code {
+            401 => (
+                "Please sign in",
+                "This page needs you to be signed in.".to_owned(),
+            ),
+            403 => ("Not allowed", "You may not do that.".to_owned()),
+            404 => (
+                "Page not found",
+                "There is nothing here, or it is not yours to see.".to_owned(),
+            ),
+            413 => ("Too large", "What you sent is too large.".to_owned()),
+            422 => (
+                "That did not work",
+                "The form was incomplete or not understood.".to_owned(),
+            ),
+            429 => (
+                "Too many attempts",
+                "Please wait a minute and try again.".to_owned(),
+            ),
+            500..=599 => (
+                "Something went wrong",
+                "Something went wrong on our side. Please try again in a moment.".to_owned(),
+            ),
+            _ => ("Error", status.reason_lossy().to_owned()),
+        },
+    };
+    ErrorView {
+        status: status.code,
+        title,
+        message,
+    }
+}
+
+impl<'r> Responder<'r, 'static> for PageError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if self.0 == ApiError::InvalidRefreshToken {
+            CookieAction::ClearSession.record(req);
+        }
+        let status = self.0.status();
+        let page = Layout::without_flash(req).render("error", None, error_view(&self.0));
+        (status, page).respond_to(req)
+    }
+}
+
+/// Every error outside `/api`. A page that forwarded for want of a user (`PageUser`) sends the
+/// browser to sign in, coming back to the same page afterwards (for a GET).
+#[catch(default)]
+pub fn html_catcher(status: Status, req: &Request<'_>) -> OneOf<Redirect, PageError> {
+    if status == Status::Unauthorized && req.local_cache(|| SignInRequired(false)).0 {
+        let next = if is_unsafe_method(req) {
+            // A form's target is no page to come back to.
+            SafeNext::parse(None)
+        } else {
+            SafeNext::parse(Some(&req.uri().to_string()))
+        };
+        return OneOf::Left(Redirect::to(next.login_url()));
+    }
+    OneOf::Right(PageError(error_for(req, status)))
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![html_catcher]
+}

@@ -1,0 +1,99 @@
+//! `PageUser`: who is browsing a page that needs a user. It renews an expired access cookie from
+//! a good refresh cookie on the spot; with neither it forwards, and the 401 catcher sends the
+//! browser to `/login?next=…`. It only records cookie changes: the cookie fairing writes them.
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket_db_pools::Database;
+
+use crate::auth::cookies::{CookieAction, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::device::ClientInfo;
+use crate::auth::guards::refuse;
+use crate::auth::sessions::rotate_session;
+use crate::auth::tokens::Keys;
+use crate::auth::users::{find_by_live_session, User};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// A signed-in user on a live session. A route that takes it cannot run without one.
+#[derive(Debug, Clone)]
+pub struct PageUser {
+    pub user: User,
+    /// This device's session.
+    pub session_id: String,
+}
+
+/// Left by `PageUser` when it forwarded for want of a user: the 401 catcher then redirects to
+/// the sign-in page instead of showing an error.
+pub struct SignInRequired(pub bool);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageUser {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        // Cached: a refresh token must be rotated at most once per request.
+        match req.local_cache_async(identify(req)).await {
+            Ok(Some(user)) => Outcome::Success(user.clone()),
+            Ok(None) => {
+                req.local_cache(|| SignInRequired(true));
+                Outcome::Forward(Status::Unauthorized)
+            }
+            Err(e) => refuse(req, e.clone()),
+        }
+    }
+}
+
+async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
+    let rocket = req.rocket();
+    let (Some(db), Some(keys), Some(settings)) = (
+        Db::fetch(rocket),
+        rocket.state::<Keys>(),
+        rocket.state::<Settings>(),
+    ) else {
+        return Err(ApiError::Internal);
+    };
+    let access = req.cookies().get(ACCESS_COOKIE);
+    if let Some(claims) = access.and_then(|c| keys.verify_access(c.value()).ok()) {
+        if let Ok(user_id) = claims.user_id() {
+            if let Some(user) = find_by_live_session(db, user_id, &claims.sid).await? {
+                return Ok(Some(PageUser {
+                    user,
+                    session_id: claims.sid,
+                }));
+            }
+        }
+    }
+    // No usable access cookie (missing, expired, forged, or its session revoked): the refresh
+    // cookie decides. Pages read it in body mode too (see `CookieAction::SetSession`).
+    let Some(refresh) = req.cookies().get(REFRESH_COOKIE) else {
+        if access.is_some() {
+            CookieAction::ClearSession.record(req);
+        }
+        return Ok(None);
+    };
+    let client = match req.guard::<ClientInfo>().await {
+        Outcome::Success(client) => client,
+        _ => return Err(ApiError::Internal),
+    };
+    match rotate_session(db, keys, settings, refresh.value(), &client).await {
+        Ok(issued) => {
+            CookieAction::SetSession {
+                refresh_token: issued.refresh_token,
+                refresh_max_age: issued.refresh_expires_in,
+                access: Some((issued.access_token, issued.expires_in)),
+            }
+            .record(req);
+            Ok(Some(PageUser {
+                user: issued.user,
+                session_id: issued.session.id,
+            }))
+        }
+        Err(ApiError::InvalidRefreshToken) => {
+            CookieAction::ClearSession.record(req);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

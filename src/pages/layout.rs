@@ -1,0 +1,80 @@
+//! What every page's layout needs: the CSRF token for its forms, the flash message of the last
+//! action, and who is signed in (for the header).
+
+use std::convert::Infallible;
+
+use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket_dyn_templates::{context, Template};
+use serde::Serialize;
+
+use crate::auth::cookies::csrf_token;
+use crate::pages::guard::PageUser;
+
+pub struct Layout {
+    csrf: String,
+    flash: Option<FlashView>,
+}
+
+#[derive(Serialize)]
+struct FlashView {
+    /// One of a fixed set: it becomes a CSS class.
+    kind: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Viewer<'a> {
+    name: &'a str,
+    email: &'a str,
+}
+
+impl Layout {
+    /// The layout without reading (and so without consuming) the flash message: for error pages.
+    pub fn without_flash(req: &Request<'_>) -> Layout {
+        Layout {
+            csrf: csrf_token(req).to_owned(),
+            flash: None,
+        }
+    }
+
+    /// Renders `templates/<name>.html.tera` with `page` as its own context.
+    pub fn render(
+        self,
+        name: &'static str,
+        viewer: Option<&PageUser>,
+        page: impl Serialize,
+    ) -> Template {
+        let viewer = viewer.map(|v| Viewer {
+            name: &v.user.name,
+            email: &v.user.email,
+        });
+        Template::render(
+            name,
+            context! { csrf: self.csrf, flash: self.flash, viewer, page },
+        )
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Layout {
+    type Error = Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Infallible> {
+        let flash = match req.guard::<Option<FlashMessage<'_>>>().await {
+            Outcome::Success(Some(flash)) => {
+                let (kind, message) = flash.into_inner();
+                let kind = match kind.as_str() {
+                    "success" => "success",
+                    "error" => "error",
+                    _ => "info",
+                };
+                Some(FlashView { kind, message })
+            }
+            _ => None,
+        };
+        Outcome::Success(Layout {
+            csrf: csrf_token(req).to_owned(),
+            flash,
+        })
+    }
+}

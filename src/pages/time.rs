@@ -1,0 +1,80 @@
+//! Times as people read them: "3 minutes ago", with the exact UTC time alongside.
+
+use serde::Serialize;
+
+use crate::auth::users::rfc3339;
+
+#[derive(Debug, Serialize)]
+pub struct When {
+    /// "3 minutes ago".
+    pub ago: String,
+    /// RFC 3339 UTC, for `<time datetime>`.
+    pub iso: String,
+    /// "2026-11-24 19:43:00 UTC", for the hover title.
+    pub exact: String,
+}
+
+pub fn when(unix: i64, now: i64) -> When {
+    let exact = chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    When {
+        ago: ago(now - unix),
+        iso: rfc3339(unix),
+        exact,
+    }
+}
+
+/// How long ago, from a number of seconds (a time slightly in the future counts as now).
+pub fn ago(seconds: i64) -> String {
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match seconds {
+        s if s < 45 => "just now".into(),
+        s if s < 90 => "a minute ago".into(),
+        s if s < HOUR => plural((s + MINUTE / 2) / MINUTE, "minute"),
+        s if s < 90 * MINUTE => "an hour ago".into(),
+        s if s < DAY => plural((s + HOUR / 2) / HOUR, "hour"),
+        s if s < 2 * DAY => "yesterday".into(),
+        s if s < 30 * DAY => plural(s / DAY, "day"),
+        s if s < 365 * DAY => plural(s / (30 * DAY), "month"),
+        s => plural(s / (365 * DAY), "year"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_like_a_person_would_say_it() {
+        let cases = [
+            (-5, "just now"),
+            (0, "just now"),
+            (44, "just now"),
+            (60, "a minute ago"),
+            (3 * 60, "3 minutes ago"),
+            (59 * 60, "59 minutes ago"),
+            (61 * 60, "an hour ago"),
+            (5 * 3600, "5 hours ago"),
+            (30 * 3600, "yesterday"),
+            (3 * 86400, "3 days ago"),
+            (45 * 86400, "1 month ago"),
+            (800 * 86400, "2 years ago"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(ago(seconds), expected, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn exact_time_is_utc() {
+        let w = when(0, 180);
+        assert_eq!(w.ago, "3 minutes ago");
+        assert_eq!(w.iso, "1970-01-01T00:00:00Z");
+        assert_eq!(w.exact, "1970-01-01 00:00:00 UTC");
+    }
+}
