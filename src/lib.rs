@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod security_headers;
 
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
@@ -24,6 +25,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(config::stage())
         .attach(db::stage())
         .attach(auth::stage())
+        .attach(security_headers::SecurityHeaders)
         .mount("/api", api::routes())
+        .mount("/.well-known", api::well_known_routes())
         .register("/", api::catchers())
 }
