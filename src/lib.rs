@@ -25,7 +25,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(config::stage())
         .attach(db::stage())
         .attach(auth::stage())
-        .attach(security_headers::SecurityHeaders)
+        .attach(security_headers::stage())
         .mount("/api", api::routes())
         .mount("/.well-known", api::well_known_routes())
         .register("/", api::catchers())

@@ -7,6 +7,7 @@ mod accounts;
 mod cli;
 mod input;
 mod refresh;
+mod security;
 mod sessions;
 mod tokens;
 mod transport;
