@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod cli;
 mod input;
+mod properties;
 mod refresh;
 mod security;
 mod sessions;
