@@ -406,6 +406,79 @@ async fn eddsa_tokens_verify_with_the_published_jwks_alone() {
 }
 
 #[rocket::async_test]
+async fn moving_from_hmac_to_eddsa_and_rotating_ed25519_keys_keeps_sessions_alive() {
+    let hmac = app().await;
+    let login = hmac.register("ann@example.com").await;
+    let first_key = ed25519_pem();
+    let moved = app_sharing_db(&hmac, |f| {
+        f.merge(("jwt_algorithm", "EdDSA"))
+            .merge(("jwt_private_key", first_key.clone()))
+            .merge(("jwt_previous_secrets", vec![SECRET]))
+    })
+    .await;
+    assert_eq!(
+        moved.get_with("/api/auth/me", &login.access).await.status(),
+        Status::Ok
+    );
+    let response = moved.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    assert_eq!(response.status(), Status::Ok);
+    let body: Value = response.into_json().await.unwrap();
+    let eddsa_access = body["access_token"].as_str().unwrap().to_owned();
+    let header = jsonwebtoken::decode_header(&eddsa_access).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+
+    // Next rotation: a new Ed25519 key signs, the first one's public key only verifies.
+    let first_public = {
+        let der = pem::parse(&first_key).unwrap().into_contents();
+        let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).unwrap();
+        let mut spki = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        spki.extend_from_slice(ring::signature::KeyPair::public_key(&pair).as_ref());
+        pem::encode(&pem::Pem::new("PUBLIC KEY", spki))
+    };
+    let rotated = app_sharing_db(&hmac, |f| {
+        f.merge(("jwt_algorithm", "EdDSA"))
+            .merge(("jwt_private_key", ed25519_pem()))
+            .merge(("jwt_previous_public_keys", vec![first_public]))
+    })
+    .await;
+    assert_eq!(
+        rotated
+            .get_with("/api/auth/me", &eddsa_access)
+            .await
+            .status(),
+        Status::Ok
+    );
+    let response = rotated
+        .client
+        .get("/.well-known/jwks.json")
+        .dispatch()
+        .await;
+    let jwks: Value = response.into_json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kids.len(),
+        2,
+        "current and previous public keys are published"
+    );
+    assert!(kids.contains(&header.kid.unwrap().as_str()));
+    // The HMAC secret was not carried over: the oldest token is refused now.
+    assert_eq!(
+        rotated
+            .get_with("/api/auth/me", &login.access)
+            .await
+            .status(),
+        Status::Unauthorized
+    );
+}
+
+#[rocket::async_test]
 async fn an_hmac_token_keyed_with_the_public_key_is_refused() {
     // The classic confusion: the public key is public, so an attacker HMACs with it and claims
     // the EdDSA key's kid. The kid's key is pinned to EdDSA, so HS256 is refused.
