@@ -3,11 +3,12 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use jsonwebtoken::Algorithm;
-use rand::RngCore;
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use serde::Deserialize;
+
+use crate::auth::keys::KeyConfig;
+use crate::auth::limits::RateLimitConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -17,8 +18,14 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub struct AuthConfig {
     /// HMAC signing secret. Never committed: set `ROCKET_JWT_SECRET`.
     pub jwt_secret: Option<String>,
-    /// `HS256`, `HS384` or `HS512`.
+    /// Earlier HMAC secrets: they verify tokens (until those expire) but never sign.
+    pub jwt_previous_secrets: Vec<String>,
+    /// `HS256`, `HS384`, `HS512` or `EdDSA`.
     pub jwt_algorithm: String,
+    /// EdDSA only: the Ed25519 private key as a PKCS#8 PEM. Never committed.
+    pub jwt_private_key: Option<String>,
+    /// Earlier Ed25519 public keys (SPKI PEM): they verify but never sign.
+    pub jwt_previous_public_keys: Vec<String>,
     /// Access-token lifetime in seconds.
     pub access_token_ttl: i64,
     /// Refresh-token (and session) lifetime in seconds; each rotation slides it.
@@ -35,13 +42,21 @@ pub struct AuthConfig {
     pub trusted_proxies: Vec<String>,
     /// Whether `POST /api/auth/register` and `/register` accept new accounts.
     pub allow_registration: bool,
+    /// Quotas like `"30/min"` (`s`, `min`, `h`, `day`), or `"off"`.
+    pub rate_limit_login_per_ip: String,
+    pub rate_limit_login_per_account: String,
+    pub rate_limit_register_per_ip: String,
+    pub rate_limit_refresh_per_ip: String,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             jwt_secret: None,
+            jwt_previous_secrets: Vec::new(),
             jwt_algorithm: "HS256".into(),
+            jwt_private_key: None,
+            jwt_previous_public_keys: Vec::new(),
             access_token_ttl: 5 * 60,
             refresh_token_ttl: 14 * 24 * 60 * 60,
             refresh_reuse_grace: 10,
@@ -50,6 +65,10 @@ impl Default for AuthConfig {
             password_hash_concurrency: 0,
             trusted_proxies: Vec::new(),
             allow_registration: true,
+            rate_limit_login_per_ip: "30/min".into(),
+            rate_limit_login_per_account: "10/min".into(),
+            rate_limit_register_per_ip: "20/h".into(),
+            rate_limit_refresh_per_ip: "120/min".into(),
         }
     }
 }
@@ -57,8 +76,7 @@ impl Default for AuthConfig {
 /// The validated configuration the rest of the app uses (managed state).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub secret: Vec<u8>,
-    pub algorithm: Algorithm,
+    pub keys: KeyConfig,
     pub access_ttl: i64,
     pub refresh_ttl: i64,
     pub reuse_grace: i64,
@@ -67,45 +85,14 @@ pub struct Settings {
     pub hash_concurrency: usize,
     pub trusted_proxies: Vec<IpNet>,
     pub allow_registration: bool,
+    pub rate_limits: RateLimitConfig,
 }
 
 impl Settings {
     /// Validates the raw config. `debug` decides whether a missing secret may be generated.
     pub fn from_config(raw: AuthConfig, debug: bool) -> Result<Settings, String> {
-        let secret = match raw.jwt_secret.filter(|s| !s.is_empty()) {
-            Some(s) if s.len() >= MIN_SECRET_BYTES => s.into_bytes(),
-            Some(s) => {
-                return Err(format!(
-                    "jwt_secret is {} bytes; at least {MIN_SECRET_BYTES} are required",
-                    s.len()
-                ))
-            }
-            None if debug => {
-                let mut key = vec![0u8; 64];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                rocket::warn!(
-                    "no jwt_secret configured: generated a random one for this run; \
-                     every token dies at restart. Set ROCKET_JWT_SECRET to keep them."
-                );
-                key
-            }
-            None => {
-                return Err(format!(
-                    "jwt_secret is not set: set ROCKET_JWT_SECRET to a random string of at least \
-                     {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -base64 48`)"
-                ))
-            }
-        };
-        let algorithm = match raw.jwt_algorithm.as_str() {
-            "HS256" => Algorithm::HS256,
-            "HS384" => Algorithm::HS384,
-            "HS512" => Algorithm::HS512,
-            other => {
-                return Err(format!(
-                    "jwt_algorithm {other:?} is not one of HS256, HS384, HS512"
-                ))
-            }
-        };
+        let keys = KeyConfig::from_config(&raw, debug)?;
+        let rate_limits = RateLimitConfig::from_config(&raw)?;
         for (name, value) in [
             ("access_token_ttl", raw.access_token_ttl),
             ("refresh_token_ttl", raw.refresh_token_ttl),
@@ -129,8 +116,7 @@ impl Settings {
             n => n,
         };
         Ok(Settings {
-            secret,
-            algorithm,
+            keys,
             access_ttl: raw.access_token_ttl,
             refresh_ttl: raw.refresh_token_ttl,
             reuse_grace: raw.refresh_reuse_grace,
@@ -139,6 +125,7 @@ impl Settings {
             hash_concurrency,
             trusted_proxies,
             allow_registration: raw.allow_registration,
+            rate_limits,
         })
     }
 
@@ -194,8 +181,7 @@ mod tests {
     fn debug_generates_a_secret() {
         let a = Settings::from_config(AuthConfig::default(), true).unwrap();
         let b = Settings::from_config(AuthConfig::default(), true).unwrap();
-        assert_eq!(a.secret.len(), 64);
-        assert_ne!(a.secret, b.secret);
+        assert_ne!(a.keys.current.kid(), b.keys.current.kid());
     }
 
     #[test]

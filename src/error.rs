@@ -1,6 +1,6 @@
 //! `ApiError`: every refusal the API can give, each with one status and a stable snake_case code.
 
-use rocket::http::Status;
+use rocket::http::{Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{self, Json};
@@ -26,7 +26,8 @@ pub enum ApiError {
     InvalidInput(String),
     MalformedJson,
     PayloadTooLarge,
-    RateLimited,
+    /// Too many attempts; the number is the `Retry-After` in seconds.
+    RateLimited(u64),
     /// Details go to the log, never to the client.
     Internal,
     /// A status without a more specific variant (catchers for unknown routes and the like).
@@ -48,7 +49,7 @@ impl ApiError {
             }
             ApiError::MalformedJson => Status::BadRequest,
             ApiError::PayloadTooLarge => Status::PayloadTooLarge,
-            ApiError::RateLimited => Status::TooManyRequests,
+            ApiError::RateLimited(_) => Status::TooManyRequests,
             ApiError::Internal => Status::InternalServerError,
             ApiError::Status(status) => *status,
         }
@@ -69,7 +70,7 @@ impl ApiError {
             ApiError::InvalidInput(_) => "invalid_input",
             ApiError::MalformedJson => "malformed_json",
             ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::RateLimited => "rate_limited",
+            ApiError::RateLimited(_) => "rate_limited",
             ApiError::Internal => "internal_error",
             ApiError::Status(status) => match status.code {
                 400 => "bad_request",
@@ -107,7 +108,7 @@ impl ApiError {
             ApiError::WeakPassword(why) | ApiError::InvalidInput(why) => why.clone(),
             ApiError::MalformedJson => "The request body is not valid JSON.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
-            ApiError::RateLimited => "Too many attempts; try again later.".into(),
+            ApiError::RateLimited(_) => "Too many attempts; try again later.".into(),
             ApiError::Internal => "Something went wrong on our side.".into(),
             ApiError::Status(status) => status.reason_lossy().into(),
         }
@@ -133,6 +134,9 @@ impl<'r> Responder<'r, 'static> for ApiError {
         }
         let mut response = Json(self.body()).respond_to(req)?;
         response.set_status(self.status());
+        if let ApiError::RateLimited(seconds) = self {
+            response.set_header(Header::new("Retry-After", seconds.to_string()));
+        }
         Ok(response)
     }
 }

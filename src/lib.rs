@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod pages;
+pub mod security_headers;
 
 use rocket::figment::Figment;
 use rocket::fs::{relative, FileServer};
@@ -29,9 +30,11 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(config::stage())
         .attach(db::stage())
         .attach(auth::stage())
+        .attach(security_headers::stage())
         .attach(Template::fairing())
         .mount("/", pages::routes())
         .mount("/api", api::routes())
+        .mount("/.well-known", api::well_known_routes())
         .mount("/static", FileServer::from(relative!("static")))
         .register("/", pages::catchers())
         .register("/api", api::catchers())

@@ -4,23 +4,29 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{self, Json};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::account::Auth;
 use crate::auth::cookies::CookieAction;
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
-use crate::auth::password::Passwords;
-use crate::auth::sessions::{revoke_session, rotate_session, start_session, Issued};
-use crate::auth::tokens::Keys;
-use crate::auth::users::{self, parse_name, Email, NewPassword, NewUser, PublicUser};
+use crate::auth::sessions::Issued;
+use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser};
 use crate::config::Settings;
-use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Vec<Route> {
-    routes![register, login, refresh, logout, me, claims]
+    routes![
+        register,
+        login,
+        refresh,
+        logout,
+        me,
+        claims,
+        change_password
+    ]
 }
 
 #[derive(Deserialize)]
@@ -34,6 +40,12 @@ struct Registration {
     email: String,
     password: String,
     name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,14 +101,11 @@ impl<'r> Responder<'r, 'static> for Tokens {
 
 #[post("/auth/register", data = "<body>")]
 async fn register(
-    db: &Db,
-    keys: &State<Keys>,
-    passwords: &State<Passwords>,
-    settings: &State<Settings>,
+    auth: Auth<'_>,
     client: ClientInfo,
     body: Body<'_, Registration>,
 ) -> ApiResult<Tokens> {
-    if !settings.allow_registration {
+    if !auth.settings.allow_registration {
         return Err(ApiError::Forbidden("Registration is closed."));
     }
     let Registration {
@@ -111,8 +120,7 @@ async fn register(
         role: "user".into(),
         email,
     };
-    let user = users::create_user(db, passwords, new).await?;
-    let issued = start_session(db, keys, user, &client).await?;
+    let issued = auth.register(new, &client).await?;
     Ok(Tokens {
         issued,
         status: Status::Created,
@@ -122,15 +130,12 @@ async fn register(
 
 #[post("/auth/login", data = "<body>")]
 async fn login(
-    db: &Db,
-    keys: &State<Keys>,
-    passwords: &State<Passwords>,
+    auth: Auth<'_>,
     client: ClientInfo,
     body: Body<'_, Credentials>,
 ) -> ApiResult<Tokens> {
     let Credentials { email, password } = body?.into_inner();
-    let user = users::authenticate(db, passwords, &email, password).await?;
-    let issued = start_session(db, keys, user, &client).await?;
+    let issued = auth.sign_in(&email, password, &client).await?;
     Ok(Tokens {
         issued,
         status: Status::Ok,
@@ -153,16 +158,14 @@ fn presented_refresh_token(
 
 #[post("/auth/refresh", data = "<body>")]
 async fn refresh(
-    db: &Db,
-    keys: &State<Keys>,
-    settings: &State<Settings>,
+    auth: Auth<'_>,
     client: ClientInfo,
     cookie: RefreshCookie,
     body: Body<'_, RefreshBody>,
 ) -> ApiResult<Tokens> {
-    let token =
-        presented_refresh_token(settings, cookie, body).ok_or(ApiError::InvalidRefreshToken)?;
-    let issued = rotate_session(db, keys, settings, &token, &client).await?;
+    let token = presented_refresh_token(auth.settings, cookie, body)
+        .ok_or(ApiError::InvalidRefreshToken)?;
+    let issued = auth.refresh(&token, &client).await?;
     Ok(Tokens {
         issued,
         status: Status::Ok,
@@ -173,9 +176,8 @@ async fn refresh(
 /// Signs this device out with its access token, or else with its refresh token.
 #[post("/auth/logout", data = "<body>")]
 async fn logout(
-    db: &Db,
-    keys: &State<Keys>,
-    settings: &State<Settings>,
+    auth: Auth<'_>,
+    client: ClientInfo,
     claims: Result<Claims, ApiError>,
     cookie: Result<RefreshCookie, ApiError>,
     body: Body<'_, RefreshBody>,
@@ -184,9 +186,10 @@ async fn logout(
         Ok(claims) => (claims.user_id()?, claims.sid.clone()),
         Err(ApiError::CsrfFailed) => return Err(ApiError::CsrfFailed),
         Err(_) => {
-            let token =
-                presented_refresh_token(settings, cookie?, body).ok_or(ApiError::Unauthorized)?;
-            let refresh = keys
+            let token = presented_refresh_token(auth.settings, cookie?, body)
+                .ok_or(ApiError::Unauthorized)?;
+            let refresh = auth
+                .keys
                 .verify_refresh(&token)
                 .map_err(|_| ApiError::Unauthorized)?;
             (
@@ -195,8 +198,26 @@ async fn logout(
             )
         }
     };
-    revoke_session(db, user_id, &session_id).await?;
+    auth.sign_out(user_id, &session_id, &client).await?;
     Ok(NoContent { sign_out: true })
+}
+
+/// Changes the password and revokes every other session; this one stays signed in.
+#[post("/auth/password", data = "<body>")]
+async fn change_password(
+    auth: Auth<'_>,
+    current: CurrentUser,
+    client: ClientInfo,
+    body: Body<'_, PasswordChange>,
+) -> ApiResult<NoContent> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body?.into_inner();
+    let sid = &current.claims.sid;
+    auth.change_password(&current.user, sid, current_password, new_password, &client)
+        .await?;
+    Ok(NoContent { sign_out: false })
 }
 
 /// `204 No Content`; with `sign_out`, both session cookies are removed too.

@@ -1,6 +1,8 @@
 //! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error.
 
 mod auth;
+mod jwks;
+mod security_events;
 mod sessions;
 
 use rocket::http::Status;
@@ -12,7 +14,13 @@ use crate::error::ApiError;
 pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
     routes.extend(sessions::routes());
+    routes.extend(security_events::routes());
     routes
+}
+
+/// Mounted at `/.well-known`.
+pub fn well_known_routes() -> Vec<Route> {
+    jwks::routes()
 }
 
 /// Every error under `/api` (unknown route, failed guard, oversized body...) as contract JSON.

@@ -5,8 +5,10 @@ use rocket::{delete, get, routes, Route};
 use serde_json::{json, Value};
 
 use crate::api::auth::NoContent;
+use crate::auth::account::Auth;
+use crate::auth::device::ClientInfo;
 use crate::auth::guards::CurrentUser;
-use crate::auth::sessions::{list_sessions, revoke_other_sessions, revoke_session};
+use crate::auth::sessions::list_sessions;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
@@ -24,8 +26,13 @@ async fn list(db: &Db, current: CurrentUser) -> ApiResult<Json<Value>> {
 
 /// Revoking the caller's own session signs this device out as well.
 #[delete("/sessions/<id>")]
-async fn revoke_one(db: &Db, current: CurrentUser, id: &str) -> ApiResult<NoContent> {
-    if !revoke_session(db, current.user.id, id).await? {
+async fn revoke_one(
+    auth: Auth<'_>,
+    current: CurrentUser,
+    client: ClientInfo,
+    id: &str,
+) -> ApiResult<NoContent> {
+    if !auth.revoke_device(current.user.id, id, &client).await? {
         return Err(ApiError::NotFound);
     }
     Ok(NoContent {
@@ -34,7 +41,12 @@ async fn revoke_one(db: &Db, current: CurrentUser, id: &str) -> ApiResult<NoCont
 }
 
 #[delete("/sessions")]
-async fn revoke_others(db: &Db, current: CurrentUser) -> ApiResult<Json<Value>> {
-    let revoked = revoke_other_sessions(db, current.user.id, &current.claims.sid).await?;
+async fn revoke_others(
+    auth: Auth<'_>,
+    current: CurrentUser,
+    client: ClientInfo,
+) -> ApiResult<Json<Value>> {
+    let (user_id, sid) = (current.user.id, &current.claims.sid);
+    let revoked = auth.revoke_other_devices(user_id, sid, &client).await?;
     Ok(Json(json!({ "revoked": revoked })))
 }

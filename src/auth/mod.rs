@@ -1,9 +1,14 @@
-//! The token core: users, passwords, tokens, the session whitelist, guards and cookies.
+//! The token core: users, passwords, keys and tokens, the session whitelist, rate limits, the
+//! security-event log, guards and cookies.
 
+pub mod account;
 pub mod cookies;
 pub mod device;
 pub mod guards;
+pub mod keys;
+pub mod limits;
 pub mod password;
+pub mod security_events;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
@@ -12,7 +17,7 @@ use rocket::fairing::AdHoc;
 
 use crate::config::Settings;
 
-/// Builds the keys and the bounded password hasher from the validated settings.
+/// Builds the keys, the rate limiters and the bounded password hasher from the validated settings.
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Auth core", |rocket| async move {
         let Some(settings) = rocket.state::<Settings>() else {
@@ -20,9 +25,11 @@ pub fn stage() -> AdHoc {
             return Err(rocket);
         };
         let keys = tokens::Keys::new(settings);
+        let limits = limits::RateLimits::new(&settings.rate_limits);
         match password::Passwords::new(settings.hash_concurrency).await {
             Ok(passwords) => Ok(rocket
                 .manage(keys)
+                .manage(limits)
                 .manage(passwords)
                 .attach(cookies::CookieFairing)),
             Err(e) => {

@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use crate::app_claims::AppClaims;
 use crate::auth::device::ClientInfo;
+use crate::auth::security_events::{self, EventKind};
 use crate::auth::tokens::{new_id, now, Keys, RefreshClaims, REFRESH};
 use crate::auth::users::{rfc3339, User};
 use crate::config::Settings;
-use crate::db::Pool;
+use crate::db::{Engine, Pool};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -223,6 +224,14 @@ pub async fn rotate_session(
                 .bind(&session.id)
                 .execute(&mut *tx)
                 .await?;
+            security_events::record(
+                &mut *tx,
+                EventKind::RefreshReuse,
+                Some(user_id),
+                Some(&session.id),
+                client,
+            )
+            .await?;
             tx.commit().await?;
             rocket::warn!(
                 "refresh token reuse on session {} of user {}: session revoked",
@@ -265,6 +274,18 @@ pub async fn revoke_session(db: &Pool, user_id: i64, session_id: &str) -> Result
 
 /// Revokes every live session of the user but `keep`; returns how many.
 pub async fn revoke_other_sessions(db: &Pool, user_id: i64, keep: &str) -> Result<u64, ApiError> {
+    revoke_other_sessions_in(db, user_id, keep).await
+}
+
+/// `revoke_other_sessions` on any executor, e.g. inside a password change's transaction.
+pub async fn revoke_other_sessions_in<'e, E>(
+    db: E,
+    user_id: i64,
+    keep: &str,
+) -> Result<u64, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1 \
          WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL AND expires_at > $1",

@@ -1,12 +1,18 @@
-//! Access and refresh JWTs: claim types, minting, and verification with the algorithm pinned.
+//! Access and refresh JWTs: claim types, minting, and verification with the key chosen by `kid`
+//! and the algorithm pinned to that key.
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{decode, decode_header, encode, Validation};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::app_claims::AppClaims;
+use crate::auth::keys::KeySet;
 use crate::config::Settings;
 use crate::error::ApiError;
+
+/// How far in the future an `iat` may lie (clock skew between instances); beyond, the token is
+/// refused as not yet valid.
+pub const MAX_CLOCK_SKEW: i64 = 60;
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
@@ -48,9 +54,7 @@ impl AccessClaims {
 
 /// Signing and verification keys, built once from the settings (managed state).
 pub struct Keys {
-    algorithm: Algorithm,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    pub set: KeySet,
     pub access_ttl: i64,
     pub refresh_ttl: i64,
 }
@@ -58,17 +62,15 @@ pub struct Keys {
 impl Keys {
     pub fn new(settings: &Settings) -> Keys {
         Keys {
-            algorithm: settings.algorithm,
-            encoding: EncodingKey::from_secret(&settings.secret),
-            decoding: DecodingKey::from_secret(&settings.secret),
+            set: KeySet::new(&settings.keys),
             access_ttl: settings.access_ttl,
             refresh_ttl: settings.refresh_ttl,
         }
     }
 
-    /// Signs any claims with the configured key; tests use it to forge expired tokens.
+    /// Signs any claims with the current key and its `kid`; tests use it to forge expired tokens.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, ApiError> {
-        encode(&Header::new(self.algorithm), claims, &self.encoding).map_err(|e| {
+        encode(&self.set.header(), claims, self.set.encoding()).map_err(|e| {
             rocket::error!("cannot sign a token: {e}");
             ApiError::Internal
         })
@@ -97,7 +99,7 @@ impl Keys {
             ErrorKind::ExpiredSignature => ApiError::TokenExpired,
             _ => ApiError::Unauthorized,
         })?;
-        if claims.typ != ACCESS {
+        if claims.typ != ACCESS || claims.iat > now() + MAX_CLOCK_SKEW {
             return Err(ApiError::Unauthorized);
         }
         Ok(claims)
@@ -108,18 +110,28 @@ impl Keys {
         let claims: RefreshClaims = self
             .verify(token)
             .map_err(|_| ApiError::InvalidRefreshToken)?;
-        if claims.typ != REFRESH {
+        if claims.typ != REFRESH || claims.iat > now() + MAX_CLOCK_SKEW {
             return Err(ApiError::InvalidRefreshToken);
         }
         Ok(claims)
     }
 
     fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, ErrorKind> {
-        // `Validation::new` accepts exactly one algorithm: `none` and every other `alg` fail.
-        let mut validation = Validation::new(self.algorithm);
+        // The `kid` picks the key; the token's own `alg` chooses nothing. A missing or unknown
+        // `kid` is refused (so is `alg: none`, which jsonwebtoken cannot even parse).
+        let header = decode_header(token).map_err(|e| e.into_kind())?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.set.find(kid))
+            .ok_or(ErrorKind::InvalidToken)?;
+        // `Validation::new` accepts exactly the key's algorithm: an HS token under an EdDSA
+        // key's kid (or HS512 under an HS256 key) fails here.
+        let mut validation = Validation::new(key.algorithm);
         validation.leeway = 0;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        decode::<T>(token, &self.decoding, &validation)
+        decode::<T>(token, &key.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|e| e.into_kind())
     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
 use crate::auth::tokens::now;
-use crate::db::{is_unique_violation, Pool};
+use crate::db::{is_unique_violation, Engine, Pool};
 use crate::error::ApiError;
 
 pub const MAX_EMAIL_BYTES: usize = 254;
@@ -172,6 +172,19 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
     };
     tx.commit().await?;
     Ok(user)
+}
+
+/// Stores a new password hash (the caller revokes what must go with the old password).
+pub async fn set_password_hash<'e, E>(db: E, user_id: i64, hash: &str) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn find_by_email(db: &Pool, email: &Email) -> Result<Option<User>, ApiError> {

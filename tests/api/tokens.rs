@@ -104,8 +104,10 @@ async fn another_algorithm_is_refused_even_with_the_right_key() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
     let claims: AccessClaims = serde_json::from_value(payload(&login.access)).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512);
+    header.kid = Some(app.keys().set.signing_kid().to_owned());
     let hs512 = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &header,
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
     )
@@ -114,8 +116,10 @@ async fn another_algorithm_is_refused_even_with_the_right_key() {
         app.get_with("/api/auth/claims", &hs512).await.status(),
         Status::Unauthorized
     );
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(app.keys().set.signing_kid().to_owned());
     let hs256 = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &header,
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
     )

@@ -20,7 +20,9 @@ pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)
 
 pub struct TestApp {
     pub client: Client,
-    _dir: tempfile::TempDir,
+    /// The SQLite URL, so a second app (another key configuration) can share the database.
+    pub db_url: String,
+    _dir: Option<tempfile::TempDir>,
 }
 
 pub async fn app() -> TestApp {
@@ -59,13 +61,33 @@ pub async fn app_with(tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database_url(dir.path()).await;
     let figment = rocket::Config::figment()
-        .merge(("databases.app.url", url))
+        .merge(("databases.app.url", url.clone()))
         .merge(("jwt_secret", SECRET))
         .merge(("log_level", "off"));
     let client = Client::untracked(rocket_auth_template::build(tweak(figment)))
         .await
         .expect("the app ignites");
-    TestApp { client, _dir: dir }
+    TestApp {
+        client,
+        db_url: url,
+        _dir: Some(dir),
+    }
+}
+
+/// Another app on `first`'s database (which must outlive it), e.g. after a key rotation.
+pub async fn app_sharing_db(first: &TestApp, tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
+    let figment = rocket::Config::figment()
+        .merge(("databases.app.url", first.db_url.clone()))
+        .merge(("jwt_secret", SECRET))
+        .merge(("log_level", "off"));
+    let client = Client::untracked(rocket_auth_template::build(tweak(figment)))
+        .await
+        .expect("the app ignites");
+    TestApp {
+        client,
+        db_url: first.db_url.clone(),
+        _dir: None,
+    }
 }
 
 /// What a signed-in client holds.

@@ -1,0 +1,190 @@
+//! What a person does with their account, each step rate-limited where it can be abused and
+//! written to the security-event log: register, sign in, refresh, sign out, revoke devices,
+//! change the password. API routes and pages both call these, so neither can skip a limit or
+//! an event.
+
+use crate::auth::device::ClientInfo;
+use crate::auth::limits::RateLimits;
+use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
+use crate::auth::security_events::{record, EventKind};
+use crate::auth::sessions::{
+    revoke_other_sessions, revoke_other_sessions_in, revoke_session, rotate_session, start_session,
+    Issued,
+};
+use crate::auth::tokens::Keys;
+use crate::auth::users::{self, Email, NewPassword, NewUser, User};
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::ApiError;
+
+/// The shared state these steps need, borrowed from Rocket's managed state.
+pub struct Auth<'a> {
+    pub db: &'a Pool,
+    pub keys: &'a Keys,
+    pub passwords: &'a Passwords,
+    pub limits: &'a RateLimits,
+    pub settings: &'a Settings,
+}
+
+impl Auth<'_> {
+    pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
+        self.limits.register(client)?;
+        let user = users::create_user(self.db, self.passwords, new).await?;
+        let issued = start_session(self.db, self.keys, user, client).await?;
+        let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
+        record(
+            self.db,
+            EventKind::Registered,
+            Some(user_id),
+            Some(sid),
+            client,
+        )
+        .await?;
+        Ok(issued)
+    }
+
+    /// A failed attempt on a known account is logged under it; on an unknown email, with no user.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<Issued, ApiError> {
+        self.limits.password_attempt(client, email)?;
+        match users::authenticate(self.db, self.passwords, email, password).await {
+            Ok(user) => {
+                let issued = start_session(self.db, self.keys, user, client).await?;
+                let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
+                record(
+                    self.db,
+                    EventKind::LoginSucceeded,
+                    Some(user_id),
+                    Some(sid),
+                    client,
+                )
+                .await?;
+                Ok(issued)
+            }
+            Err(ApiError::InvalidCredentials) => {
+                let user_id = match Email::parse(email) {
+                    Ok(email) => users::find_by_email(self.db, &email).await?.map(|u| u.id),
+                    Err(_) => None,
+                };
+                record(self.db, EventKind::LoginFailed, user_id, None, client).await?;
+                Err(ApiError::InvalidCredentials)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Rotation and reuse detection live in `sessions::rotate_session`; the reuse event too.
+    pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Issued, ApiError> {
+        self.limits.refresh(client)?;
+        rotate_session(self.db, self.keys, self.settings, token, client).await
+    }
+
+    /// Signs this device out; `false` when the session was not live any more.
+    pub async fn sign_out(
+        &self,
+        user_id: i64,
+        sid: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, ApiError> {
+        let revoked = revoke_session(self.db, user_id, sid).await?;
+        if revoked {
+            record(self.db, EventKind::Logout, Some(user_id), Some(sid), client).await?;
+        }
+        Ok(revoked)
+    }
+
+    /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
+    pub async fn revoke_device(
+        &self,
+        user_id: i64,
+        sid: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, ApiError> {
+        let revoked = revoke_session(self.db, user_id, sid).await?;
+        if revoked {
+            record(
+                self.db,
+                EventKind::SessionRevoked,
+                Some(user_id),
+                Some(sid),
+                client,
+            )
+            .await?;
+        }
+        Ok(revoked)
+    }
+
+    pub async fn revoke_other_devices(
+        &self,
+        user_id: i64,
+        keep: &str,
+        client: &ClientInfo,
+    ) -> Result<u64, ApiError> {
+        let revoked = revoke_other_sessions(self.db, user_id, keep).await?;
+        if revoked > 0 {
+            let kind = EventKind::OtherSessionsRevoked;
+            record(self.db, kind, Some(user_id), Some(keep), client).await?;
+        }
+        Ok(revoked)
+    }
+
+    /// Checks the current password (rate-limited like a login), stores the new one and revokes
+    /// every other session in one transaction: a thief holding another session is out at once.
+    /// Returns how many sessions were revoked.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        sid: &str,
+        current_password: String,
+        new_password: String,
+        client: &ClientInfo,
+    ) -> Result<u64, ApiError> {
+        self.limits.password_attempt(client, &user.email)?;
+        let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
+        let plausible =
+            !current_password.is_empty() && current_password.len() <= MAX_PASSWORD_BYTES;
+        let hash = Some(user.password_hash.clone());
+        if !(plausible && self.passwords.verify(current_password, hash).await?) {
+            let kind = EventKind::PasswordChangeFailed;
+            record(self.db, kind, Some(user.id), Some(sid), client).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+        let new_hash = self.passwords.hash(new).await?;
+        let mut tx = self.db.begin().await?;
+        users::set_password_hash(&mut *tx, user.id, &new_hash).await?;
+        let revoked = revoke_other_sessions_in(&mut *tx, user.id, sid).await?;
+        let kind = EventKind::PasswordChanged;
+        record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
+    type Error = ApiError;
+
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, ApiError> {
+        use rocket_db_pools::Database;
+        let rocket = req.rocket();
+        let auth = (|| {
+            Some(Auth {
+                db: crate::db::Db::fetch(rocket)?,
+                keys: rocket.state()?,
+                passwords: rocket.state()?,
+                limits: rocket.state()?,
+                settings: rocket.state()?,
+            })
+        })();
+        match auth {
+            Some(auth) => rocket::request::Outcome::Success(auth),
+            None => crate::auth::guards::refuse(req, ApiError::Internal),
+        }
+    }
+}
