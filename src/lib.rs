@@ -25,5 +25,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(db::stage())
         .attach(auth::stage())
         .mount("/api", api::routes())
+        .mount(
+            "/static",
+            rocket::fs::FileServer::from(rocket::fs::relative!("static")),
+        )
         .register("/", api::catchers())
 }

@@ -323,7 +323,7 @@ export class AuthClient extends EventTarget {
 
   /**
    * The signed-in user, loaded from the database (`GET /api/auth/me`).
-   * @returns {Promise<{id: number, email: string, name: string|null, role: string, created_at: string}>}
+   * @returns {Promise<{id: string, email: string, name: string, role: string, created_at: string}>}
    */
   async me() {
     const { user } = await this.#json('/api/auth/me');
