@@ -376,3 +376,31 @@ test('revokeOthers answers the count; revoke of this device signs out', async ()
   assert.equal(auth.isAuthenticated, false);
   assert.equal(api.count('/api/auth/refresh'), 0);
 });
+
+test('a proactive refresh runs refreshAhead seconds before expiry, at most a few seconds early', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const api = fakeApi();
+  const { auth, events } = client(api); // expires_in 300, refreshAhead 30 by default
+  await auth.login('a@example.com', 'right');
+  const settle = async () => {
+    for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  };
+  t.mock.timers.tick(264_000); // 300 - 30 - the largest jitter (5) - 1
+  await settle();
+  assert.equal(api.count('/api/auth/refresh'), 0);
+  t.mock.timers.tick(6_001);
+  await settle();
+  assert.equal(api.count('/api/auth/refresh'), 1);
+  assert.equal(events.filter((e) => e.type === 'refresh').length, 1);
+  auth.close();
+});
+
+test('no proactive refresh when the token is too short-lived for refreshAhead', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const api = fakeApi();
+  const { auth } = client(api, { refreshAhead: 200 }); // 300 s is not more than twice 200 s
+  await auth.login('a@example.com', 'right');
+  t.mock.timers.tick(300_000);
+  for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(api.count('/api/auth/refresh'), 0);
+});

@@ -71,19 +71,19 @@ async function register(app, email) {
  * onLogout received) and `window.events`. The page is the module file itself: a same-origin
  * document that runs no script of its own (the demo page would start a second client).
  */
-async function clientPage(context, app, { defaultOnLogout = false } = {}) {
+async function clientPage(context, app, { defaultOnLogout = false, options = {} } = {}) {
   const page = await context.newPage();
   await page.goto(`${app.url}/static/js/auth-client.js`);
-  await page.evaluate(async (useDefault) => {
+  await page.evaluate(async ([useDefault, clientOptions]) => {
     const { AuthClient } = await import('/static/js/auth-client.js');
     window.logouts = [];
     window.events = [];
     const onLogout = (reason, error) => window.logouts.push({ reason, code: error.code });
-    window.client = new AuthClient(useDefault ? {} : { onLogout });
+    window.client = new AuthClient(useDefault ? clientOptions : { ...clientOptions, onLogout });
     for (const type of ['login', 'logout', 'refresh']) {
       window.client.on(type, (e) => window.events.push({ type, ...e.detail, error: undefined }));
     }
-  }, defaultOnLogout);
+  }, [defaultOnLogout, options]);
   return page;
 }
 
@@ -339,6 +339,59 @@ test('tabs share one refresh: the new token is broadcast, a burst in two tabs st
     assert.equal(tokens[0], tokens[1]);
     assert.equal((await first.evaluate(() => window.client.me())).email, 'tabs@example.com');
     for (const page of [first, second]) assert.deepEqual(await page.evaluate(() => window.logouts), []);
+  }),
+);
+
+test('body mode: the refresh token travels in the JSON body, never in a cookie or web storage', TEST_TIMEOUT, () =>
+  withApp({ ROCKET_ACCESS_TOKEN_TTL: '3', ROCKET_REFRESH_TOKEN_AS_COOKIE: 'false' }, async (app, browser) => {
+    await register(app, 'body@example.com');
+    const context = await browser.newContext();
+    const page = await clientPage(context, app, { options: { mode: 'body' } });
+    await login(page, 'body@example.com');
+    const expired = await page.evaluate(() => window.client.accessToken);
+    await waitUntilExpired(app, expired);
+
+    const mark = await logMark(app);
+    const refreshBodies = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/auth/refresh')) refreshBodies.push(r.postData());
+    });
+    const emails = await page.evaluate(() =>
+      Promise.all(Array.from({ length: 5 }, () => window.client.me().then((u) => u.email))),
+    );
+    assert.deepEqual(emails, Array(5).fill('body@example.com'));
+    const log = await until('10 /me requests in the log', () => {
+      const text = since(app, mark);
+      return served(text, 'GET', '/api/auth/me') >= 10 && text;
+    });
+    assert.equal(served(log, 'POST', '/api/auth/refresh'), 1, log);
+    assert.equal(refreshBodies.length, 1);
+    assert.ok(JSON.parse(refreshBodies[0]).refresh_token, 'the refresh token is in the body');
+    const names = (await context.cookies(app.url)).map((c) => c.name);
+    assert.deepEqual(names, ['csrf_token']);
+    assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length]), [0, 0]);
+  }),
+);
+
+test('proactive refresh before expiry: the next call is never refused as expired', TEST_TIMEOUT, () =>
+  withApp({ ROCKET_ACCESS_TOKEN_TTL: '3' }, async (app, browser) => {
+    await register(app, 'ahead@example.com');
+    const page = await clientPage(await browser.newContext(), app, { options: { refreshAhead: 1 } });
+    await login(page, 'ahead@example.com');
+    const first = await page.evaluate(() => window.client.accessToken);
+    await page.waitForFunction(() => window.events.some((e) => e.type === 'refresh'), null, {
+      timeout: WAIT_MS,
+    });
+    await waitUntilExpired(app, first); // the login's token is dead by now
+    const mark = await logMark(app);
+    assert.equal((await page.evaluate(() => window.client.me())).email, 'ahead@example.com');
+    const log = await until('the /me in the log', () => {
+      const text = since(app, mark);
+      return served(text, 'GET', '/api/auth/me') >= 1 && text;
+    });
+    assert.equal(served(log, 'GET', '/api/auth/me'), 1, log);
+    assert.doesNotMatch(log, /TokenExpired/);
+    await page.evaluate(() => window.client.close());
   }),
 );
 
