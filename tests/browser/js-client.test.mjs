@@ -115,7 +115,7 @@ async function withApp(env, body) {
   }
 }
 
-test('ten concurrent calls with an expired token: one refresh on the server, all ten succeed', TEST_TIMEOUT, () =>
+test('ten concurrent calls with an expired token: one refresh on the server, all ten succeed', TEST_TIMEOUT, (t) =>
   withApp({ ROCKET_ACCESS_TOKEN_TTL: '4' }, async (app, browser) => {
     await register(app, 'burst@example.com');
     const page = await clientPage(await browser.newContext(), app);
@@ -139,6 +139,7 @@ test('ten concurrent calls with an expired token: one refresh on the server, all
     assert.equal(served(log, 'GET', '/api/auth/me'), 20, log);
     assert.equal(log.match(/failed: TokenExpired/g)?.length, 10, log);
     assert.equal(served(log, 'POST', '/api/auth/refresh'), 1, log);
+    t.diagnostic(`server log: ${served(log, 'GET', '/api/auth/me')} GET /api/auth/me, ${served(log, 'POST', '/api/auth/refresh')} POST /api/auth/refresh`);
     const state = await page.evaluate(() => ({
       token: window.client.accessToken,
       refreshes: window.events.filter((e) => e.type === 'refresh').length,
@@ -292,7 +293,7 @@ test('no token in localStorage, sessionStorage, IndexedDB or document.cookie: on
   }),
 );
 
-test('tabs share one refresh: the new token is broadcast, a burst in two tabs stays harmless', TEST_TIMEOUT, () =>
+test('tabs share one refresh: the new token is broadcast, a burst in two tabs stays harmless', TEST_TIMEOUT, (t) =>
   withApp({ ROCKET_ACCESS_TOKEN_TTL: '4' }, async (app, browser) => {
     await register(app, 'tabs@example.com');
     const context = await browser.newContext();
@@ -333,6 +334,7 @@ test('tabs share one refresh: the new token is broadcast, a burst in two tabs st
     // One refresh per tab at most; with the lock and the broadcast usually one in all.
     const refreshes = served(log, 'POST', '/api/auth/refresh');
     assert.ok(refreshes >= 1 && refreshes <= 2, `${refreshes} refreshes`);
+    t.diagnostic(`two tabs, 20 calls: the server logged ${refreshes} refresh(es)`);
     assert.doesNotMatch(log, /reuse/);
     // Both tabs end on the same live token, and nobody was signed out.
     const tokens = await Promise.all([first, second].map((p) => p.evaluate(() => window.client.accessToken)));
