@@ -5,10 +5,12 @@ use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::sessions::{list_sessions, revoke_other_sessions, revoke_session, Session};
+use crate::auth::account::Auth;
+use crate::auth::device::ClientInfo;
+use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::tokens::now;
 use crate::auth::users::User;
-use crate::db::Db;
+use crate::db::{Db, Pool};
 use crate::error::ApiError;
 use crate::pages::time::{when, When};
 use crate::pages::{Confirm, CsrfForm, Layout, OneOf, PageResult, PageUser, WithCookies};
@@ -80,7 +82,7 @@ impl DeviceView {
 }
 
 /// The user's live sessions, this device first, then by most recent use.
-async fn device_views(db: &Db, user: &PageUser) -> Result<Vec<DeviceView>, ApiError> {
+async fn device_views(db: &Pool, user: &PageUser) -> Result<Vec<DeviceView>, ApiError> {
     let now = now();
     let mut views: Vec<DeviceView> = list_sessions(db, user.user.id)
         .await?
@@ -91,7 +93,7 @@ async fn device_views(db: &Db, user: &PageUser) -> Result<Vec<DeviceView>, ApiEr
     Ok(views)
 }
 
-async fn find_device(db: &Db, user: &PageUser, id: &str) -> Result<DeviceView, ApiError> {
+async fn find_device(db: &Pool, user: &PageUser, id: &str) -> Result<DeviceView, ApiError> {
     device_views(db, user)
         .await?
         .into_iter()
@@ -153,13 +155,14 @@ async fn revoke_confirm(layout: Layout, db: &Db, user: PageUser, id: &str) -> Pa
 /// Revokes one device. Revoking this very device signs it out.
 #[post("/sessions/<id>/revoke", data = "<_form>")]
 async fn revoke(
-    db: &Db,
+    auth: Auth<'_>,
     user: PageUser,
+    client: ClientInfo,
     id: &str,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, Flash<Redirect>>> {
-    let device = find_device(db, &user, id).await?;
-    if !revoke_session(db, user.user.id, id).await? {
+    let device = find_device(auth.db, &user, id).await?;
+    if !auth.revoke_device(user.user.id, id, &client).await? {
         return Err(ApiError::NotFound.into());
     }
     if device.current {
@@ -175,11 +178,14 @@ async fn revoke(
 
 #[post("/sessions/revoke-others", data = "<_form>")]
 async fn revoke_others(
-    db: &Db,
+    auth: Auth<'_>,
     user: PageUser,
+    client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
-    let revoked = revoke_other_sessions(db, user.user.id, &user.session_id).await?;
+    let revoked = auth
+        .revoke_other_devices(user.user.id, &user.session_id, &client)
+        .await?;
     let message = match revoked {
         0 => "There were no other devices to sign out.".to_owned(),
         1 => "Signed out from 1 other device.".to_owned(),

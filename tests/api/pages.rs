@@ -818,3 +818,62 @@ async fn pages_are_self_contained_with_no_inline_script_or_style() {
     assert_eq!(css.status(), Status::Ok);
     assert_eq!(css.content_type(), Some(ContentType::CSS));
 }
+
+// --- pages go through the hardening (rate limits, security events) --------------------------
+
+#[rocket::async_test]
+async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
+    let app = app().await;
+    let mut laptop = Browser::new(&app, FIREFOX);
+    laptop.sign_up("ann@example.com").await;
+    let mut phone = Browser::new(&app, IPHONE);
+    phone.sign_in("ann@example.com").await;
+    let phone_session = phone.session_id();
+    Browser::new(&app, FIREFOX).sign_in("ann@example.com").await;
+    let mut mallory = Browser::new(&app, FIREFOX);
+    mallory.get("/login").await;
+    let page = mallory
+        .post(
+            "/login",
+            &[("email", "ann@example.com"), ("password", "guess")],
+        )
+        .await;
+    assert_eq!(page.status, Status::Unauthorized);
+
+    laptop.get("/sessions").await;
+    laptop
+        .post(&format!("/sessions/{phone_session}/revoke"), &[])
+        .await
+        .assert_redirect("/sessions");
+    laptop
+        .post("/sessions/revoke-others", &[])
+        .await
+        .assert_redirect("/sessions");
+    laptop.post("/logout", &[]).await.assert_redirect("/login");
+    laptop.sign_in("ann@example.com").await;
+
+    // The API reads the log with the page's own access cookie as a bearer token.
+    let access = laptop.cookie("access_token").unwrap().to_owned();
+    let response = app.get_with("/api/security-events", &access).await;
+    assert_eq!(response.status(), Status::Ok);
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    let events = body["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "login_succeeded",
+            "logout",
+            "other_sessions_revoked",
+            "session_revoked",
+            "login_failed",
+            "login_succeeded",
+            "login_succeeded",
+            "registered",
+        ]
+    );
+    let revoked = &events[3];
+    assert_eq!(revoked["session_id"], json!(phone_session));
+    assert_eq!(revoked["browser"], "Firefox", "logged from the laptop");
+    assert_eq!(events[6]["device"], "smartphone", "the phone's sign-in");
+}
