@@ -13,6 +13,7 @@ use crate::common::*;
 struct Page {
     status: Status,
     location: Option<String>,
+    retry_after: Option<String>,
     set_cookies: Vec<Cookie<'static>>,
     body: String,
 }
@@ -32,6 +33,34 @@ impl Page {
         ["access_token", "refresh_token"]
             .iter()
             .all(|n| self.set_cookie(n).is_some_and(|c| c.value().is_empty()))
+    }
+
+    /// The readable 429 page: HTML (not the API's JSON), a `Retry-After`, and a message saying
+    /// how long to wait; no session cookie set or cleared.
+    fn assert_rate_limited(&self) {
+        assert_eq!(self.status, Status::TooManyRequests, "{}", self.body);
+        let retry: u64 = self
+            .retry_after
+            .as_deref()
+            .expect("Retry-After")
+            .parse()
+            .expect("Retry-After in whole seconds");
+        assert!(retry >= 1);
+        assert!(self.body.starts_with("<!doctype html>"), "{}", self.body);
+        assert!(self.body.contains("Too many attempts"));
+        let wait = self
+            .body
+            .find("Please wait ")
+            .expect("says when to try again");
+        let wait = &self.body[wait..];
+        assert!(
+            wait.contains(" second") || wait.contains(" minute") || wait.contains(" hour"),
+            "{wait}"
+        );
+        assert!(!self.body.contains("rate_limited"), "no JSON error body");
+        for name in ["access_token", "refresh_token"] {
+            assert!(self.set_cookie(name).is_none(), "{name} left alone");
+        }
     }
 
     fn assert_redirect(&self, to: &str) {
@@ -114,6 +143,7 @@ impl<'a> Browser<'a> {
         Page {
             status: response.status(),
             location: response.headers().get_one("Location").map(str::to_owned),
+            retry_after: response.headers().get_one("Retry-After").map(str::to_owned),
             set_cookies,
             body: response.into_string().await.unwrap_or_default(),
         }
@@ -822,6 +852,71 @@ async fn pages_are_self_contained_with_no_inline_script_or_style() {
 // --- pages go through the hardening (rate limits, security events) --------------------------
 
 #[rocket::async_test]
+async fn the_login_form_is_rate_limited_per_account_and_per_ip() {
+    let app = app_with(|f| {
+        f.merge(("rate_limit_login_per_account", "2/min"))
+            .merge(("rate_limit_login_per_ip", "off"))
+    })
+    .await;
+    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.get("/login").await;
+    let wrong = [("email", "ann@example.com"), ("password", "wrong password")];
+    for _ in 0..2 {
+        let page = browser.post("/login", &wrong).await;
+        assert_eq!(page.status, Status::Unauthorized);
+    }
+    // Past the quota even the right password waits, and the form's answer is a page.
+    let right = [("email", " ANN@example.com"), ("password", PASSWORD)];
+    browser.post("/login", &right).await.assert_rate_limited();
+    // Another account is not held up by ann's quota.
+    let page = browser
+        .post(
+            "/login",
+            &[("email", "bob@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, Status::Unauthorized);
+
+    let app = app_with(|f| {
+        f.merge(("rate_limit_login_per_ip", "2/min"))
+            .merge(("rate_limit_login_per_account", "off"))
+    })
+    .await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.get("/login").await;
+    for email in ["a@example.com", "b@example.com"] {
+        let page = browser
+            .post("/login", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(page.status, Status::Unauthorized, "{email}");
+    }
+    let page = browser
+        .post(
+            "/login",
+            &[("email", "c@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    page.assert_rate_limited();
+}
+
+#[rocket::async_test]
+async fn the_register_form_is_rate_limited_per_ip() {
+    let app = app_with(|f| f.merge(("rate_limit_register_per_ip", "1/h"))).await;
+    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.get("/register").await;
+    let page = browser
+        .post(
+            "/register",
+            &[("email", "bob@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    page.assert_rate_limited();
+    assert!(page.body.contains("Please wait 1 hour and try again."));
+}
+
+#[rocket::async_test]
 async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
     let app = app().await;
     let mut laptop = Browser::new(&app, FIREFOX);
@@ -876,4 +971,38 @@ async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
     assert_eq!(revoked["session_id"], json!(phone_session));
     assert_eq!(revoked["browser"], "Firefox", "logged from the laptop");
     assert_eq!(events[6]["device"], "smartphone", "the phone's sign-in");
+}
+
+#[rocket::async_test]
+async fn a_rate_limited_silent_renewal_shows_429_and_keeps_the_cookies() {
+    let app = app_with(|f| f.merge(("rate_limit_refresh_per_ip", "1/h"))).await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.sign_up("ann@example.com").await;
+    let session = browser.session_id();
+    let access = browser.cookie("access_token").unwrap().to_owned();
+    browser.set("access_token", &expired_copy(&app, &access));
+    // The one renewal the quota allows.
+    let page = browser.get("/sessions").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.sets_session_cookies());
+
+    let access = browser.cookie("access_token").unwrap().to_owned();
+    browser.set("access_token", &expired_copy(&app, &access));
+    let refresh = browser.cookie("refresh_token").unwrap().to_owned();
+    browser.get("/sessions").await.assert_rate_limited();
+    browser
+        .get("/auth/refresh?next=/sessions")
+        .await
+        .assert_rate_limited();
+    assert_eq!(browser.cookie("refresh_token"), Some(refresh.as_str()));
+    assert!(session_is_live(&app, &session).await, "not signed out");
+
+    // Once the limit allows (here: a fresh process on the same database), the same cookies
+    // renew and serve the page.
+    let later = app_sharing_db(&app, |f| f).await;
+    let mut same = Browser::new(&later, FIREFOX);
+    same.jar = browser.jar.clone();
+    let page = same.get("/sessions").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.sets_session_cookies());
 }
