@@ -1,4 +1,5 @@
-//! "Your devices": the home page, the list of live sessions, and revoking them.
+//! "Your devices": the home page, the list of live sessions with the account's recent security
+//! events, and revoking them.
 
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route};
@@ -7,6 +8,7 @@ use serde::Serialize;
 
 use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
+use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::tokens::now;
 use crate::auth::users::User;
@@ -42,9 +44,12 @@ fn known(value: &str) -> Option<&str> {
     Some(value).filter(|v| !v.is_empty() && *v != "UNKNOWN")
 }
 
+/// How many of the account's latest security events the devices page shows.
+const RECENT_EVENTS: i64 = 10;
+
 /// "Firefox on Windows 10", as far as the user agent told.
-fn describe(session: &Session) -> String {
-    match (known(&session.browser), known(&session.os)) {
+fn describe(browser: &str, os: &str) -> String {
+    match (known(browser), known(os)) {
         (Some(browser), Some(os)) => format!("{browser} on {os}"),
         (Some(browser), None) => browser.to_owned(),
         (None, Some(os)) => format!("A browser on {os}"),
@@ -52,20 +57,25 @@ fn describe(session: &Session) -> String {
     }
 }
 
+/// woothee's device category as an icon name (a fixed set) and in words.
+fn device_kind(category: &str) -> (&'static str, &'static str) {
+    match category {
+        "pc" => ("computer", "Computer"),
+        "smartphone" => ("phone", "Smartphone"),
+        "mobilephone" => ("phone", "Mobile phone"),
+        "appliance" => ("appliance", "TV or console"),
+        "crawler" => ("bot", "Bot"),
+        _ => ("other", "Other device"),
+    }
+}
+
 impl DeviceView {
     fn new(session: &Session, current_id: &str, now: i64) -> DeviceView {
-        let (kind, kind_label) = match session.device.as_str() {
-            "pc" => ("computer", "Computer"),
-            "smartphone" => ("phone", "Smartphone"),
-            "mobilephone" => ("phone", "Mobile phone"),
-            "appliance" => ("appliance", "TV or console"),
-            "crawler" => ("bot", "Bot"),
-            _ => ("other", "Other device"),
-        };
+        let (kind, kind_label) = device_kind(&session.device);
         DeviceView {
             id: session.id.clone(),
             current: session.id == current_id,
-            title: describe(session),
+            title: describe(&session.browser, &session.os),
             browser: known(&session.browser)
                 .unwrap_or("Unknown browser")
                 .to_owned(),
@@ -91,6 +101,52 @@ async fn device_views(db: &Pool, user: &PageUser) -> Result<Vec<DeviceView>, Api
         .collect();
     views.sort_by_key(|v| !v.current);
     Ok(views)
+}
+
+/// One security event as the devices page shows it.
+#[derive(Serialize)]
+struct EventView {
+    /// "Signed in", "Failed sign-in"…
+    what: &'static str,
+    /// Failed attempts and token reuse stand out (a fixed flag: it picks a CSS class).
+    warning: bool,
+    at: When,
+    /// "Firefox on Windows 10".
+    device: String,
+    kind_label: &'static str,
+    ip: String,
+    user_agent: String,
+}
+
+/// An event kind in words; kinds this page does not know yet still get a line.
+fn event_in_words(kind: &str) -> (&'static str, bool) {
+    match kind {
+        "registered" => ("Account created", false),
+        "login_succeeded" => ("Signed in", false),
+        "login_failed" => ("Failed sign-in", true),
+        "refresh_reuse" => ("Refresh token reused — session revoked", true),
+        "session_revoked" => ("Device signed out", false),
+        "other_sessions_revoked" => ("Signed out everywhere else", false),
+        "password_changed" => ("Password changed", false),
+        "password_change_failed" => ("Failed password change", true),
+        "logout" => ("Signed out", false),
+        _ => ("Security event", false),
+    }
+}
+
+impl EventView {
+    fn new(event: &SecurityEvent, now: i64) -> EventView {
+        let (what, warning) = event_in_words(&event.kind);
+        EventView {
+            what,
+            warning,
+            at: when(event.created_at, now),
+            device: describe(&event.browser, &event.os),
+            kind_label: device_kind(&event.device).1,
+            ip: event.ip.clone().unwrap_or_else(|| "unknown".into()),
+            user_agent: event.user_agent.clone(),
+        }
+    }
 }
 
 async fn find_device(db: &Pool, user: &PageUser, id: &str) -> Result<DeviceView, ApiError> {
@@ -138,7 +194,13 @@ async fn home(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
 async fn devices(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
     let devices = device_views(db, &user).await?;
     let others = devices.iter().filter(|d| !d.current).count();
-    let page = serde_json::json!({ "devices": devices, "others": others });
+    let now = now();
+    let events: Vec<EventView> = security_events::recent(db, user.user.id, RECENT_EVENTS)
+        .await?
+        .iter()
+        .map(|e| EventView::new(e, now))
+        .collect();
+    let page = serde_json::json!({ "devices": devices, "others": others, "events": events });
     Ok(layout.render("devices", Some(&user), page))
 }
 
