@@ -7,14 +7,11 @@ use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
+use crate::auth::account::Auth;
 use crate::auth::cookies::REFRESH_COOKIE;
 use crate::auth::device::ClientInfo;
-use crate::auth::password::Passwords;
-use crate::auth::sessions::{revoke_session, rotate_session, start_session};
-use crate::auth::tokens::Keys;
-use crate::auth::users::{self, parse_name, Email, NewPassword, NewUser};
+use crate::auth::users::{parse_name, Email, NewPassword, NewUser};
 use crate::config::Settings;
-use crate::db::Db;
 use crate::error::ApiError;
 use crate::pages::{
     Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageUser, SafeNext, WithCookies,
@@ -62,9 +59,7 @@ struct LoginForm {
 #[post("/login", data = "<form>")]
 async fn login(
     layout: Layout,
-    db: &Db,
-    keys: &State<Keys>,
-    passwords: &State<Passwords>,
+    auth: Auth<'_>,
     client: ClientInfo,
     form: CsrfForm<LoginForm>,
 ) -> PageResult<OneOf<WithCookies<Redirect>, FormPage>> {
@@ -74,9 +69,8 @@ async fn login(
         next,
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
-    match users::authenticate(db, passwords, &email, password).await {
-        Ok(user) => {
-            let issued = start_session(db, keys, user, &client).await?;
+    match auth.sign_in(&email, password, &client).await {
+        Ok(issued) => {
             let to = Redirect::to(next.to_string());
             Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
         }
@@ -123,14 +117,11 @@ struct RegisterForm {
 #[post("/register", data = "<form>")]
 async fn register(
     layout: Layout,
-    db: &Db,
-    keys: &State<Keys>,
-    passwords: &State<Passwords>,
-    settings: &State<Settings>,
+    auth: Auth<'_>,
     client: ClientInfo,
     form: CsrfForm<RegisterForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
-    if !settings.allow_registration {
+    if !auth.settings.allow_registration {
         return Err(PageError(ApiError::Forbidden("Registration is closed.")));
     }
     let RegisterForm {
@@ -148,11 +139,10 @@ async fn register(
             role: "user".into(),
             email: parsed,
         };
-        users::create_user(db, passwords, new).await
+        auth.register(new, &client).await
     };
     match created.await {
-        Ok(user) => {
-            let issued = start_session(db, keys, user, &client).await?;
+        Ok(issued) => {
             let to = Flash::success(
                 Redirect::to(next.to_string()),
                 "Welcome! Your account is ready.",
@@ -181,12 +171,11 @@ async fn register(
 }
 
 /// Renews the access cookie from the refresh cookie and goes back to `next`; to the sign-in
-/// page when the refresh cookie is missing or no longer good.
+/// page when the refresh cookie is missing or no longer good. Rate-limited, it shows the 429
+/// page and keeps the cookies: the session is fine, only this renewal has to wait.
 #[get("/auth/refresh?<next>")]
 async fn refresh(
-    db: &Db,
-    keys: &State<Keys>,
-    settings: &State<Settings>,
+    auth: Auth<'_>,
     client: ClientInfo,
     cookies: &CookieJar<'_>,
     next: Option<&str>,
@@ -195,7 +184,7 @@ async fn refresh(
     let Some(token) = cookies.get(REFRESH_COOKIE).map(|c| c.value().to_owned()) else {
         return Ok(WithCookies::signed_out(Redirect::to(next.login_url())));
     };
-    match rotate_session(db, keys, settings, &token, &client).await {
+    match auth.refresh(&token, &client).await {
         Ok(issued) => Ok(WithCookies::signed_in(
             issued,
             Redirect::to(next.to_string()),
@@ -210,11 +199,13 @@ async fn refresh(
 /// Signs this device out: its session is revoked and both cookies cleared.
 #[post("/logout", data = "<_form>")]
 async fn logout(
-    db: &Db,
+    auth: Auth<'_>,
     user: PageUser,
+    client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<WithCookies<Flash<Redirect>>> {
-    revoke_session(db, user.user.id, &user.session_id).await?;
+    auth.sign_out(user.user.id, &user.session_id, &client)
+        .await?;
     let to = Flash::success(Redirect::to("/login"), "Signed out.");
     Ok(WithCookies::signed_out(to))
 }

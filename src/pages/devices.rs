@@ -1,14 +1,18 @@
-//! "Your devices": the home page, the list of live sessions, and revoking them.
+//! "Your devices": the home page, the list of live sessions with the account's recent security
+//! events, and revoking them.
 
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::sessions::{list_sessions, revoke_other_sessions, revoke_session, Session};
+use crate::auth::account::Auth;
+use crate::auth::device::ClientInfo;
+use crate::auth::security_events::{self, SecurityEvent};
+use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::tokens::now;
 use crate::auth::users::User;
-use crate::db::Db;
+use crate::db::{Db, Pool};
 use crate::error::ApiError;
 use crate::pages::time::{when, When};
 use crate::pages::{Confirm, CsrfForm, Layout, OneOf, PageResult, PageUser, WithCookies};
@@ -40,9 +44,12 @@ fn known(value: &str) -> Option<&str> {
     Some(value).filter(|v| !v.is_empty() && *v != "UNKNOWN")
 }
 
+/// How many of the account's latest security events the devices page shows.
+const RECENT_EVENTS: i64 = 10;
+
 /// "Firefox on Windows 10", as far as the user agent told.
-fn describe(session: &Session) -> String {
-    match (known(&session.browser), known(&session.os)) {
+fn describe(browser: &str, os: &str) -> String {
+    match (known(browser), known(os)) {
         (Some(browser), Some(os)) => format!("{browser} on {os}"),
         (Some(browser), None) => browser.to_owned(),
         (None, Some(os)) => format!("A browser on {os}"),
@@ -50,20 +57,25 @@ fn describe(session: &Session) -> String {
     }
 }
 
+/// woothee's device category as an icon name (a fixed set) and in words.
+fn device_kind(category: &str) -> (&'static str, &'static str) {
+    match category {
+        "pc" => ("computer", "Computer"),
+        "smartphone" => ("phone", "Smartphone"),
+        "mobilephone" => ("phone", "Mobile phone"),
+        "appliance" => ("appliance", "TV or console"),
+        "crawler" => ("bot", "Bot"),
+        _ => ("other", "Other device"),
+    }
+}
+
 impl DeviceView {
     fn new(session: &Session, current_id: &str, now: i64) -> DeviceView {
-        let (kind, kind_label) = match session.device.as_str() {
-            "pc" => ("computer", "Computer"),
-            "smartphone" => ("phone", "Smartphone"),
-            "mobilephone" => ("phone", "Mobile phone"),
-            "appliance" => ("appliance", "TV or console"),
-            "crawler" => ("bot", "Bot"),
-            _ => ("other", "Other device"),
-        };
+        let (kind, kind_label) = device_kind(&session.device);
         DeviceView {
             id: session.id.clone(),
             current: session.id == current_id,
-            title: describe(session),
+            title: describe(&session.browser, &session.os),
             browser: known(&session.browser)
                 .unwrap_or("Unknown browser")
                 .to_owned(),
@@ -80,7 +92,7 @@ impl DeviceView {
 }
 
 /// The user's live sessions, this device first, then by most recent use.
-async fn device_views(db: &Db, user: &PageUser) -> Result<Vec<DeviceView>, ApiError> {
+async fn device_views(db: &Pool, user: &PageUser) -> Result<Vec<DeviceView>, ApiError> {
     let now = now();
     let mut views: Vec<DeviceView> = list_sessions(db, user.user.id)
         .await?
@@ -91,7 +103,53 @@ async fn device_views(db: &Db, user: &PageUser) -> Result<Vec<DeviceView>, ApiEr
     Ok(views)
 }
 
-async fn find_device(db: &Db, user: &PageUser, id: &str) -> Result<DeviceView, ApiError> {
+/// One security event as the devices page shows it.
+#[derive(Serialize)]
+struct EventView {
+    /// "Signed in", "Failed sign-in"…
+    what: &'static str,
+    /// Failed attempts and token reuse stand out (a fixed flag: it picks a CSS class).
+    warning: bool,
+    at: When,
+    /// "Firefox on Windows 10".
+    device: String,
+    kind_label: &'static str,
+    ip: String,
+    user_agent: String,
+}
+
+/// An event kind in words; kinds this page does not know yet still get a line.
+fn event_in_words(kind: &str) -> (&'static str, bool) {
+    match kind {
+        "registered" => ("Account created", false),
+        "login_succeeded" => ("Signed in", false),
+        "login_failed" => ("Failed sign-in", true),
+        "refresh_reuse" => ("Refresh token reused — session revoked", true),
+        "session_revoked" => ("Device signed out", false),
+        "other_sessions_revoked" => ("Signed out everywhere else", false),
+        "password_changed" => ("Password changed", false),
+        "password_change_failed" => ("Failed password change", true),
+        "logout" => ("Signed out", false),
+        _ => ("Security event", false),
+    }
+}
+
+impl EventView {
+    fn new(event: &SecurityEvent, now: i64) -> EventView {
+        let (what, warning) = event_in_words(&event.kind);
+        EventView {
+            what,
+            warning,
+            at: when(event.created_at, now),
+            device: describe(&event.browser, &event.os),
+            kind_label: device_kind(&event.device).1,
+            ip: event.ip.clone().unwrap_or_else(|| "unknown".into()),
+            user_agent: event.user_agent.clone(),
+        }
+    }
+}
+
+async fn find_device(db: &Pool, user: &PageUser, id: &str) -> Result<DeviceView, ApiError> {
     device_views(db, user)
         .await?
         .into_iter()
@@ -136,7 +194,13 @@ async fn home(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
 async fn devices(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
     let devices = device_views(db, &user).await?;
     let others = devices.iter().filter(|d| !d.current).count();
-    let page = serde_json::json!({ "devices": devices, "others": others });
+    let now = now();
+    let events: Vec<EventView> = security_events::recent(db, user.user.id, RECENT_EVENTS)
+        .await?
+        .iter()
+        .map(|e| EventView::new(e, now))
+        .collect();
+    let page = serde_json::json!({ "devices": devices, "others": others, "events": events });
     Ok(layout.render("devices", Some(&user), page))
 }
 
@@ -153,13 +217,14 @@ async fn revoke_confirm(layout: Layout, db: &Db, user: PageUser, id: &str) -> Pa
 /// Revokes one device. Revoking this very device signs it out.
 #[post("/sessions/<id>/revoke", data = "<_form>")]
 async fn revoke(
-    db: &Db,
+    auth: Auth<'_>,
     user: PageUser,
+    client: ClientInfo,
     id: &str,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, Flash<Redirect>>> {
-    let device = find_device(db, &user, id).await?;
-    if !revoke_session(db, user.user.id, id).await? {
+    let device = find_device(auth.db, &user, id).await?;
+    if !auth.revoke_device(user.user.id, id, &client).await? {
         return Err(ApiError::NotFound.into());
     }
     if device.current {
@@ -175,11 +240,14 @@ async fn revoke(
 
 #[post("/sessions/revoke-others", data = "<_form>")]
 async fn revoke_others(
-    db: &Db,
+    auth: Auth<'_>,
     user: PageUser,
+    client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
-    let revoked = revoke_other_sessions(db, user.user.id, &user.session_id).await?;
+    let revoked = auth
+        .revoke_other_devices(user.user.id, &user.session_id, &client)
+        .await?;
     let message = match revoked {
         0 => "There were no other devices to sign out.".to_owned(),
         1 => "Signed out from 1 other device.".to_owned(),

@@ -1,7 +1,7 @@
 //! Errors as pages: `PageError` for handlers, and the HTML catcher for everything outside `/api`
 //! (unknown pages, refused guards and forms, 401 → the sign-in page).
 
-use rocket::http::Status;
+use rocket::http::{Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 use rocket::{catch, Catcher};
@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::pages::guard::SignInRequired;
 use crate::pages::layout::Layout;
 use crate::pages::next::SafeNext;
+use crate::pages::time::wait;
 use crate::pages::OneOf;
 
 /// A handler's refusal, shown as the error page with the error's status.
@@ -47,6 +48,10 @@ fn error_view(error: &ApiError) -> ErrorView {
         ApiError::InvalidInput(why) | ApiError::WeakPassword(why) => {
             ("That did not work", why.clone())
         }
+        ApiError::RateLimited(seconds) => (
+            "Too many attempts",
+            format!("Please wait {} and try again.", wait(*seconds)),
+        ),
         _ => match status.code {
             401 => (
                 "Please sign in",
@@ -87,7 +92,11 @@ impl<'r> Responder<'r, 'static> for PageError {
         }
         let status = self.0.status();
         let page = Layout::without_flash(req).render("error", None, error_view(&self.0));
-        (status, page).respond_to(req)
+        let mut response = (status, page).respond_to(req)?;
+        if let ApiError::RateLimited(seconds) = self.0 {
+            response.set_header(Header::new("Retry-After", seconds.to_string()));
+        }
+        Ok(response)
     }
 }
 

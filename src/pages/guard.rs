@@ -1,19 +1,16 @@
 //! `PageUser`: who is browsing a page that needs a user. It renews an expired access cookie from
 //! a good refresh cookie on the spot; with neither it forwards, and the 401 catcher sends the
 //! browser to `/login?next=…`. It only records cookie changes: the cookie fairing writes them.
+//! A renewal refused by the rate limit refuses the page with 429 and leaves the cookies alone.
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket_db_pools::Database;
 
+use crate::auth::account::Auth;
 use crate::auth::cookies::{CookieAction, ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::refuse;
-use crate::auth::sessions::rotate_session;
-use crate::auth::tokens::Keys;
 use crate::auth::users::{find_by_live_session, User};
-use crate::config::Settings;
-use crate::db::Db;
 use crate::error::ApiError;
 
 /// A signed-in user on a live session. A route that takes it cannot run without one.
@@ -46,18 +43,14 @@ impl<'r> FromRequest<'r> for PageUser {
 }
 
 async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
-    let rocket = req.rocket();
-    let (Some(db), Some(keys), Some(settings)) = (
-        Db::fetch(rocket),
-        rocket.state::<Keys>(),
-        rocket.state::<Settings>(),
-    ) else {
-        return Err(ApiError::Internal);
+    let auth = match req.guard::<Auth<'_>>().await {
+        Outcome::Success(auth) => auth,
+        _ => return Err(ApiError::Internal),
     };
     let access = req.cookies().get(ACCESS_COOKIE);
-    if let Some(claims) = access.and_then(|c| keys.verify_access(c.value()).ok()) {
+    if let Some(claims) = access.and_then(|c| auth.keys.verify_access(c.value()).ok()) {
         if let Ok(user_id) = claims.user_id() {
-            if let Some(user) = find_by_live_session(db, user_id, &claims.sid).await? {
+            if let Some(user) = find_by_live_session(auth.db, user_id, &claims.sid).await? {
                 return Ok(Some(PageUser {
                     user,
                     session_id: claims.sid,
@@ -77,7 +70,9 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
         Outcome::Success(client) => client,
         _ => return Err(ApiError::Internal),
     };
-    match rotate_session(db, keys, settings, refresh.value(), &client).await {
+    // Any error but a refused token (rate limit, database) keeps the cookies: the session may
+    // well be good, this request just could not renew it.
+    match auth.refresh(refresh.value(), &client).await {
         Ok(issued) => {
             CookieAction::SetSession {
                 refresh_token: issued.refresh_token,

@@ -45,6 +45,19 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
+/// How long to wait, from a `Retry-After` in seconds: "45 seconds", "2 minutes". Rounded up, so
+/// whoever waits that long is not refused again.
+pub fn wait(seconds: u64) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    let (n, unit) = match seconds.max(1) {
+        s if s < MINUTE => (s, "second"),
+        s if s < HOUR => (s.div_ceil(MINUTE), "minute"),
+        s => (s.div_ceil(HOUR), "hour"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +80,23 @@ mod tests {
         ];
         for (seconds, expected) in cases {
             assert_eq!(ago(seconds), expected, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn waits_round_up() {
+        let cases = [
+            (0, "1 second"),
+            (1, "1 second"),
+            (45, "45 seconds"),
+            (60, "1 minute"),
+            (61, "2 minutes"),
+            (1800, "30 minutes"),
+            (3600, "1 hour"),
+            (3601, "2 hours"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(wait(seconds), expected, "{seconds}");
         }
     }
 

@@ -13,6 +13,7 @@ use crate::common::*;
 struct Page {
     status: Status,
     location: Option<String>,
+    retry_after: Option<String>,
     set_cookies: Vec<Cookie<'static>>,
     body: String,
 }
@@ -32,6 +33,34 @@ impl Page {
         ["access_token", "refresh_token"]
             .iter()
             .all(|n| self.set_cookie(n).is_some_and(|c| c.value().is_empty()))
+    }
+
+    /// The readable 429 page: HTML (not the API's JSON), a `Retry-After`, and a message saying
+    /// how long to wait; no session cookie set or cleared.
+    fn assert_rate_limited(&self) {
+        assert_eq!(self.status, Status::TooManyRequests, "{}", self.body);
+        let retry: u64 = self
+            .retry_after
+            .as_deref()
+            .expect("Retry-After")
+            .parse()
+            .expect("Retry-After in whole seconds");
+        assert!(retry >= 1);
+        assert!(self.body.starts_with("<!doctype html>"), "{}", self.body);
+        assert!(self.body.contains("Too many attempts"));
+        let wait = self
+            .body
+            .find("Please wait ")
+            .expect("says when to try again");
+        let wait = &self.body[wait..];
+        assert!(
+            wait.contains(" second") || wait.contains(" minute") || wait.contains(" hour"),
+            "{wait}"
+        );
+        assert!(!self.body.contains("rate_limited"), "no JSON error body");
+        for name in ["access_token", "refresh_token"] {
+            assert!(self.set_cookie(name).is_none(), "{name} left alone");
+        }
     }
 
     fn assert_redirect(&self, to: &str) {
@@ -114,6 +143,7 @@ impl<'a> Browser<'a> {
         Page {
             status: response.status(),
             location: response.headers().get_one("Location").map(str::to_owned),
+            retry_after: response.headers().get_one("Retry-After").map(str::to_owned),
             set_cookies,
             body: response.into_string().await.unwrap_or_default(),
         }
@@ -817,4 +847,228 @@ async fn pages_are_self_contained_with_no_inline_script_or_style() {
     let css = app.client.get("/static/app.css").dispatch().await;
     assert_eq!(css.status(), Status::Ok);
     assert_eq!(css.content_type(), Some(ContentType::CSS));
+}
+
+// --- pages go through the hardening (rate limits, security events) --------------------------
+
+#[rocket::async_test]
+async fn the_login_form_is_rate_limited_per_account_and_per_ip() {
+    let app = app_with(|f| {
+        f.merge(("rate_limit_login_per_account", "2/min"))
+            .merge(("rate_limit_login_per_ip", "off"))
+    })
+    .await;
+    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.get("/login").await;
+    let wrong = [("email", "ann@example.com"), ("password", "wrong password")];
+    for _ in 0..2 {
+        let page = browser.post("/login", &wrong).await;
+        assert_eq!(page.status, Status::Unauthorized);
+    }
+    // Past the quota even the right password waits, and the form's answer is a page.
+    let right = [("email", " ANN@example.com"), ("password", PASSWORD)];
+    browser.post("/login", &right).await.assert_rate_limited();
+    // Another account is not held up by ann's quota.
+    let page = browser
+        .post(
+            "/login",
+            &[("email", "bob@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, Status::Unauthorized);
+
+    let app = app_with(|f| {
+        f.merge(("rate_limit_login_per_ip", "2/min"))
+            .merge(("rate_limit_login_per_account", "off"))
+    })
+    .await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.get("/login").await;
+    for email in ["a@example.com", "b@example.com"] {
+        let page = browser
+            .post("/login", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(page.status, Status::Unauthorized, "{email}");
+    }
+    let page = browser
+        .post(
+            "/login",
+            &[("email", "c@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    page.assert_rate_limited();
+}
+
+#[rocket::async_test]
+async fn the_register_form_is_rate_limited_per_ip() {
+    let app = app_with(|f| f.merge(("rate_limit_register_per_ip", "1/h"))).await;
+    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.get("/register").await;
+    let page = browser
+        .post(
+            "/register",
+            &[("email", "bob@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    page.assert_rate_limited();
+    assert!(page.body.contains("Please wait 1 hour and try again."));
+}
+
+#[rocket::async_test]
+async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
+    let app = app().await;
+    let mut laptop = Browser::new(&app, FIREFOX);
+    laptop.sign_up("ann@example.com").await;
+    let mut phone = Browser::new(&app, IPHONE);
+    phone.sign_in("ann@example.com").await;
+    let phone_session = phone.session_id();
+    Browser::new(&app, FIREFOX).sign_in("ann@example.com").await;
+    let mut mallory = Browser::new(&app, FIREFOX);
+    mallory.get("/login").await;
+    let page = mallory
+        .post(
+            "/login",
+            &[("email", "ann@example.com"), ("password", "guess")],
+        )
+        .await;
+    assert_eq!(page.status, Status::Unauthorized);
+
+    laptop.get("/sessions").await;
+    laptop
+        .post(&format!("/sessions/{phone_session}/revoke"), &[])
+        .await
+        .assert_redirect("/sessions");
+    laptop
+        .post("/sessions/revoke-others", &[])
+        .await
+        .assert_redirect("/sessions");
+    laptop.post("/logout", &[]).await.assert_redirect("/login");
+    laptop.sign_in("ann@example.com").await;
+
+    // The API reads the log with the page's own access cookie as a bearer token.
+    let access = laptop.cookie("access_token").unwrap().to_owned();
+    let response = app.get_with("/api/security-events", &access).await;
+    assert_eq!(response.status(), Status::Ok);
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    let events = body["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "login_succeeded",
+            "logout",
+            "other_sessions_revoked",
+            "session_revoked",
+            "login_failed",
+            "login_succeeded",
+            "login_succeeded",
+            "registered",
+        ]
+    );
+    let revoked = &events[3];
+    assert_eq!(revoked["session_id"], json!(phone_session));
+    assert_eq!(revoked["browser"], "Firefox", "logged from the laptop");
+    assert_eq!(events[6]["device"], "smartphone", "the phone's sign-in");
+}
+
+#[rocket::async_test]
+async fn devices_page_lists_recent_events_in_words_with_hostile_text_escaped() {
+    let app = app_with(|f| f.merge(("refresh_reuse_grace", 0))).await;
+    let mut laptop = Browser::new(&app, FIREFOX);
+    laptop.sign_up("ann@example.com").await;
+    // A failed sign-in from a browser that never got a session: only the event log knows it.
+    let evil = "Mozilla/5.0 <script>alert(1)</script> \"><img src=x onerror=alert(2)>";
+    let mut mallory = Browser::new(&app, evil);
+    mallory.get("/login").await;
+    let page = mallory
+        .post(
+            "/login",
+            &[("email", "ann@example.com"), ("password", "guess")],
+        )
+        .await;
+    assert_eq!(page.status, Status::Unauthorized);
+    // A stolen refresh token comes back after its rotation.
+    let phone = app.login("ann@example.com", IPHONE).await;
+    let rotated = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
+    assert_eq!(rotated.status(), Status::Ok);
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let reused = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
+    assert_eq!(reused.status(), Status::Unauthorized);
+
+    let page = laptop.get("/sessions").await;
+    assert_eq!(page.status, Status::Ok);
+    let body = &page.body;
+    let activity = &body[body.find("Recent activity").expect("an activity section")..];
+    let order: Vec<usize> = [
+        "Refresh token reused — session revoked",
+        "Signed in",
+        "Failed sign-in",
+        "Account created",
+    ]
+    .iter()
+    .map(|what| activity.find(what).unwrap_or_else(|| panic!("{what}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "newest first");
+    assert!(activity.contains("event event-warning"));
+    assert!(activity.contains("Safari on iPhone"));
+    assert!(activity.contains(">just now</time>"));
+    let time = &activity[activity.find("<time datetime=\"").unwrap()..];
+    assert!(
+        time.split('"').nth(3).unwrap().ends_with(" UTC"),
+        "exact on hover"
+    );
+    assert!(!body.contains("<script>"));
+    assert!(!body.contains("<img"));
+    assert!(activity.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+    assert!(activity.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+    assert!(!body.contains(" style="));
+
+    // Only the latest few, however long the log.
+    for _ in 0..3 {
+        sqlx::query(
+            "INSERT INTO security_events (user_id, kind, created_at) \
+             SELECT user_id, kind, created_at FROM security_events WHERE user_id IS NOT NULL",
+        )
+        .execute(app.db())
+        .await
+        .unwrap();
+    }
+    let page = laptop.get("/sessions").await;
+    assert_eq!(page.body.matches("<li class=\"event").count(), 10);
+}
+
+#[rocket::async_test]
+async fn a_rate_limited_silent_renewal_shows_429_and_keeps_the_cookies() {
+    let app = app_with(|f| f.merge(("rate_limit_refresh_per_ip", "1/h"))).await;
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.sign_up("ann@example.com").await;
+    let session = browser.session_id();
+    let access = browser.cookie("access_token").unwrap().to_owned();
+    browser.set("access_token", &expired_copy(&app, &access));
+    // The one renewal the quota allows.
+    let page = browser.get("/sessions").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.sets_session_cookies());
+
+    let access = browser.cookie("access_token").unwrap().to_owned();
+    browser.set("access_token", &expired_copy(&app, &access));
+    let refresh = browser.cookie("refresh_token").unwrap().to_owned();
+    browser.get("/sessions").await.assert_rate_limited();
+    browser
+        .get("/auth/refresh?next=/sessions")
+        .await
+        .assert_rate_limited();
+    assert_eq!(browser.cookie("refresh_token"), Some(refresh.as_str()));
+    assert!(session_is_live(&app, &session).await, "not signed out");
+
+    // Once the limit allows (here: a fresh process on the same database), the same cookies
+    // renew and serve the page.
+    let later = app_sharing_db(&app, |f| f).await;
+    let mut same = Browser::new(&later, FIREFOX);
+    same.jar = browser.jar.clone();
+    let page = same.get("/sessions").await;
+    assert_eq!(page.status, Status::Ok);
+    assert!(page.sets_session_cookies());
 }
