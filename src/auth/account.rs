@@ -90,11 +90,8 @@ impl Auth<'_> {
         sid: &str,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
-        let revoked = revoke_session(self.db, user_id, sid).await?;
-        if revoked {
-            record(self.db, EventKind::Logout, Some(user_id), Some(sid), client).await?;
-        }
-        Ok(revoked)
+        self.revoke_and_record(EventKind::Logout, user_id, sid, client)
+            .await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
@@ -104,16 +101,21 @@ impl Auth<'_> {
         sid: &str,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
+        self.revoke_and_record(EventKind::SessionRevoked, user_id, sid, client)
+            .await
+    }
+
+    /// Only a revocation that happened is logged: revoking twice writes one event.
+    async fn revoke_and_record(
+        &self,
+        kind: EventKind,
+        user_id: i64,
+        sid: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, ApiError> {
         let revoked = revoke_session(self.db, user_id, sid).await?;
         if revoked {
-            record(
-                self.db,
-                EventKind::SessionRevoked,
-                Some(user_id),
-                Some(sid),
-                client,
-            )
-            .await?;
+            record(self.db, kind, Some(user_id), Some(sid), client).await?;
         }
         Ok(revoked)
     }
