@@ -343,13 +343,14 @@ def wrk(target, url, *, threads, connections, duration, env, headers=()):
 # ---------------------------------------------------------------- the run
 
 
-SCENARIOS = ["bare", "claims", "me", "sessions", "refresh", "login"]
+SCENARIOS = ["bare", "claims", "me", "sessions", "refresh1", "refresh", "login"]
 LABELS = {
     "bare": "bare route",
     "claims": "claims only (no DB)",
     "me": "full user (1 DB read)",
     "sessions": "sessions list (20)",
-    "refresh": "chained refresh",
+    "refresh1": "chained refresh, 1 chain",
+    "refresh": "chained refresh, --chains at once",
     "login": "login flood (argon2)",
 }
 
@@ -380,14 +381,16 @@ def run_scenario(target, scenario, tokens, args, tmp):
     if scenario == "sessions":
         return wrk(target, target.url(target.routes[scenario]),
                    headers=[f"Authorization: Bearer {twenty}"], **get)
-    if scenario == "refresh":
-        # One session per chain; each chain is one wrk thread with one connection.
-        chains = tmp / f"{target.name}-chains.txt"
+    if scenario in ("refresh", "refresh1"):
+        # One session per chain; each chain is one wrk thread with one connection. refresh1:
+        # a single chain, the latency of a rotation nobody competes with.
+        n = 1 if scenario == "refresh1" else args.chains
+        chains = tmp / f"{target.name}-{scenario}.txt"
         chains.write_text(
-            "\n".join(target.login("chain@example.com")[1] for _ in range(args.chains)) + "\n"
+            "\n".join(target.login("chain@example.com")[1] for _ in range(n)) + "\n"
         )
-        return wrk(target, target.url(target.refresh_path), threads=args.chains,
-                   connections=args.chains, duration=args.duration,
+        return wrk(target, target.url(target.refresh_path), threads=n,
+                   connections=n, duration=args.duration,
                    env={"BENCH_MODE": "refresh", "BENCH_TOKENS": str(chains),
                         "BENCH_REQUEST_FIELD": target.request_field,
                         "BENCH_RESPONSE_FIELD": target.response_field})
@@ -553,7 +556,7 @@ def render(report):
             continue
         fail = lambda r: str(r["non2xx"] + r["broken"] + r["timeouts"]) if r else "–"
         lines.append(
-            f"| {LABELS[s]} | {ratio(rt and rt['rps'], t.get('bare', {}).get('rps'))} "
+            f"| {LABELS[s].replace('--chains', str(report['settings']['chains']))} | {ratio(rt and rt['rps'], t.get('bare', {}).get('rps'))} "
             f"| {ratio(rd and rd['rps'], d.get('bare', {}).get('rps'))} "
             f"| {ratio(rt and rt['rps'], rd and rd['rps'])} "
             f"| {rt['cpu_us_per_req'] if rt else '–'} | {rd['cpu_us_per_req'] if rd else '–'} "
