@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod health;
 pub mod pages;
 pub mod security_headers;
 
@@ -33,6 +34,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(security_headers::stage())
         .attach(Template::fairing())
         .mount("/", pages::routes())
+        .mount("/", health::routes())
         .mount("/api", api::routes())
         .mount("/.well-known", api::well_known_routes())
         .mount("/static", FileServer::from(relative!("static")))

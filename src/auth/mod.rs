@@ -31,7 +31,14 @@ pub fn stage() -> AdHoc {
                 .manage(keys)
                 .manage(limits)
                 .manage(passwords)
-                .attach(cookies::CookieFairing)),
+                .attach(cookies::CookieFairing)
+                .attach(AdHoc::on_shutdown("Password hashing report", |rocket| {
+                    Box::pin(async move {
+                        if let Some(passwords) = rocket.state::<password::Passwords>() {
+                            rocket::info!("{}", passwords.report());
+                        }
+                    })
+                }))),
             Err(e) => {
                 rocket::error!("auth core: cannot prepare password hashing: {e}");
                 Err(rocket)

@@ -9,7 +9,7 @@ use crate::auth::security_events::{self, EventKind};
 use crate::auth::tokens::{new_id, now, Keys, RefreshClaims, REFRESH};
 use crate::auth::users::{rfc3339, User};
 use crate::config::Settings;
-use crate::db::{Engine, Pool};
+use crate::db::{write_turn, Engine, Pool};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -172,6 +172,7 @@ pub async fn rotate_session(
         .map_err(|_| ApiError::InvalidRefreshToken)?;
     let now = now();
     let new_jti = new_id();
+    let turn = write_turn().await;
     let mut tx = db.begin().await?;
     let rotated = sqlx::query(
         "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $1, rotated_at = $2, \
@@ -242,6 +243,7 @@ pub async fn rotate_session(
         }
     }
     tx.commit().await?;
+    drop(turn);
     Issued::mint(keys, user, session, claims.app)
 }
 

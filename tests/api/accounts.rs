@@ -174,6 +174,39 @@ async fn hashing_does_run_in_parallel_up_to_the_bound() {
 }
 
 #[rocket::async_test]
+async fn hashing_memory_is_reused_and_never_more_than_the_bound() {
+    let app = app_with(|f| f.merge(("password_hash_concurrency", 2))).await;
+    let passwords = app.client.rocket().state::<Passwords>().unwrap();
+    // The dummy hash at start gives its memory back: an idle server holds none.
+    assert_eq!(passwords.idle_memories(), 0);
+    app.register("ann@example.com").await;
+    assert_eq!(passwords.idle_memories(), 1);
+    let logins = (0..8).map(|_| {
+        let body = json!({ "email": "ann@example.com", "password": PASSWORD });
+        app.post_json("/api/auth/login", body, FIREFOX)
+    });
+    for response in join_all(logins).await {
+        assert_eq!(response.status(), Status::Ok);
+    }
+    // Eight logins after the registration: kept and reused, one per hash that ran at once.
+    let kept = passwords.idle_memories();
+    assert!((1..=2).contains(&kept), "{kept} working memories kept");
+    assert_eq!(kept, passwords.peak_concurrency().max(1));
+}
+
+#[rocket::async_test]
+async fn hashing_report_gives_the_count_the_peak_and_the_bound() {
+    let app = app_with(|f| f.merge(("password_hash_concurrency", 2))).await;
+    app.register("ann@example.com").await;
+    let passwords = app.client.rocket().state::<Passwords>().unwrap();
+    // The dummy hash at start and the registration, one after the other.
+    assert_eq!(
+        passwords.report(),
+        "password hashing: 2 hashes, at most 1 at once (bound 2)"
+    );
+}
+
+#[rocket::async_test]
 async fn me_loads_the_user_and_needs_a_valid_token() {
     let app = app().await;
     let login = app.register("ann@example.com").await;

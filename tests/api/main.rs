@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod cli;
+mod health;
 mod input;
 mod pages;
 mod properties;

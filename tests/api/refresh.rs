@@ -203,3 +203,26 @@ async fn logout_without_credentials_is_401() {
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(error_code(response).await, "unauthorized");
 }
+
+#[rocket::async_test]
+async fn many_sessions_refreshing_at_once_all_rotate() {
+    // SQLite writers take turns (db::write_turn): concurrent rotations queue, none is refused
+    // and none is lost.
+    let app = app().await;
+    app.register("ann@example.com").await;
+    let mut logins = Vec::new();
+    for _ in 0..8 {
+        logins.push(app.login("ann@example.com", FIREFOX).await);
+    }
+    let refreshes = logins
+        .iter()
+        .map(|l| app.refresh_with_cookie(&l.refresh, &l.csrf));
+    let responses = join_all(refreshes).await;
+    for (login, response) in logins.iter().zip(&responses) {
+        assert_eq!(response.status(), Status::Ok);
+        let rotated = refresh_of(response, &Value::Null);
+        assert_eq!(payload(&rotated)["sid"], payload(&login.refresh)["sid"]);
+        assert_ne!(payload(&rotated)["jti"], payload(&login.refresh)["jti"]);
+    }
+    assert_eq!(live_sessions(&app).await, 9);
+}
