@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod cli;
+mod database;
 mod health;
 mod input;
 mod pages;
