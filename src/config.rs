@@ -42,6 +42,8 @@ pub struct AuthConfig {
     pub trusted_proxies: Vec<String>,
     /// Whether `POST /api/auth/register` and `/register` accept new accounts.
     pub allow_registration: bool,
+    /// Days after which security events, and sessions revoked or expired, are deleted; 0 keeps them.
+    pub retention_days: i64,
     /// Quotas like `"30/min"` (`s`, `min`, `h`, `day`), or `"off"`.
     pub rate_limit_login_per_ip: String,
     pub rate_limit_login_per_account: String,
@@ -65,6 +67,7 @@ impl Default for AuthConfig {
             password_hash_concurrency: 0,
             trusted_proxies: Vec::new(),
             allow_registration: true,
+            retention_days: 90,
             rate_limit_login_per_ip: "30/min".into(),
             rate_limit_login_per_account: "10/min".into(),
             rate_limit_register_per_ip: "20/h".into(),
@@ -85,6 +88,8 @@ pub struct Settings {
     pub hash_concurrency: usize,
     pub trusted_proxies: Vec<IpNet>,
     pub allow_registration: bool,
+    /// Seconds; `None` keeps everything.
+    pub retention: Option<i64>,
     pub rate_limits: RateLimitConfig,
 }
 
@@ -125,6 +130,14 @@ impl Settings {
             hash_concurrency,
             trusted_proxies,
             allow_registration: raw.allow_registration,
+            retention: match raw.retention_days {
+                0 => None,
+                days if days > 0 => Some(
+                    days.checked_mul(24 * 60 * 60)
+                        .ok_or("retention_days is too large")?,
+                ),
+                _ => return Err("retention_days must not be negative".into()),
+            },
             rate_limits,
         })
     }
@@ -175,6 +188,24 @@ mod tests {
             ..Default::default()
         };
         assert!(Settings::from_config(good, false).is_ok());
+    }
+
+    #[test]
+    fn retention_is_days_or_off() {
+        let days = |d| AuthConfig {
+            retention_days: d,
+            ..Default::default()
+        };
+        assert_eq!(
+            Settings::from_config(days(90), true).unwrap().retention,
+            Some(90 * 86400)
+        );
+        assert_eq!(
+            Settings::from_config(days(0), true).unwrap().retention,
+            None
+        );
+        assert!(Settings::from_config(days(-1), true).is_err());
+        assert!(Settings::from_config(days(i64::MAX), true).is_err());
     }
 
     #[test]

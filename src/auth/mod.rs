@@ -5,6 +5,7 @@ pub mod account;
 pub mod cookies;
 pub mod device;
 pub mod guards;
+pub mod housekeeping;
 pub mod keys;
 pub mod limits;
 pub mod password;
@@ -32,6 +33,7 @@ pub fn stage() -> AdHoc {
                 .manage(limits)
                 .manage(passwords)
                 .attach(cookies::CookieFairing)
+                .attach(housekeeping::stage())
                 .attach(AdHoc::on_shutdown("Password hashing report", |rocket| {
                     Box::pin(async move {
                         if let Some(passwords) = rocket.state::<password::Passwords>() {

@@ -31,3 +31,100 @@ async fn sqlite_runs_in_wal_mode_with_normal_sync() {
         .unwrap();
     assert_eq!(sync, 1);
 }
+
+const DAY: i64 = 24 * 60 * 60;
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.db()).await.unwrap()
+}
+
+/// Ages every security event and the given session's revocation by `days`.
+async fn age(app: &TestApp, revoked_session: &str, days: i64) {
+    let then = rocket_auth_template::auth::tokens::now() - days * DAY;
+    sqlx::query("UPDATE security_events SET created_at = $1")
+        .bind(then)
+        .execute(app.db())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2")
+        .bind(then)
+        .bind(revoked_session)
+        .execute(app.db())
+        .await
+        .unwrap();
+}
+
+#[rocket::async_test]
+async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one() {
+    use rocket_auth_template::auth::housekeeping::{prune, Pruned};
+    let app = app().await;
+    let laptop = app.register("ann@example.com").await;
+    let phone = app.login("ann@example.com", IPHONE).await;
+    let path = format!("/api/sessions/{}", phone.session_id());
+    assert_eq!(
+        app.delete_with(&path, &laptop.access).await.status(),
+        rocket::http::Status::NoContent
+    );
+    let events = count(&app, "SELECT COUNT(*) FROM security_events").await;
+    assert!(events >= 3, "registered, login, revoke");
+    age(&app, &phone.session_id(), 100).await;
+
+    let cutoff = rocket_auth_template::auth::tokens::now() - 90 * DAY;
+    let pruned = prune(app.db(), cutoff).await.unwrap();
+    assert_eq!(
+        pruned,
+        Pruned {
+            events: events as u64,
+            sessions: 1
+        }
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM security_events").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 1);
+    // The live session is untouched and still refreshes.
+    let response = app.refresh_with_cookie(&laptop.refresh, &laptop.csrf).await;
+    assert_eq!(response.status(), rocket::http::Status::Ok);
+    // Nothing newer than the cutoff goes.
+    assert_eq!(
+        prune(app.db(), cutoff).await.unwrap(),
+        Pruned {
+            events: 0,
+            sessions: 0
+        }
+    );
+}
+
+#[rocket::async_test]
+async fn housekeeping_runs_when_the_app_starts() {
+    let first = app().await;
+    let laptop = first.register("ann@example.com").await;
+    let phone = first.login("ann@example.com", IPHONE).await;
+    let path = format!("/api/sessions/{}", phone.session_id());
+    first.delete_with(&path, &laptop.access).await;
+    age(&first, &phone.session_id(), 3).await;
+    let url: String = first
+        .client
+        .rocket()
+        .figment()
+        .extract_inner("databases.app.url")
+        .unwrap();
+
+    // A new instance on the same database, keeping 2 days: it prunes at launch.
+    let second = app_with(|f| {
+        f.merge(("databases.app.url", url))
+            .merge(("retention_days", 2))
+    })
+    .await;
+    let mut left = i64::MAX;
+    for _ in 0..100 {
+        left = count(&second, "SELECT COUNT(*) FROM sessions").await;
+        if left == 1 {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 1, "the revoked session was pruned, the live one kept");
+    assert_eq!(
+        count(&second, "SELECT COUNT(*) FROM security_events").await,
+        0
+    );
+}
