@@ -102,6 +102,15 @@ fn form_encode(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// Ann signed up on a Firefox laptop, then signed in on an iPhone: two devices, two sessions.
+async fn laptop_and_phone(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
+    let mut laptop = Browser::new(app, FIREFOX);
+    laptop.sign_up("ann@example.com").await;
+    let mut phone = Browser::new(app, IPHONE);
+    phone.sign_in("ann@example.com").await;
+    (laptop, phone)
+}
+
 impl<'a> Browser<'a> {
     fn new(app: &'a TestApp, user_agent: &str) -> Browser<'a> {
         Browser {
@@ -415,10 +424,7 @@ async fn expired_access_cookie_and_good_refresh_cookie_serve_the_page_and_rotate
 #[rocket::async_test]
 async fn a_revoked_session_goes_to_sign_in_and_loses_its_cookies() {
     let app = app().await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
-    let mut phone = Browser::new(&app, IPHONE);
-    phone.sign_in("ann@example.com").await;
+    let (mut laptop, mut phone) = laptop_and_phone(&app).await;
     let phone_session = phone.session_id();
     assert_eq!(phone.get("/sessions").await.status, Status::Ok);
 
@@ -461,10 +467,7 @@ async fn forged_or_foreign_cookies_get_no_page() {
 #[rocket::async_test]
 async fn every_form_without_its_csrf_token_gets_the_403_page() {
     let app = app().await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
-    let mut phone = Browser::new(&app, IPHONE);
-    phone.sign_in("ann@example.com").await;
+    let (mut laptop, phone) = laptop_and_phone(&app).await;
     let phone_session = phone.session_id();
     let laptop_session = laptop.session_id();
     laptop.get("/sessions").await;
@@ -919,10 +922,7 @@ async fn the_register_form_is_rate_limited_per_ip() {
 #[rocket::async_test]
 async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
     let app = app().await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
-    let mut phone = Browser::new(&app, IPHONE);
-    phone.sign_in("ann@example.com").await;
+    let (mut laptop, phone) = laptop_and_phone(&app).await;
     let phone_session = phone.session_id();
     Browser::new(&app, FIREFOX).sign_in("ann@example.com").await;
     let mut mallory = Browser::new(&app, FIREFOX);
