@@ -7,7 +7,7 @@ use crate::app_claims::AppClaims;
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{self, EventKind};
 use crate::auth::tokens::{new_id, now, Keys, RefreshClaims, REFRESH};
-use crate::auth::users::{rfc3339, User};
+use crate::auth::users::{self, rfc3339, User};
 use crate::config::Settings;
 use crate::db::{write_turn, Engine, Pool};
 use crate::error::ApiError;
@@ -201,14 +201,10 @@ pub async fn rotate_session(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::InvalidRefreshToken)?;
-    let user = sqlx::query_as::<_, User>(
-        "SELECT id, email, name, role, password_hash, active, created_at FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .filter(|u| u.active)
-    .ok_or(ApiError::InvalidRefreshToken)?;
+    let user = users::find_by_id(&mut *tx, user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(ApiError::InvalidRefreshToken)?;
 
     if !rotated {
         let live = session.revoked_at.is_none() && session.expires_at > now;

@@ -196,6 +196,19 @@ pub async fn find_by_email(db: &Pool, email: &Email) -> Result<Option<User>, Api
     .await?)
 }
 
+/// Takes any executor, so a transaction (the refresh rotation) reads the user inside it.
+pub async fn find_by_id<'e, E>(db: E, id: i64) -> Result<Option<User>, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    Ok(
+        sqlx::query_as::<_, User>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
 /// The user behind a live session: active, and the session neither revoked nor expired.
 pub async fn find_by_live_session(
     db: &Pool,
