@@ -206,6 +206,16 @@ impl<'a> Browser<'a> {
         page
     }
 
+    /// A wrong password through the sign-in form: refused, no session.
+    async fn fail_sign_in(&mut self, email: &str) {
+        self.get("/login").await;
+        let page = self
+            .post("/login", &[("email", email), ("password", "guess")])
+            .await;
+        assert_eq!(page.status, Status::Unauthorized, "{page:?}");
+        assert!(!page.sets_session_cookies());
+    }
+
     fn session_id(&self) -> String {
         let access = self.cookie("access_token").expect("signed in");
         payload(access)["sid"].as_str().expect("sid").to_owned()
@@ -926,14 +936,7 @@ async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
     let phone_session = phone.session_id();
     Browser::new(&app, FIREFOX).sign_in("ann@example.com").await;
     let mut mallory = Browser::new(&app, FIREFOX);
-    mallory.get("/login").await;
-    let page = mallory
-        .post(
-            "/login",
-            &[("email", "ann@example.com"), ("password", "guess")],
-        )
-        .await;
-    assert_eq!(page.status, Status::Unauthorized);
+    mallory.fail_sign_in("ann@example.com").await;
 
     laptop.get("/sessions").await;
     laptop
@@ -981,14 +984,7 @@ async fn devices_page_lists_recent_events_in_words_with_hostile_text_escaped() {
     // A failed sign-in from a browser that never got a session: only the event log knows it.
     let evil = "Mozilla/5.0 <script>alert(1)</script> \"><img src=x onerror=alert(2)>";
     let mut mallory = Browser::new(&app, evil);
-    mallory.get("/login").await;
-    let page = mallory
-        .post(
-            "/login",
-            &[("email", "ann@example.com"), ("password", "guess")],
-        )
-        .await;
-    assert_eq!(page.status, Status::Unauthorized);
+    mallory.fail_sign_in("ann@example.com").await;
     // A stolen refresh token comes back after its rotation.
     let phone = app.login("ann@example.com", IPHONE).await;
     let rotated = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
