@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::users::User;
+use crate::auth::users::{Role, User};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppClaims {
@@ -19,9 +19,9 @@ pub struct AppClaims {
 
 impl AppClaims {
     pub fn for_new_session(user: &User) -> AppClaims {
-        let perms = match user.role.as_str() {
-            "admin" => vec!["users:read".into(), "users:write".into()],
-            _ => Vec::new(),
+        let perms = match user.role {
+            Role::Admin => vec!["users:read".into(), "users:write".into()],
+            Role::User => Vec::new(),
         };
         AppClaims { perms }
     }

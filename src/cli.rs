@@ -1,65 +1,147 @@
-//! The command line beside the server: `create-user`, for the first admin and scripted set-ups.
+//! The command line: `serve` (the default) and the administration commands beside it, all on the
+//! server's own configuration (Rocket.toml, `ROCKET_…`). Add a command as a `Command` variant and
+//! a function below; clap writes `--help`. Every error is one line on stderr and exit status 1.
 
 use std::io::BufRead;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
 use crate::auth::password::Passwords;
-use crate::auth::users::{
-    create_user as insert_user, parse_name, parse_role, Email, NewPassword, NewUser,
-};
-use crate::db::Db;
+use crate::auth::users::{create_user, parse_name, Email, NewPassword, NewUser, Role};
+use crate::db::{Db, Pool};
 use crate::error::ApiError;
 
-pub const USAGE: &str = "\
-usage: rocket-auth-template [serve]
-       rocket-auth-template create-user --email EMAIL [--name NAME] [--role user|admin]
-
-create-user reads the password from the first line of standard input, so it never shows in the
-process list or shell history:  echo 'a long passphrase' | cargo run -- create-user --email ...
-It uses the same configuration (Rocket.toml, ROCKET_DATABASES...) as the server.";
-
-struct Args {
-    email: String,
-    name: Option<String>,
-    role: String,
+#[derive(Parser, Debug)]
+#[command(version, about = "A Rocket web app with JWT sessions per device.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
-fn parse_args(args: &[String]) -> Result<Args, String> {
-    let (mut email, mut name, mut role) = (None, None, "user".to_owned());
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--email" => email = Some(value()?),
-            "--name" => name = Some(value()?),
-            "--role" => role = value()?,
-            other => return Err(format!("unknown option {other:?}")),
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the app (the default when no command is given).
+    Serve,
+    /// Create a user, reading the password from standard input.
+    ///
+    /// The password is the first line of standard input, so it never shows in the process list
+    /// or shell history:
+    /// `echo 'a long passphrase' | cargo run -- create-user --email ann@example.com`
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// `user` or `admin`.
+        #[arg(long, default_value = "user")]
+        role: Role,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
         }
+        Err(e) => return fail(&first_line(&e.to_string())),
+    };
+    let figment = rocket::Config::figment();
+    // The configuration is checked before anything starts: one line for what to fix.
+    if let Err(why) = check_config(&figment) {
+        return fail(&format!("invalid configuration: {why}"));
     }
-    let email = email.ok_or("--email is required")?;
-    Ok(Args { email, name, role })
-}
-
-pub async fn create_user(args: &[String]) -> ExitCode {
-    match run_create_user(args).await {
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(figment).await,
+        Command::CreateUser { email, name, role } => {
+            create_user_from_stdin(figment, &email, name.as_deref(), role).await
+        }
+    };
+    match outcome {
         Ok(message) => {
-            println!("{message}");
+            if !message.is_empty() {
+                println!("{message}");
+            }
             ExitCode::SUCCESS
         }
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => fail(&message),
     }
 }
 
-async fn run_create_user(args: &[String]) -> Result<String, String> {
-    let args = parse_args(args).map_err(|e| format!("{e}\n\n{USAGE}"))?;
-    let email = Email::parse(&args.email).map_err(|e| e.message())?;
-    let role = parse_role(&args.role).map_err(|e| e.message())?;
-    let name = parse_name(args.name.as_deref()).map_err(|e| e.message())?;
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {}", message.trim_start_matches("error: "));
+    ExitCode::FAILURE
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    format!("{line} (see --help)")
+}
+
+/// Rocket's own settings (address, port, limits…) and ours.
+fn check_config(figment: &Figment) -> Result<(), String> {
+    figment
+        .extract::<rocket::Config>()
+        .map_err(|e| first_line_of_figment(&e))?;
+    crate::config::load(figment).map(|_| ())
+}
+
+fn first_line_of_figment(error: &rocket::figment::Error) -> String {
+    error
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn serve(figment: Figment) -> Result<String, String> {
+    use rocket::error::ErrorKind;
+    match crate::build(figment).launch().await {
+        Ok(_) => Ok(String::new()),
+        Err(e) => Err(match e.kind() {
+            // Each failing stage has logged its own reason just above.
+            ErrorKind::FailedFairings(failed) => {
+                let names: Vec<&str> = failed.iter().map(|info| info.name).collect();
+                format!("cannot start: {} failed (see above)", names.join(", "))
+            }
+            other => other.to_string(),
+        }),
+    }
+}
+
+/// The app ignited but not launched: its configuration, database (migrated) and state.
+async fn ignite(figment: Figment) -> Result<Rocket<rocket::Ignite>, String> {
+    let quiet = figment.merge(("log_level", "critical"));
+    let rocket: Rocket<Build> = crate::build(quiet);
+    rocket
+        .ignite()
+        .await
+        .map_err(|e| format!("cannot start the app (configuration or database): {e}"))
+}
+
+fn pool(rocket: &Rocket<rocket::Ignite>) -> Result<&Pool, String> {
+    Db::fetch(rocket)
+        .map(|db| &***db)
+        .ok_or_else(|| "the database pool is missing".into())
+}
+
+async fn create_user_from_stdin(
+    figment: Figment,
+    email: &str,
+    name: Option<&str>,
+    role: Role,
+) -> Result<String, String> {
+    let email = Email::parse(email).map_err(|e| e.message())?;
+    let name = parse_name(name).map_err(|e| e.message())?;
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -68,22 +150,17 @@ async fn run_create_user(args: &[String]) -> Result<String, String> {
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     let password = NewPassword::parse(password, &email).map_err(|e| e.message())?;
 
-    let figment = rocket::Config::figment().merge(("log_level", "critical"));
-    let rocket = crate::build(figment)
-        .ignite()
-        .await
-        .map_err(|e| format!("cannot start the app (configuration or database): {e}"))?;
-    let db = Db::fetch(&rocket).ok_or("database pool missing")?;
+    let rocket = ignite(figment).await?;
     let passwords = rocket
         .state::<Passwords>()
-        .ok_or("password hasher missing")?;
+        .ok_or("the password hasher is missing")?;
     let new = NewUser {
         email,
         password,
         name,
         role,
     };
-    match insert_user(db, passwords, new).await {
+    match create_user(pool(&rocket)?, passwords, new).await {
         Ok(user) => Ok(format!(
             "created user {} <{}> with role {}",
             user.id, user.email, user.role

@@ -12,6 +12,8 @@ use crate::auth::limits::RateLimitConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
 pub const MIN_SECRET_BYTES: usize = 32;
+/// A century: beyond, `retention_days` in seconds would overflow nothing but mean nothing either.
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -44,6 +46,9 @@ pub struct AuthConfig {
     pub allow_registration: bool,
     /// Days after which security events, and sessions revoked or expired, are deleted; 0 keeps them.
     pub retention_days: i64,
+    /// `debug` only: where a missing signing key is kept between runs (made on first use), so a
+    /// restart of `cargo run` signs nobody out. Empty: a new key every run. Never used in release.
+    pub dev_keys_file: String,
     /// Quotas like `"30/min"` (`s`, `min`, `h`, `day`), or `"off"`.
     pub rate_limit_login_per_ip: String,
     pub rate_limit_login_per_account: String,
@@ -68,6 +73,7 @@ impl Default for AuthConfig {
             trusted_proxies: Vec::new(),
             allow_registration: true,
             retention_days: 90,
+            dev_keys_file: String::new(),
             rate_limit_login_per_ip: "30/min".into(),
             rate_limit_login_per_account: "10/min".into(),
             rate_limit_register_per_ip: "20/h".into(),
@@ -76,20 +82,24 @@ impl Default for AuthConfig {
     }
 }
 
-/// The validated configuration the rest of the app uses (managed state).
+/// The validated configuration the rest of the app uses (managed state). Each field has the name
+/// of the configuration key it comes from, so one grep finds both ends.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// From `jwt_algorithm`, `jwt_secret`, `jwt_private_key` and the previous keys.
     pub keys: KeyConfig,
-    pub access_ttl: i64,
-    pub refresh_ttl: i64,
-    pub reuse_grace: i64,
-    pub refresh_as_cookie: bool,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub refresh_reuse_grace: i64,
+    pub refresh_token_as_cookie: bool,
     pub cookie_secure: bool,
-    pub hash_concurrency: usize,
+    /// Resolved: the configured 0 ("one per core") is the number of cores here.
+    pub password_hash_concurrency: usize,
     pub trusted_proxies: Vec<IpNet>,
     pub allow_registration: bool,
-    /// Seconds; `None` keeps everything.
-    pub retention: Option<i64>,
+    /// `None` (configured 0) keeps everything.
+    pub retention_days: Option<i64>,
+    /// The `rate_limit_*` keys.
     pub rate_limits: RateLimitConfig,
 }
 
@@ -116,28 +126,31 @@ impl Settings {
                 parse_net(p).ok_or_else(|| format!("trusted_proxies: {p:?} is not an IP or CIDR"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let hash_concurrency = match raw.password_hash_concurrency {
+        let password_hash_concurrency = match raw.password_hash_concurrency {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let retention_days = match raw.retention_days {
+            0 => None,
+            days if days > 0 && days <= MAX_RETENTION_DAYS => Some(days),
+            days if days > 0 => {
+                return Err(format!(
+                    "retention_days is {days}; at most {MAX_RETENTION_DAYS} (0 keeps everything)"
+                ))
+            }
+            _ => return Err("retention_days must not be negative".into()),
+        };
         Ok(Settings {
             keys,
-            access_ttl: raw.access_token_ttl,
-            refresh_ttl: raw.refresh_token_ttl,
-            reuse_grace: raw.refresh_reuse_grace,
-            refresh_as_cookie: raw.refresh_token_as_cookie,
+            access_token_ttl: raw.access_token_ttl,
+            refresh_token_ttl: raw.refresh_token_ttl,
+            refresh_reuse_grace: raw.refresh_reuse_grace,
+            refresh_token_as_cookie: raw.refresh_token_as_cookie,
             cookie_secure: raw.cookie_secure,
-            hash_concurrency,
+            password_hash_concurrency,
             trusted_proxies,
             allow_registration: raw.allow_registration,
-            retention: match raw.retention_days {
-                0 => None,
-                days if days > 0 => Some(
-                    days.checked_mul(24 * 60 * 60)
-                        .ok_or("retention_days is too large")?,
-                ),
-                _ => return Err("retention_days must not be negative".into()),
-            },
+            retention_days,
             rate_limits,
         })
     }
@@ -153,11 +166,13 @@ fn parse_net(s: &str) -> Option<IpNet> {
         .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
-/// Reads and validates the config at ignition; a bad config stops the launch with a clear message.
-pub fn stage() -> AdHoc {
+/// Reads and validates the config at ignition, then attaches what needs it (`then`), so a bad
+/// config stops the launch with its own message and no follow-on errors. The command line checks
+/// the same config before it builds the app (`cli`), so people see one line and exit status 1.
+pub fn stage(then: AdHoc) -> AdHoc {
     AdHoc::try_on_ignite("Auth configuration", |rocket| async move {
         match load(rocket.figment()) {
-            Ok(settings) => Ok(rocket.manage(settings)),
+            Ok(settings) => Ok(rocket.manage(settings).attach(then)),
             Err(message) => {
                 rocket::error!("invalid configuration: {message}");
                 Err(rocket)
@@ -166,9 +181,14 @@ pub fn stage() -> AdHoc {
     })
 }
 
+/// The settings from a figment (Rocket.toml, `ROCKET_…`): `Err` is one line saying what to fix.
 pub fn load(figment: &Figment) -> Result<Settings, String> {
-    let raw: AuthConfig = figment.extract().map_err(|e| e.to_string())?;
-    Settings::from_config(raw, figment.profile() == "debug")
+    let mut raw: AuthConfig = figment.extract().map_err(|e| e.to_string())?;
+    let debug = figment.profile() == "debug";
+    if debug {
+        crate::auth::keys::use_dev_keys_file(&mut raw);
+    }
+    Settings::from_config(raw, debug)
 }
 
 #[cfg(test)]
@@ -197,11 +217,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            Settings::from_config(days(90), true).unwrap().retention,
-            Some(90 * 86400)
+            Settings::from_config(days(90), true)
+                .unwrap()
+                .retention_days,
+            Some(90)
         );
         assert_eq!(
-            Settings::from_config(days(0), true).unwrap().retention,
+            Settings::from_config(days(0), true).unwrap().retention_days,
             None
         );
         assert!(Settings::from_config(days(-1), true).is_err());
@@ -213,6 +235,34 @@ mod tests {
         let a = Settings::from_config(AuthConfig::default(), true).unwrap();
         let b = Settings::from_config(AuthConfig::default(), true).unwrap();
         assert_ne!(a.keys.current.kid(), b.keys.current.kid());
+    }
+
+    #[test]
+    fn debug_keeps_its_generated_keys_in_the_dev_keys_file_and_release_ignores_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".dev-keys");
+        let figment = |profile: &str, algorithm: &str| {
+            Figment::new()
+                .merge(("dev_keys_file", file.display().to_string()))
+                .merge(("jwt_algorithm", algorithm))
+                .select(profile)
+        };
+        for algorithm in ["HS256", "EdDSA"] {
+            let first = load(&figment("debug", algorithm)).unwrap();
+            let again = load(&figment("debug", algorithm)).unwrap();
+            assert_eq!(first.keys.current.kid(), again.keys.current.kid());
+            assert!(load(&figment("release", algorithm)).is_err());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+        }
+        std::fs::write(&file, "garbage").unwrap();
+        let fallback = load(&figment("debug", "HS256")).unwrap();
+        let other = load(&figment("debug", "HS256")).unwrap();
+        assert_ne!(fallback.keys.current.kid(), other.keys.current.kid());
     }
 
     #[test]

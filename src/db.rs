@@ -88,8 +88,9 @@ pub fn stage() -> AdHoc {
 }
 
 async fn run_migrations(rocket: Rocket<Build>) -> fairing::Result {
-    let Some(db) = Db::fetch(&rocket) else {
-        return Err(rocket);
+    // No pool: its own fairing failed the launch and said why; nothing to add here.
+    let Some(db) = rocket.state::<Db>() else {
+        return Ok(rocket);
     };
     #[cfg(feature = "sqlite")]
     let migrator = sqlx::migrate!("migrations/sqlite");

@@ -4,6 +4,7 @@ use rocket::http::{Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{self, Json};
+use rocket::Response;
 use serde_json::json;
 
 use crate::auth::cookies::CookieAction;
@@ -127,16 +128,24 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-impl<'r> Responder<'r, 'static> for ApiError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        if self == ApiError::InvalidRefreshToken {
+impl ApiError {
+    /// What an answer with this error does besides its body, JSON or page alike: a refused
+    /// refresh token clears the session cookies; a rate limit says when to try again.
+    pub fn apply_side_effects(&self, req: &Request<'_>, response: &mut Response<'_>) {
+        if *self == ApiError::InvalidRefreshToken {
             CookieAction::ClearSession.record(req);
         }
-        let mut response = Json(self.body()).respond_to(req)?;
-        response.set_status(self.status());
         if let ApiError::RateLimited(seconds) = self {
             response.set_header(Header::new("Retry-After", seconds.to_string()));
         }
+        response.set_status(self.status());
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Json(self.body()).respond_to(req)?;
+        self.apply_side_effects(req, &mut response);
         Ok(response)
     }
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod app_claims;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -28,9 +29,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     // Templates are found from any working directory unless `template_dir` says otherwise.
     let figment = figment.join(("template_dir", relative!("templates")));
     rocket::custom(figment)
-        .attach(config::stage())
+        .attach(config::stage(auth::stage()))
         .attach(db::stage())
-        .attach(auth::stage())
         .attach(security_headers::stage())
         .attach(Template::fairing())
         .mount("/", pages::routes())

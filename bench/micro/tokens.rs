@@ -3,16 +3,18 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rocket_auth_template::app_claims::AppClaims;
-use rocket_auth_template::auth::tokens::{new_id, now, Keys, RefreshClaims, REFRESH};
+use rocket_auth_template::auth::tokens::{RefreshClaims, Tokens, REFRESH};
+use rocket_auth_template::auth::users::Role;
+use rocket_auth_template::clock::{new_id, now};
 use rocket_auth_template::config::{AuthConfig, Settings};
 
-fn keys(algorithm: &str) -> Keys {
+fn codec(algorithm: &str) -> Tokens {
     let config = AuthConfig {
         jwt_algorithm: algorithm.into(),
         ..AuthConfig::default()
     };
     // `debug` = true: a random key, as `cargo run` makes one.
-    Keys::new(&Settings::from_config(config, true).expect("a valid default config"))
+    Tokens::new(&Settings::from_config(config, true).expect("a valid default config"))
 }
 
 fn refresh_claims() -> RefreshClaims {
@@ -30,20 +32,20 @@ fn refresh_claims() -> RefreshClaims {
 
 fn tokens(c: &mut Criterion) {
     for algorithm in ["HS256", "EdDSA"] {
-        let keys = keys(algorithm);
+        let tokens = codec(algorithm);
         let refresh = refresh_claims();
         c.bench_function(&format!("{algorithm} mint access token"), |b| {
-            b.iter(|| keys.mint_access(black_box(&refresh), "user", now()))
+            b.iter(|| tokens.mint_access(black_box(&refresh), Role::User, now()))
         });
-        let token = keys
-            .mint_access(&refresh, "user", now())
+        let token = tokens
+            .mint_access(&refresh, Role::User, now())
             .expect("a token signs");
         c.bench_function(&format!("{algorithm} verify access token"), |b| {
-            b.iter(|| keys.verify_access(black_box(&token)))
+            b.iter(|| tokens.verify_access(black_box(&token)))
         });
-        let refresh_token = keys.sign(&refresh).expect("a token signs");
+        let refresh_token = tokens.sign(&refresh).expect("a token signs");
         c.bench_function(&format!("{algorithm} verify refresh token"), |b| {
-            b.iter(|| keys.verify_refresh(black_box(&refresh_token)))
+            b.iter(|| tokens.verify_refresh(black_box(&refresh_token)))
         });
     }
 }

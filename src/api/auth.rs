@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::account::Auth;
-use crate::auth::cookies::CookieAction;
+use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
 use crate::auth::sessions::Issued;
-use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser};
+use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
 
@@ -56,16 +56,16 @@ struct RefreshBody {
 type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
 
 /// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
-struct Tokens {
+struct TokenAnswer {
     issued: Issued,
     status: Status,
     /// Login and register also describe the user and the new session.
     with_profile: bool,
 }
 
-impl<'r> Responder<'r, 'static> for Tokens {
+impl<'r> Responder<'r, 'static> for TokenAnswer {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let Tokens {
+        let TokenAnswer {
             issued,
             status,
             with_profile,
@@ -73,7 +73,7 @@ impl<'r> Responder<'r, 'static> for Tokens {
         let cookie_mode = req
             .rocket()
             .state::<Settings>()
-            .is_none_or(|s| s.refresh_as_cookie);
+            .is_none_or(|s| s.refresh_token_as_cookie);
         let mut body = json!({
             "access_token": issued.access_token,
             "token_type": "Bearer",
@@ -83,14 +83,9 @@ impl<'r> Responder<'r, 'static> for Tokens {
             body["user"] = json!(PublicUser::from(&issued.user));
             body["session"] = json!(issued.session.public(&issued.session.id));
         }
-        if cookie_mode {
-            CookieAction::SetSession {
-                refresh_token: issued.refresh_token,
-                refresh_max_age: issued.refresh_expires_in,
-                access: None,
-            }
-            .record(req);
-        } else {
+        // In body mode the fairing sets no cookie for the API; the body carries the token.
+        CookieAction::signed_in(&issued, Audience::Api).record(req);
+        if !cookie_mode {
             body["refresh_token"] = json!(issued.refresh_token);
         }
         let mut response = Json(body).respond_to(req)?;
@@ -104,7 +99,7 @@ async fn register(
     auth: Auth<'_>,
     client: ClientInfo,
     body: Body<'_, Registration>,
-) -> ApiResult<Tokens> {
+) -> ApiResult<TokenAnswer> {
     if !auth.settings.allow_registration {
         return Err(ApiError::Forbidden("Registration is closed."));
     }
@@ -117,11 +112,11 @@ async fn register(
     let new = NewUser {
         password: NewPassword::parse(password, &email)?,
         name: parse_name(name.as_deref())?,
-        role: "user".into(),
+        role: Role::User,
         email,
     };
     let issued = auth.register(new, &client).await?;
-    Ok(Tokens {
+    Ok(TokenAnswer {
         issued,
         status: Status::Created,
         with_profile: true,
@@ -133,10 +128,10 @@ async fn login(
     auth: Auth<'_>,
     client: ClientInfo,
     body: Body<'_, Credentials>,
-) -> ApiResult<Tokens> {
+) -> ApiResult<TokenAnswer> {
     let Credentials { email, password } = body?.into_inner();
     let issued = auth.sign_in(&email, password, &client).await?;
-    Ok(Tokens {
+    Ok(TokenAnswer {
         issued,
         status: Status::Ok,
         with_profile: true,
@@ -149,7 +144,7 @@ fn presented_refresh_token(
     cookie: RefreshCookie,
     body: Body<'_, RefreshBody>,
 ) -> Option<String> {
-    if settings.refresh_as_cookie {
+    if settings.refresh_token_as_cookie {
         cookie.0
     } else {
         body.ok().and_then(|b| b.into_inner().refresh_token)
@@ -162,11 +157,11 @@ async fn refresh(
     client: ClientInfo,
     cookie: RefreshCookie,
     body: Body<'_, RefreshBody>,
-) -> ApiResult<Tokens> {
+) -> ApiResult<TokenAnswer> {
     let token = presented_refresh_token(auth.settings, cookie, body)
         .ok_or(ApiError::InvalidRefreshToken)?;
     let issued = auth.refresh(&token, &client).await?;
-    Ok(Tokens {
+    Ok(TokenAnswer {
         issued,
         status: Status::Ok,
         with_profile: false,
@@ -182,23 +177,18 @@ async fn logout(
     cookie: Result<RefreshCookie, ApiError>,
     body: Body<'_, RefreshBody>,
 ) -> ApiResult<NoContent> {
-    let (user_id, session_id) = match claims {
-        Ok(claims) => (claims.user_id()?, claims.sid.clone()),
+    match claims {
+        Ok(claims) => {
+            auth.sign_out(claims.user_id()?, &claims.sid, &client)
+                .await?
+        }
         Err(ApiError::CsrfFailed) => return Err(ApiError::CsrfFailed),
         Err(_) => {
             let token = presented_refresh_token(auth.settings, cookie?, body)
                 .ok_or(ApiError::Unauthorized)?;
-            let refresh = auth
-                .keys
-                .verify_refresh(&token)
-                .map_err(|_| ApiError::Unauthorized)?;
-            (
-                refresh.sub.parse().map_err(|_| ApiError::Unauthorized)?,
-                refresh.sid,
-            )
+            auth.sign_out_with_refresh_token(&token, &client).await?
         }
     };
-    auth.sign_out(user_id, &session_id, &client).await?;
     Ok(NoContent { sign_out: true })
 }
 

@@ -6,7 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{get, routes, Responder, Route, State};
 use serde_json::Value;
 
-use crate::auth::tokens::Keys;
+use crate::auth::tokens::Tokens;
 
 pub fn routes() -> Vec<Route> {
     routes![jwks]
@@ -20,9 +20,9 @@ struct Cacheable {
 
 /// Cacheable for five minutes: a verifier that meets an unknown `kid` should fetch again.
 #[get("/jwks.json")]
-fn jwks(keys: &State<Keys>) -> Cacheable {
+fn jwks(tokens: &State<Tokens>) -> Cacheable {
     Cacheable {
-        body: Json(keys.set.jwks()),
+        body: Json(tokens.keys.jwks()),
         cache: Header::new("Cache-Control", "public, max-age=300"),
     }
 }

@@ -11,7 +11,7 @@ use crate::auth::sessions::{
     revoke_other_sessions, revoke_other_sessions_in, revoke_session, rotate_session, start_session,
     Issued,
 };
-use crate::auth::tokens::Keys;
+use crate::auth::tokens::Tokens;
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::config::Settings;
 use crate::db::Pool;
@@ -20,7 +20,7 @@ use crate::error::ApiError;
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
     pub db: &'a Pool,
-    pub keys: &'a Keys,
+    pub tokens: &'a Tokens,
     pub passwords: &'a Passwords,
     pub limits: &'a RateLimits,
     pub settings: &'a Settings,
@@ -30,7 +30,7 @@ impl Auth<'_> {
     pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
         self.limits.register(client)?;
         let user = users::create_user(self.db, self.passwords, new).await?;
-        let issued = start_session(self.db, self.keys, user, client).await?;
+        let issued = start_session(self.db, self.tokens, user, client).await?;
         let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
         record(
             self.db,
@@ -53,7 +53,7 @@ impl Auth<'_> {
         self.limits.password_attempt(client, email)?;
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) => {
-                let issued = start_session(self.db, self.keys, user, client).await?;
+                let issued = start_session(self.db, self.tokens, user, client).await?;
                 let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
                 record(
                     self.db,
@@ -80,7 +80,7 @@ impl Auth<'_> {
     /// Rotation and reuse detection live in `sessions::rotate_session`; the reuse event too.
     pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Issued, ApiError> {
         self.limits.refresh(client)?;
-        rotate_session(self.db, self.keys, self.settings, token, client).await
+        rotate_session(self.db, self.tokens, self.settings, token, client).await
     }
 
     /// Signs this device out; `false` when the session was not live any more.
@@ -92,6 +92,21 @@ impl Auth<'_> {
     ) -> Result<bool, ApiError> {
         self.revoke_and_record(EventKind::Logout, user_id, sid, client)
             .await
+    }
+
+    /// Signs out the device holding this refresh token (a client that lost its access token).
+    /// A token that does not verify is `401 unauthorized`, as for the access token.
+    pub async fn sign_out_with_refresh_token(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, ApiError> {
+        let refresh = self
+            .tokens
+            .verify_refresh(token)
+            .map_err(|_| ApiError::Unauthorized)?;
+        let user_id = refresh.user_id().map_err(|_| ApiError::Unauthorized)?;
+        self.sign_out(user_id, &refresh.sid, client).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
@@ -178,7 +193,7 @@ impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
         let auth = (|| {
             Some(Auth {
                 db: crate::db::Db::fetch(rocket)?,
-                keys: rocket.state()?,
+                tokens: rocket.state()?,
                 passwords: rocket.state()?,
                 limits: rocket.state()?,
                 settings: rocket.state()?,

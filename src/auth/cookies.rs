@@ -10,7 +10,8 @@ use rocket::request::Request;
 use rocket::time::{Duration, OffsetDateTime};
 use rocket::Response;
 
-use crate::auth::tokens::new_id;
+use crate::auth::sessions::Issued;
+use crate::clock::new_id;
 use crate::config::Settings;
 
 pub const REFRESH_COOKIE: &str = "refresh_token";
@@ -36,7 +37,29 @@ pub enum CookieAction {
 #[derive(Default)]
 struct Pending(Mutex<Option<CookieAction>>);
 
+/// Who a new token pair is handed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A script calling the JSON API: it keeps the access token from the body; the refresh
+    /// token goes into the cookie in cookie mode.
+    Api,
+    /// A browser navigating pages: both tokens in HttpOnly cookies.
+    Pages,
+}
+
 impl CookieAction {
+    /// The one conversion from a freshly issued pair to cookies, for the API and pages alike.
+    pub fn signed_in(issued: &Issued, audience: Audience) -> CookieAction {
+        CookieAction::SetSession {
+            refresh_token: issued.refresh_token.clone(),
+            refresh_max_age: issued.refresh_expires_in,
+            access: match audience {
+                Audience::Api => None,
+                Audience::Pages => Some((issued.access_token.clone(), issued.expires_in)),
+            },
+        }
+    }
+
     /// Records the action for this request's response; the last one recorded wins.
     pub fn record(self, req: &Request<'_>) {
         let pending = req.local_cache(Pending::default);
@@ -132,7 +155,7 @@ impl Fairing for CookieFairing {
                 refresh_max_age,
                 access,
             }) => {
-                if settings.refresh_as_cookie || access.is_some() {
+                if settings.refresh_token_as_cookie || access.is_some() {
                     res.adjoin_header(session_cookie(
                         REFRESH_COOKIE,
                         refresh_token,

@@ -9,7 +9,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket_db_pools::Database;
 
 use crate::auth::cookies::{csrf_matches, is_unsafe_method, ACCESS_COOKIE, REFRESH_COOKIE};
-use crate::auth::tokens::{AccessClaims, Keys};
+use crate::auth::tokens::{AccessClaims, Tokens};
 use crate::auth::users::{find_by_live_session, User};
 use crate::config::Settings;
 use crate::db::Db;
@@ -37,13 +37,13 @@ impl Deref for Claims {
 }
 
 fn access_claims(req: &Request<'_>) -> Result<AccessClaims, ApiError> {
-    let keys = req.rocket().state::<Keys>().ok_or(ApiError::Internal)?;
+    let tokens = req.rocket().state::<Tokens>().ok_or(ApiError::Internal)?;
     if let Some(header) = req.headers().get_one("Authorization") {
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or(ApiError::Unauthorized)?;
-        return keys.verify_access(token.trim());
+        return tokens.verify_access(token.trim());
     }
     let cookie = req
         .cookies()
@@ -52,7 +52,7 @@ fn access_claims(req: &Request<'_>) -> Result<AccessClaims, ApiError> {
     if is_unsafe_method(req) && !csrf_matches(req, None) {
         return Err(ApiError::CsrfFailed);
     }
-    keys.verify_access(cookie.value())
+    tokens.verify_access(cookie.value())
 }
 
 #[rocket::async_trait]
@@ -108,7 +108,7 @@ impl<'r> FromRequest<'r> for RefreshCookie {
         let cookie_mode = req
             .rocket()
             .state::<Settings>()
-            .is_some_and(|s| s.refresh_as_cookie);
+            .is_some_and(|s| s.refresh_token_as_cookie);
         let cookie = req.cookies().get(REFRESH_COOKIE).filter(|_| cookie_mode);
         match cookie {
             Some(_) if is_unsafe_method(req) && !csrf_matches(req, None) => {

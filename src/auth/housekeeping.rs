@@ -8,7 +8,7 @@ use std::time::Duration;
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 
-use crate::auth::tokens::now;
+use crate::clock::now;
 use crate::config::Settings;
 use crate::db::{Db, Pool};
 use crate::error::ApiError;
@@ -42,7 +42,10 @@ pub async fn prune(db: &Pool, before: i64) -> Result<Pruned, ApiError> {
 pub fn stage() -> AdHoc {
     AdHoc::on_liftoff("Housekeeping", |rocket| {
         Box::pin(async move {
-            let retention = rocket.state::<Settings>().and_then(|s| s.retention);
+            let retention = rocket
+                .state::<Settings>()
+                .and_then(|s| s.retention_days)
+                .map(|days| days * 24 * 60 * 60);
             let (Some(retention), Some(db)) = (retention, Db::fetch(rocket)) else {
                 return;
             };

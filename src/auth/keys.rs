@@ -135,6 +135,96 @@ impl KeyConfig {
     }
 }
 
+/// `debug` only: fills a missing `jwt_secret` (or EdDSA `jwt_private_key`) from `dev_keys_file`,
+/// making the file with fresh random keys on first use, so restarting `cargo run` (or
+/// `cargo watch`) keeps everyone signed in. Release never reads it and refuses to start without
+/// real keys. When the file cannot be used the key is generated for this run only, with a warning.
+pub fn use_dev_keys_file(raw: &mut AuthConfig) {
+    if raw.dev_keys_file.is_empty() {
+        return;
+    }
+    let eddsa = raw.jwt_algorithm == "EdDSA";
+    let missing = if eddsa {
+        raw.jwt_private_key
+            .as_deref()
+            .is_none_or(|k| k.trim().is_empty())
+    } else {
+        raw.jwt_secret.as_deref().is_none_or(str::is_empty)
+    };
+    if !missing {
+        return;
+    }
+    let path = std::path::Path::new(&raw.dev_keys_file);
+    match read_or_make_dev_keys(path) {
+        Ok(keys) if eddsa => raw.jwt_private_key = Some(keys.ed25519_pem),
+        Ok(keys) => raw.jwt_secret = Some(keys.secret),
+        Err(e) => rocket::warn!("dev_keys_file {}: {e}", path.display()),
+    }
+}
+
+struct DevKeys {
+    secret: String,
+    ed25519_pem: String,
+}
+
+fn read_or_make_dev_keys(path: &std::path::Path) -> std::io::Result<DevKeys> {
+    use std::io::{Error, ErrorKind, Write};
+    let parse = |text: &str| {
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix(" = "))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        match (value("jwt_secret"), value("jwt_private_key_der")) {
+            (Some(secret), Some(der)) => Some(DevKeys {
+                secret: secret.to_owned(),
+                ed25519_pem: pem::encode(&pem::Pem::new(
+                    "PRIVATE KEY",
+                    URL_SAFE_NO_PAD.decode(der).ok()?,
+                )),
+            }),
+            _ => None,
+        }
+    };
+    let invalid = || Error::new(ErrorKind::InvalidData, "not a dev keys file; delete it");
+    match std::fs::read_to_string(path) {
+        Ok(text) => return parse(&text).ok_or_else(invalid),
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    let mut secret = [0u8; 48];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let der = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|_| Error::other("cannot generate an Ed25519 key"))?;
+    let text = format!(
+        "# Signing keys for the debug profile (`cargo run`), made by the app: never commit them,\n\
+         # never use them in production. Delete this file to sign everyone out.\n\
+         jwt_secret = {}\njwt_private_key_der = {}\n",
+        URL_SAFE_NO_PAD.encode(secret),
+        URL_SAFE_NO_PAD.encode(der.as_ref())
+    );
+    // Written whole under a temporary name, then linked into place: a second process starting at
+    // the same moment either wins the link or reads a complete file, never half of one.
+    let draft = path.with_extension(format!("draft-{}", crate::clock::new_id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&draft)?.write_all(text.as_bytes())?;
+    let linked = std::fs::hard_link(&draft, path);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => rocket::info!("made {} with signing keys for debug runs", path.display()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path)?;
+            return parse(&text).ok_or_else(invalid);
+        }
+        Err(e) => return Err(e),
+    }
+    parse(&text).ok_or_else(invalid)
+}
+
 fn current_secret(configured: Option<&str>, debug: bool) -> Result<Vec<u8>, String> {
     match configured.filter(|s| !s.is_empty()) {
         Some(s) if s.len() >= MIN_SECRET_BYTES => Ok(s.as_bytes().to_vec()),

@@ -68,27 +68,31 @@ impl Rate {
 
 /// The configured quotas (`None`: no limit).
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Named as the configuration keys they come from.
 pub struct RateLimitConfig {
-    pub login_per_ip: Option<Rate>,
-    pub login_per_account: Option<Rate>,
-    pub register_per_ip: Option<Rate>,
-    pub refresh_per_ip: Option<Rate>,
+    pub rate_limit_login_per_ip: Option<Rate>,
+    pub rate_limit_login_per_account: Option<Rate>,
+    pub rate_limit_register_per_ip: Option<Rate>,
+    pub rate_limit_refresh_per_ip: Option<Rate>,
 }
 
 impl RateLimitConfig {
     pub fn from_config(raw: &AuthConfig) -> Result<RateLimitConfig, String> {
         let rate = |key: &str, value: &str| Rate::parse(value).map_err(|e| format!("{key}: {e}"));
         Ok(RateLimitConfig {
-            login_per_ip: rate("rate_limit_login_per_ip", &raw.rate_limit_login_per_ip)?,
-            login_per_account: rate(
+            rate_limit_login_per_ip: rate("rate_limit_login_per_ip", &raw.rate_limit_login_per_ip)?,
+            rate_limit_login_per_account: rate(
                 "rate_limit_login_per_account",
                 &raw.rate_limit_login_per_account,
             )?,
-            register_per_ip: rate(
+            rate_limit_register_per_ip: rate(
                 "rate_limit_register_per_ip",
                 &raw.rate_limit_register_per_ip,
             )?,
-            refresh_per_ip: rate("rate_limit_refresh_per_ip", &raw.rate_limit_refresh_per_ip)?,
+            rate_limit_refresh_per_ip: rate(
+                "rate_limit_refresh_per_ip",
+                &raw.rate_limit_refresh_per_ip,
+            )?,
         })
     }
 }
@@ -163,10 +167,10 @@ pub struct RateLimits {
 impl RateLimits {
     pub fn new(config: &RateLimitConfig) -> RateLimits {
         RateLimits {
-            login_ip: Limiter::new(config.login_per_ip),
-            login_account: Limiter::new(config.login_per_account),
-            register_ip: Limiter::new(config.register_per_ip),
-            refresh_ip: Limiter::new(config.refresh_per_ip),
+            login_ip: Limiter::new(config.rate_limit_login_per_ip),
+            login_account: Limiter::new(config.rate_limit_login_per_account),
+            register_ip: Limiter::new(config.rate_limit_register_per_ip),
+            refresh_ip: Limiter::new(config.rate_limit_refresh_per_ip),
         }
     }
 
@@ -232,10 +236,10 @@ mod tests {
     #[test]
     fn a_limit_refuses_past_its_burst_with_a_wait() {
         let limits = RateLimits::new(&RateLimitConfig {
-            login_per_ip: None,
-            login_per_account: Rate::parse("2/h").unwrap(),
-            register_per_ip: None,
-            refresh_per_ip: None,
+            rate_limit_login_per_ip: None,
+            rate_limit_login_per_account: Rate::parse("2/h").unwrap(),
+            rate_limit_register_per_ip: None,
+            rate_limit_refresh_per_ip: None,
         });
         let client = ClientInfo {
             device: crate::auth::device::Device::parse(""),

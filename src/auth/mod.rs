@@ -18,18 +18,18 @@ use rocket::fairing::AdHoc;
 
 use crate::config::Settings;
 
-/// Builds the keys, the rate limiters and the bounded password hasher from the validated settings.
+/// Builds the token codec, the rate limiters and the bounded password hasher from the validated
+/// settings. `config::stage` attaches it once the settings are valid, and only then.
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Auth core", |rocket| async move {
         let Some(settings) = rocket.state::<Settings>() else {
-            rocket::error!("auth core: configuration missing (config::stage must come first)");
             return Err(rocket);
         };
-        let keys = tokens::Keys::new(settings);
+        let tokens = tokens::Tokens::new(settings);
         let limits = limits::RateLimits::new(&settings.rate_limits);
-        match password::Passwords::new(settings.hash_concurrency).await {
+        match password::Passwords::new(settings.password_hash_concurrency).await {
             Ok(passwords) => Ok(rocket
-                .manage(keys)
+                .manage(tokens)
                 .manage(limits)
                 .manage(passwords)
                 .attach(cookies::CookieFairing)

@@ -4,8 +4,7 @@
 use serde::Serialize;
 
 use crate::auth::device::ClientInfo;
-use crate::auth::tokens::now;
-use crate::auth::users::rfc3339;
+use crate::clock::{now, rfc3339};
 use crate::db::{Engine, Pool};
 use crate::error::ApiError;
 

@@ -6,8 +6,9 @@ use serde::Serialize;
 use crate::app_claims::AppClaims;
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{self, EventKind};
-use crate::auth::tokens::{new_id, now, Keys, RefreshClaims, REFRESH};
-use crate::auth::users::{self, rfc3339, User};
+use crate::auth::tokens::{RefreshClaims, Tokens, REFRESH};
+use crate::auth::users::{self, User};
+use crate::clock::{new_id, now, rfc3339};
 use crate::config::Settings;
 use crate::db::{write_turn, Engine, Pool};
 use crate::error::ApiError;
@@ -80,7 +81,12 @@ pub struct Issued {
 }
 
 impl Issued {
-    fn mint(keys: &Keys, user: User, session: Session, app: AppClaims) -> Result<Issued, ApiError> {
+    fn mint(
+        tokens: &Tokens,
+        user: User,
+        session: Session,
+        app: AppClaims,
+    ) -> Result<Issued, ApiError> {
         let now = now();
         let refresh = RefreshClaims {
             sub: user.id.to_string(),
@@ -92,9 +98,9 @@ impl Issued {
             app,
         };
         Ok(Issued {
-            access_token: keys.mint_access(&refresh, &user.role, now)?,
-            refresh_token: keys.sign(&refresh)?,
-            expires_in: keys.access_ttl,
+            access_token: tokens.mint_access(&refresh, user.role, now)?,
+            refresh_token: tokens.sign(&refresh)?,
+            expires_in: tokens.access_token_ttl,
             refresh_expires_in: (session.expires_at - now).max(0),
             session,
             user,
@@ -105,7 +111,7 @@ impl Issued {
 /// Signs a user in on this device: a new whitelisted session and its first token pair.
 pub async fn start_session(
     db: &Pool,
-    keys: &Keys,
+    tokens: &Tokens,
     user: User,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
@@ -119,7 +125,7 @@ pub async fn start_session(
         rotated_at: None,
         created_at: now,
         last_used_at: now,
-        expires_at: now + keys.refresh_ttl,
+        expires_at: now + tokens.refresh_token_ttl,
         revoked_at: None,
         user_agent: device.user_agent.clone(),
         browser: device.browser.clone(),
@@ -148,7 +154,7 @@ pub async fn start_session(
     .execute(db)
     .await?;
     let app = AppClaims::for_new_session(&user);
-    Issued::mint(keys, user, session, app)
+    Issued::mint(tokens, user, session, app)
 }
 
 /// Exchanges a refresh token for a new pair, moving the session to a new `jti`.
@@ -160,16 +166,13 @@ pub async fn start_session(
 ///   session is revoked.
 pub async fn rotate_session(
     db: &Pool,
-    keys: &Keys,
+    tokens: &Tokens,
     settings: &Settings,
     token: &str,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
-    let claims = keys.verify_refresh(token)?;
-    let user_id: i64 = claims
-        .sub
-        .parse()
-        .map_err(|_| ApiError::InvalidRefreshToken)?;
+    let claims = tokens.verify_refresh(token)?;
+    let user_id = claims.user_id()?;
     let now = now();
     let new_jti = new_id();
     let turn = write_turn().await;
@@ -183,7 +186,7 @@ pub async fn rotate_session(
     )
     .bind(&new_jti)
     .bind(now)
-    .bind(now + keys.refresh_ttl)
+    .bind(now + tokens.refresh_token_ttl)
     .bind(client.ip.map(|ip| ip.to_string()))
     .bind(&claims.sid)
     .bind(user_id)
@@ -211,7 +214,7 @@ pub async fn rotate_session(
         let within_grace = session.previous_jti.as_deref() == Some(claims.jti.as_str())
             && session
                 .rotated_at
-                .is_some_and(|at| now - at <= settings.reuse_grace);
+                .is_some_and(|at| now - at <= settings.refresh_reuse_grace);
         if !live {
             return Err(ApiError::InvalidRefreshToken);
         }
@@ -240,7 +243,7 @@ pub async fn rotate_session(
     }
     tx.commit().await?;
     drop(turn);
-    Issued::mint(keys, user, session, claims.app)
+    Issued::mint(tokens, user, session, claims.app)
 }
 
 /// The user's live sessions, most recently used first.

@@ -7,6 +7,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::app_claims::AppClaims;
 use crate::auth::keys::KeySet;
+use crate::auth::users::Role;
+use crate::clock::{new_id, now};
 use crate::config::Settings;
 use crate::error::ApiError;
 
@@ -28,7 +30,7 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub typ: String,
-    pub role: String,
+    pub role: Role,
     #[serde(flatten)]
     pub app: AppClaims,
 }
@@ -52,25 +54,32 @@ impl AccessClaims {
     }
 }
 
-/// Signing and verification keys, built once from the settings (managed state).
-pub struct Keys {
-    pub set: KeySet,
-    pub access_ttl: i64,
-    pub refresh_ttl: i64,
+impl RefreshClaims {
+    pub fn user_id(&self) -> Result<i64, ApiError> {
+        self.sub.parse().map_err(|_| ApiError::InvalidRefreshToken)
+    }
 }
 
-impl Keys {
-    pub fn new(settings: &Settings) -> Keys {
-        Keys {
-            set: KeySet::new(&settings.keys),
-            access_ttl: settings.access_ttl,
-            refresh_ttl: settings.refresh_ttl,
+/// Mints and verifies the two kinds of token with the key set (managed state, built once from
+/// the settings). "Keys" are only ever key material: `KeySet` here, `KeyConfig` in the settings.
+pub struct Tokens {
+    pub keys: KeySet,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+}
+
+impl Tokens {
+    pub fn new(settings: &Settings) -> Tokens {
+        Tokens {
+            keys: KeySet::new(&settings.keys),
+            access_token_ttl: settings.access_token_ttl,
+            refresh_token_ttl: settings.refresh_token_ttl,
         }
     }
 
     /// Signs any claims with the current key and its `kid`; tests use it to forge expired tokens.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, ApiError> {
-        encode(&self.set.header(), claims, self.set.encoding()).map_err(|e| {
+        encode(&self.keys.header(), claims, self.keys.encoding()).map_err(|e| {
             rocket::error!("cannot sign a token: {e}");
             ApiError::Internal
         })
@@ -79,7 +88,7 @@ impl Keys {
     pub fn mint_access(
         &self,
         refresh: &RefreshClaims,
-        role: &str,
+        role: Role,
         now: i64,
     ) -> Result<String, ApiError> {
         self.sign(&AccessClaims {
@@ -87,9 +96,9 @@ impl Keys {
             sid: refresh.sid.clone(),
             jti: new_id(),
             iat: now,
-            exp: now + self.access_ttl,
+            exp: now + self.access_token_ttl,
             typ: ACCESS.into(),
-            role: role.into(),
+            role,
             app: refresh.app.clone(),
         })
     }
@@ -123,7 +132,7 @@ impl Keys {
         let key = header
             .kid
             .as_deref()
-            .and_then(|kid| self.set.find(kid))
+            .and_then(|kid| self.keys.find(kid))
             .ok_or(ErrorKind::InvalidToken)?;
         // `Validation::new` accepts exactly the key's algorithm: an HS token under an EdDSA
         // key's kid (or HS512 under an HS256 key) fails here.
@@ -137,25 +146,13 @@ impl Keys {
     }
 }
 
-/// 128 random bits as hex: session ids, `jti`s and CSRF tokens.
-pub fn new_id() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::AuthConfig;
 
-    fn keys() -> Keys {
-        Keys::new(&Settings::from_config(AuthConfig::default(), true).unwrap())
+    fn test_tokens() -> Tokens {
+        Tokens::new(&Settings::from_config(AuthConfig::default(), true).unwrap())
     }
 
     fn refresh(now: i64) -> RefreshClaims {
@@ -172,41 +169,43 @@ mod tests {
 
     #[test]
     fn typ_is_never_swapped() {
-        let keys = keys();
+        let tokens = test_tokens();
         let r = refresh(now());
-        let refresh_token = keys.sign(&r).unwrap();
-        let access_token = keys.mint_access(&r, "user", now()).unwrap();
+        let refresh_token = tokens.sign(&r).unwrap();
+        let access_token = tokens.mint_access(&r, Role::User, now()).unwrap();
         assert_eq!(
-            keys.verify_access(&refresh_token),
+            tokens.verify_access(&refresh_token),
             Err(ApiError::Unauthorized)
         );
         assert_eq!(
-            keys.verify_refresh(&access_token),
+            tokens.verify_refresh(&access_token),
             Err(ApiError::InvalidRefreshToken)
         );
-        assert_eq!(keys.verify_access(&access_token).unwrap().sid, r.sid);
-        assert_eq!(keys.verify_refresh(&refresh_token).unwrap(), r);
+        assert_eq!(tokens.verify_access(&access_token).unwrap().sid, r.sid);
+        assert_eq!(tokens.verify_refresh(&refresh_token).unwrap(), r);
     }
 
     #[test]
     fn expired_and_foreign_tokens_are_refused() {
-        let keys = keys();
+        let tokens = test_tokens();
         let old = refresh(now() - 3600);
-        let expired = keys.mint_access(&old, "user", now() - 3600).unwrap();
-        assert_eq!(keys.verify_access(&expired), Err(ApiError::TokenExpired));
-        let other = self::keys()
-            .mint_access(&refresh(now()), "user", now())
+        let expired = tokens.mint_access(&old, Role::User, now() - 3600).unwrap();
+        assert_eq!(tokens.verify_access(&expired), Err(ApiError::TokenExpired));
+        let other = test_tokens()
+            .mint_access(&refresh(now()), Role::User, now())
             .unwrap();
-        assert_eq!(keys.verify_access(&other), Err(ApiError::Unauthorized));
+        assert_eq!(tokens.verify_access(&other), Err(ApiError::Unauthorized));
     }
 
     #[test]
     fn alg_none_is_refused() {
-        let keys = keys();
-        let token = keys.mint_access(&refresh(now()), "admin", now()).unwrap();
+        let tokens = test_tokens();
+        let token = tokens
+            .mint_access(&refresh(now()), Role::Admin, now())
+            .unwrap();
         let payload = token.split('.').nth(1).unwrap();
         // {"alg":"none","typ":"JWT"}
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
-        assert_eq!(keys.verify_access(&unsigned), Err(ApiError::Unauthorized));
+        assert_eq!(tokens.verify_access(&unsigned), Err(ApiError::Unauthorized));
     }
 }

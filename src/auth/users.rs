@@ -1,16 +1,15 @@
 //! Users: the parsed input types (`Email`, `NewPassword`) and every query on the `users` table.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
-use crate::auth::tokens::now;
+use crate::clock::{new_id, now, rfc3339};
 use crate::db::{is_unique_violation, Engine, Pool};
 use crate::error::ApiError;
 
 pub const MAX_EMAIL_BYTES: usize = 254;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_NAME_CHARS: usize = 100;
-pub const ROLES: [&str; 2] = ["user", "admin"];
 
 /// A syntactically plausible email address, trimmed and lower-cased (so unique ignoring case).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +68,7 @@ impl NewPassword {
 
     /// A random password nobody knows, for the timing-equalising dummy hash.
     pub(crate) fn dummy() -> NewPassword {
-        NewPassword(crate::auth::tokens::new_id())
+        NewPassword(new_id())
     }
 }
 
@@ -90,13 +89,49 @@ pub fn parse_name(raw: Option<&str>) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-pub fn parse_role(raw: &str) -> Result<String, ApiError> {
-    if ROLES.contains(&raw) {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::InvalidInput(format!(
-            "role must be one of {ROLES:?}"
-        )))
+/// What a user may do beyond their own account. Stored as its name (`users.role` is text), and
+/// carried in every access token, so a role guard needs no database query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::User, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ApiError;
+
+    fn from_str(raw: &str) -> Result<Role, ApiError> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == raw)
+            .ok_or_else(|| ApiError::InvalidInput("role must be one of: user, admin".into()))
+    }
+}
+
+/// How sqlx reads the column (`#[sqlx(try_from = "String")]`); an unknown name fails the query.
+impl TryFrom<String> for Role {
+    type Error = ApiError;
+
+    fn try_from(raw: String) -> Result<Role, ApiError> {
+        raw.parse()
     }
 }
 
@@ -105,7 +140,8 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub password_hash: String,
     pub active: bool,
     pub created_at: i64,
@@ -117,7 +153,7 @@ pub struct PublicUser {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: String,
 }
 
@@ -127,23 +163,17 @@ impl From<&User> for PublicUser {
             id: user.id.to_string(),
             email: user.email.clone(),
             name: user.name.clone(),
-            role: user.role.clone(),
+            role: user.role,
             created_at: rfc3339(user.created_at),
         }
     }
-}
-
-pub fn rfc3339(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub struct NewUser {
     pub email: Email,
     pub password: NewPassword,
     pub name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 const USER_COLUMNS: &str = "id, email, name, role, password_hash, active, created_at";
@@ -159,7 +189,7 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
     ))
     .bind(new.email.as_str())
     .bind(&new.name)
-    .bind(&new.role)
+    .bind(new.role.as_str())
     .bind(&password_hash)
     .bind(true)
     .bind(created_at)

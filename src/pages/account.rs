@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::auth::account::Auth;
 use crate::auth::cookies::REFRESH_COOKIE;
 use crate::auth::device::ClientInfo;
-use crate::auth::users::{parse_name, Email, NewPassword, NewUser};
+use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::pages::{
@@ -136,7 +136,7 @@ async fn register(
         let new = NewUser {
             password: NewPassword::parse(password, &parsed)?,
             name: parse_name(name.as_deref())?,
-            role: "user".into(),
+            role: Role::User,
             email: parsed,
         };
         auth.register(new, &client).await

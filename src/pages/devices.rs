@@ -10,8 +10,8 @@ use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::sessions::{list_sessions, Session};
-use crate::auth::tokens::now;
-use crate::auth::users::User;
+use crate::auth::users::{Role, User};
+use crate::clock::now;
 use crate::db::{Db, Pool};
 use crate::error::ApiError;
 use crate::pages::time::{when, When};
@@ -161,7 +161,7 @@ async fn find_device(db: &Pool, user: &PageUser, id: &str) -> Result<DeviceView,
 struct Profile {
     name: String,
     email: String,
-    role: String,
+    role: Role,
     member_since: When,
 }
 
@@ -170,7 +170,7 @@ impl Profile {
         Profile {
             name: user.name.clone(),
             email: user.email.clone(),
-            role: user.role.clone(),
+            role: user.role,
             member_since: when(user.created_at, now),
         }
     }

@@ -1,13 +1,13 @@
 //! Errors as pages: `PageError` for handlers, and the HTML catcher for everything outside `/api`
 //! (unknown pages, refused guards and forms, 401 → the sign-in page).
 
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Redirect, Responder};
 use rocket::{catch, Catcher};
 use serde::Serialize;
 
-use crate::auth::cookies::{is_unsafe_method, CookieAction};
+use crate::auth::cookies::is_unsafe_method;
 use crate::auth::guards::error_for;
 use crate::error::ApiError;
 use crate::pages::guard::SignInRequired;
@@ -87,15 +87,9 @@ fn error_view(error: &ApiError) -> ErrorView {
 
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        if self.0 == ApiError::InvalidRefreshToken {
-            CookieAction::ClearSession.record(req);
-        }
-        let status = self.0.status();
         let page = Layout::without_flash(req).render("error", None, error_view(&self.0));
-        let mut response = (status, page).respond_to(req)?;
-        if let ApiError::RateLimited(seconds) = self.0 {
-            response.set_header(Header::new("Retry-After", seconds.to_string()));
-        }
+        let mut response = page.respond_to(req)?;
+        self.0.apply_side_effects(req, &mut response);
         Ok(response)
     }
 }

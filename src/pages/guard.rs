@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::auth::account::Auth;
-use crate::auth::cookies::{CookieAction, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::cookies::{Audience, CookieAction, ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::refuse;
 use crate::auth::users::{find_by_live_session, User};
@@ -48,7 +48,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
         _ => return Err(ApiError::Internal),
     };
     let access = req.cookies().get(ACCESS_COOKIE);
-    if let Some(claims) = access.and_then(|c| auth.keys.verify_access(c.value()).ok()) {
+    if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c.value()).ok()) {
         if let Ok(user_id) = claims.user_id() {
             if let Some(user) = find_by_live_session(auth.db, user_id, &claims.sid).await? {
                 return Ok(Some(PageUser {
@@ -74,12 +74,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     // well be good, this request just could not renew it.
     match auth.refresh(refresh.value(), &client).await {
         Ok(issued) => {
-            CookieAction::SetSession {
-                refresh_token: issued.refresh_token,
-                refresh_max_age: issued.refresh_expires_in,
-                access: Some((issued.access_token, issued.expires_in)),
-            }
-            .record(req);
+            CookieAction::signed_in(&issued, Audience::Pages).record(req);
             Ok(Some(PageUser {
                 user: issued.user,
                 session_id: issued.session.id,

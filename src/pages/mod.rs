@@ -15,7 +15,7 @@ use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::Route;
 
-use crate::auth::cookies::CookieAction;
+use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::sessions::Issued;
 
 pub use errors::{catchers, PageError, PageResult};
@@ -40,11 +40,7 @@ impl<R> WithCookies<R> {
     /// Signed in on this device: both HttpOnly cookies, access and refresh.
     pub fn signed_in(issued: Issued, inner: R) -> Self {
         WithCookies {
-            action: CookieAction::SetSession {
-                refresh_token: issued.refresh_token,
-                refresh_max_age: issued.refresh_expires_in,
-                access: Some((issued.access_token, issued.expires_in)),
-            },
+            action: CookieAction::signed_in(&issued, Audience::Pages),
             inner,
         }
     }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::auth::users::rfc3339;
+use crate::clock::rfc3339;
 
 #[derive(Debug, Serialize)]
 pub struct When {
