@@ -15,7 +15,7 @@ use crate::auth::tokens::Tokens;
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::config::Settings;
 use crate::db::Pool;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
@@ -30,16 +30,20 @@ impl Auth<'_> {
     pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
         self.limits.register(client)?;
         let user = users::create_user(self.db, self.passwords, new).await?;
+        self.start_session(EventKind::Registered, user, client)
+            .await
+    }
+
+    /// A new session on this device, and the event that says why it started.
+    async fn start_session(
+        &self,
+        why: EventKind,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<Issued, ApiError> {
         let issued = start_session(self.db, self.tokens, user, client).await?;
         let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
-        record(
-            self.db,
-            EventKind::Registered,
-            Some(user_id),
-            Some(sid),
-            client,
-        )
-        .await?;
+        record(self.db, why, Some(user_id), Some(sid), client).await?;
         Ok(issued)
     }
 
@@ -53,17 +57,8 @@ impl Auth<'_> {
         self.limits.password_attempt(client, email)?;
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) => {
-                let issued = start_session(self.db, self.tokens, user, client).await?;
-                let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
-                record(
-                    self.db,
-                    EventKind::LoginSucceeded,
-                    Some(user_id),
-                    Some(sid),
-                    client,
-                )
-                .await?;
-                Ok(issued)
+                self.start_session(EventKind::LoginSucceeded, user, client)
+                    .await
             }
             Err(ApiError::InvalidCredentials) => {
                 let user_id = match Email::parse(email) {
@@ -84,14 +79,9 @@ impl Auth<'_> {
     }
 
     /// Signs this device out; `false` when the session was not live any more.
-    pub async fn sign_out(
-        &self,
-        user_id: i64,
-        sid: &str,
-        client: &ClientInfo,
-    ) -> Result<bool, ApiError> {
-        self.revoke_and_record(EventKind::Logout, user_id, sid, client)
-            .await
+    pub async fn sign_out(&self, user_id: i64, sid: &str, client: &ClientInfo) -> ApiResult<bool> {
+        let kind = EventKind::Logout;
+        self.revoke_and_record(kind, user_id, sid, client).await
     }
 
     /// Signs out the device holding this refresh token (a client that lost its access token).
@@ -115,9 +105,9 @@ impl Auth<'_> {
         user_id: i64,
         sid: &str,
         client: &ClientInfo,
-    ) -> Result<bool, ApiError> {
-        self.revoke_and_record(EventKind::SessionRevoked, user_id, sid, client)
-            .await
+    ) -> ApiResult<bool> {
+        let kind = EventKind::SessionRevoked;
+        self.revoke_and_record(kind, user_id, sid, client).await
     }
 
     /// Only a revocation that happened is logged: revoking twice writes one event.
