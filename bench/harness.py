@@ -209,7 +209,6 @@ class Template(Target):
                 "ROCKET_PORT": str(self.port),
                 "ROCKET_LOG_LEVEL": log_level,
                 "ROCKET_JWT_SECRET": base64.b64encode(os.urandom(48)).decode(),
-                "ROCKET_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
                 "ROCKET_DATABASES": '{app={url="sqlite://%s"}}' % db,
                 # Benchmarks measure work, not refusals: every rate limit off.
                 "ROCKET_RATE_LIMIT_LOGIN_PER_IP": "off",
