@@ -1,4 +1,4 @@
-//! The pages (API.md "Pages"): every page, redirect and refusal, through a cookie-keeping
+//! The pages (docs/API.md, "Pages"): every page, redirect and refusal, through a cookie-keeping
 //! `Browser` that sends what a real browser would (cookies, form bodies, its user agent).
 
 use std::collections::BTreeMap;
