@@ -3,130 +3,12 @@
 //! input). Attacks already covered elsewhere (expired, tampered, typ swap, CSRF...) are not
 //! repeated here.
 
-use std::net::SocketAddr;
-
 use rocket::futures::future::{join_all, FutureExt, LocalBoxFuture};
-use rocket::http::{ContentType, Cookie, Header, Status};
-use rocket::local::asynchronous::LocalResponse;
+use rocket::http::{ContentType, Cookie, Status};
 use rocket_auth_template::auth::tokens::{now, AccessClaims, RefreshClaims};
 use serde_json::{json, Value};
 
 use crate::common::*;
-
-const OTHER_SECRET: &str = "rotated-secret-rotated-secret-0123456789abcdef";
-
-fn addr(ip: &str) -> SocketAddr {
-    SocketAddr::new(ip.parse().expect("an IP"), 40000)
-}
-
-async fn post_from<'a>(app: &'a TestApp, path: &str, body: Value, ip: &str) -> LocalResponse<'a> {
-    app.client
-        .post(path.to_owned())
-        .header(ContentType::JSON)
-        .header(Header::new("User-Agent", FIREFOX))
-        .remote(addr(ip))
-        .body(body.to_string())
-        .dispatch()
-        .await
-}
-
-async fn login_from<'a>(
-    app: &'a TestApp,
-    email: &str,
-    password: &str,
-    ip: &str,
-) -> LocalResponse<'a> {
-    let body = json!({ "email": email, "password": password });
-    post_from(app, "/api/auth/login", body, ip).await
-}
-
-async fn refresh_from<'a>(
-    app: &'a TestApp,
-    login: &Login,
-    token: &str,
-    ip: &str,
-) -> LocalResponse<'a> {
-    app.client
-        .post("/api/auth/refresh")
-        .cookie(Cookie::new("refresh_token", token.to_owned()))
-        .cookie(Cookie::new("csrf_token", login.csrf.clone()))
-        .header(Header::new("X-CSRF-Token", login.csrf.clone()))
-        .remote(addr(ip))
-        .dispatch()
-        .await
-}
-
-async fn change_password<'a>(
-    app: &'a TestApp,
-    access: &str,
-    current: &str,
-    new: &str,
-) -> LocalResponse<'a> {
-    app.client
-        .post("/api/auth/password")
-        .header(ContentType::JSON)
-        .header(bearer(access))
-        .header(Header::new("User-Agent", IPHONE))
-        .body(json!({ "current_password": current, "new_password": new }).to_string())
-        .dispatch()
-        .await
-}
-
-/// A 429 with the contract body and a usable `Retry-After`.
-async fn assert_rate_limited(response: LocalResponse<'_>) {
-    assert_eq!(response.status(), Status::TooManyRequests);
-    let retry: u64 = response
-        .headers()
-        .get_one("Retry-After")
-        .expect("Retry-After")
-        .parse()
-        .expect("Retry-After in whole seconds");
-    assert!(retry >= 1, "retry after {retry}");
-    assert_eq!(error_code(response).await, "rate_limited");
-}
-
-async fn events(app: &TestApp, access: &str) -> Vec<Value> {
-    let response = app.get_with("/api/security-events", access).await;
-    assert_eq!(response.status(), Status::Ok);
-    let body: Value = response.into_json().await.expect("json");
-    body["events"].as_array().expect("events").clone()
-}
-
-async fn event_kinds(app: &TestApp, access: &str) -> Vec<String> {
-    events(app, access)
-        .await
-        .iter()
-        .map(|e| e["kind"].as_str().expect("kind").to_owned())
-        .collect()
-}
-
-fn kid_of(token: &str) -> String {
-    jsonwebtoken::decode_header(token)
-        .expect("a JWT header")
-        .kid
-        .expect("a kid")
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The token's claims re-signed with `secret` under an arbitrary header.
-fn resign(claims: &Value, header: jsonwebtoken::Header, secret: &[u8]) -> String {
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret),
-    )
-    .expect("sign")
-}
-
-fn hs256_with_kid(kid: Option<&str>) -> jsonwebtoken::Header {
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    header.kid = kid.map(str::to_owned);
-    header
-}
 
 // --- refresh-token theft -------------------------------------------------------------------
 
@@ -358,21 +240,6 @@ async fn alg_none_is_refused_even_with_a_valid_kid() {
     }
 }
 
-fn ed25519_pem() -> String {
-    let rng = ring::rand::SystemRandom::new();
-    let der = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).expect("keygen");
-    pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()))
-}
-
-async fn eddsa_app() -> TestApp {
-    let key = ed25519_pem();
-    app_with(move |f| {
-        f.merge(("jwt_algorithm", "EdDSA"))
-            .merge(("jwt_private_key", key))
-    })
-    .await
-}
-
 #[rocket::async_test]
 async fn eddsa_tokens_verify_with_the_published_jwks_alone() {
     let app = eddsa_app().await;
@@ -557,8 +424,6 @@ async fn tokens_from_the_future_are_refused() {
 }
 
 // --- password change ---------------------------------------------------------------------------
-
-const NEW_PASSWORD: &str = "a brand new passphrase";
 
 #[rocket::async_test]
 async fn changing_the_password_revokes_every_other_session() {
