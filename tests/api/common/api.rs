@@ -2,7 +2,7 @@
 //! and the readings of its answers (cookies, error codes, the security-event log).
 
 use rocket::http::{ContentType, Cookie, Header, Status};
-use rocket::local::asynchronous::LocalResponse;
+use rocket::local::asynchronous::{LocalRequest, LocalResponse};
 use serde_json::{json, Value};
 
 use super::{TestApp, FIREFOX, IPHONE, PASSWORD};
@@ -49,14 +49,17 @@ pub fn refresh_of(response: &LocalResponse<'_>, body: &Value) -> String {
 }
 
 impl TestApp {
-    pub async fn post_json(&self, path: &str, body: Value, user_agent: &str) -> LocalResponse<'_> {
+    /// A JSON POST from `user_agent`, to send as it is or with more headers.
+    pub fn json_post(&self, path: &str, body: &Value, user_agent: &str) -> LocalRequest<'_> {
         self.client
             .post(path.to_owned())
             .header(ContentType::JSON)
             .header(Header::new("User-Agent", user_agent.to_owned()))
             .body(body.to_string())
-            .dispatch()
-            .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value, user_agent: &str) -> LocalResponse<'_> {
+        self.json_post(path, &body, user_agent).dispatch().await
     }
 
     async fn sign_in(&self, path: &str, body: Value, user_agent: &str, expect: Status) -> Login {
@@ -112,19 +115,11 @@ impl TestApp {
     }
 
     pub async fn get_with(&self, path: &str, access: &str) -> LocalResponse<'_> {
-        self.client
-            .get(path.to_owned())
-            .header(bearer(access))
-            .dispatch()
-            .await
+        with_bearer(self.client.get(path.to_owned()), access).await
     }
 
     pub async fn delete_with(&self, path: &str, access: &str) -> LocalResponse<'_> {
-        self.client
-            .delete(path.to_owned())
-            .header(bearer(access))
-            .dispatch()
-            .await
+        with_bearer(self.client.delete(path.to_owned()), access).await
     }
 
     /// `DELETE /api/sessions/{session_id}` with `by`'s access token: revokes one device.
@@ -133,14 +128,19 @@ impl TestApp {
             .await
     }
 
+    /// `DELETE /api/sessions` with `by`'s access token: revokes every other device of the user.
+    pub async fn revoke_others(&self, by: &Login) -> LocalResponse<'_> {
+        self.delete_with("/api/sessions", &by.access).await
+    }
+
     /// `POST /api/auth/logout` with `by`'s access token.
     pub async fn logout(&self, by: &Login) -> LocalResponse<'_> {
-        self.client
-            .post("/api/auth/logout")
-            .header(by.bearer())
-            .dispatch()
-            .await
+        with_bearer(self.client.post("/api/auth/logout"), &by.access).await
     }
+}
+
+async fn with_bearer<'c>(request: LocalRequest<'c>, access: &str) -> LocalResponse<'c> {
+    request.header(bearer(access)).dispatch().await
 }
 
 /// `POST /api/auth/password` from the iPhone, with `access` as the bearer token.
@@ -150,14 +150,9 @@ pub async fn change_password<'a>(
     current: &str,
     new: &str,
 ) -> LocalResponse<'a> {
-    app.client
-        .post("/api/auth/password")
-        .header(ContentType::JSON)
-        .header(bearer(access))
-        .header(Header::new("User-Agent", IPHONE))
-        .body(json!({ "current_password": current, "new_password": new }).to_string())
-        .dispatch()
-        .await
+    let body = json!({ "current_password": current, "new_password": new });
+    let request = app.json_post("/api/auth/password", &body, IPHONE);
+    with_bearer(request, access).await
 }
 
 /// The error code of a contract error body.

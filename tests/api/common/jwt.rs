@@ -1,6 +1,8 @@
 //! Tokens through the tests' own eyes: read without verifying, forged, re-signed.
 
 use base64::Engine;
+use jsonwebtoken::Algorithm;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::TestApp;
@@ -35,7 +37,7 @@ pub fn kid_of(token: &str) -> String {
 }
 
 /// The token's claims re-signed with `secret` under an arbitrary header.
-pub fn resign(claims: &Value, header: jsonwebtoken::Header, secret: &[u8]) -> String {
+pub fn resign(claims: &impl Serialize, header: jsonwebtoken::Header, secret: &[u8]) -> String {
     jsonwebtoken::encode(
         &header,
         claims,
@@ -44,10 +46,15 @@ pub fn resign(claims: &Value, header: jsonwebtoken::Header, secret: &[u8]) -> St
     .expect("sign")
 }
 
-pub fn hs256_with_kid(kid: Option<&str>) -> jsonwebtoken::Header {
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+/// A JWT header for `alg`, with this `kid` or none.
+pub fn header_with_kid(alg: Algorithm, kid: Option<&str>) -> jsonwebtoken::Header {
+    let mut header = jsonwebtoken::Header::new(alg);
     header.kid = kid.map(str::to_owned);
     header
+}
+
+pub fn hs256_with_kid(kid: Option<&str>) -> jsonwebtoken::Header {
+    header_with_kid(Algorithm::HS256, kid)
 }
 
 /// A fresh Ed25519 private key, PKCS#8 PEM.

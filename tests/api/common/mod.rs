@@ -81,24 +81,21 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
 pub async fn app_with(tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database_url(dir.path()).await;
-    let figment = rocket::Config::figment()
-        .merge(("databases.app.url", url.clone()))
-        .merge(("jwt_secret", SECRET))
-        .merge(("log_level", "off"));
-    let client = Client::untracked(rocket_auth_template::build(tweak(figment)))
-        .await
-        .expect("the app ignites");
-    TestApp {
-        client,
-        db_url: url,
-        _dir: Some(dir),
-    }
+    ignite(url, Some(dir), tweak).await
 }
 
 /// Another app on `first`'s database (which must outlive it), e.g. after a key rotation.
 pub async fn app_sharing_db(first: &TestApp, tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
+    ignite(first.db_url.clone(), None, tweak).await
+}
+
+async fn ignite(
+    db_url: String,
+    dir: Option<tempfile::TempDir>,
+    tweak: impl FnOnce(Figment) -> Figment,
+) -> TestApp {
     let figment = rocket::Config::figment()
-        .merge(("databases.app.url", first.db_url.clone()))
+        .merge(("databases.app.url", db_url.clone()))
         .merge(("jwt_secret", SECRET))
         .merge(("log_level", "off"));
     let client = Client::untracked(rocket_auth_template::build(tweak(figment)))
@@ -106,8 +103,8 @@ pub async fn app_sharing_db(first: &TestApp, tweak: impl FnOnce(Figment) -> Figm
         .expect("the app ignites");
     TestApp {
         client,
-        db_url: first.db_url.clone(),
-        _dir: None,
+        db_url,
+        _dir: dir,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use rocket::http::{ContentType, Cookie, Header};
+use rocket::http::{Cookie, Header};
 use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 
@@ -20,12 +20,8 @@ pub async fn post_from<'a>(
     body: Value,
     ip: &str,
 ) -> LocalResponse<'a> {
-    app.client
-        .post(path.to_owned())
-        .header(ContentType::JSON)
-        .header(Header::new("User-Agent", FIREFOX))
+    app.json_post(path, &body, FIREFOX)
         .remote(addr(ip))
-        .body(body.to_string())
         .dispatch()
         .await
 }

@@ -72,9 +72,7 @@ async fn an_hmac_token_keyed_with_the_public_key_is_refused() {
             jsonwebtoken::Algorithm::HS256,
             jsonwebtoken::Algorithm::HS512,
         ] {
-            let mut header = jsonwebtoken::Header::new(alg);
-            header.kid = Some(kid.clone());
-            let forged = resign(&claims, header, secret);
+            let forged = resign(&claims, header_with_kid(alg, Some(&kid)), secret);
             assert_eq!(
                 app.get_with("/api/auth/claims", &forged).await.status(),
                 Status::Unauthorized

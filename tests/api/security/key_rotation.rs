@@ -26,9 +26,7 @@ async fn rotating_the_signing_key_keeps_sessions_alive_until_the_old_key_is_drop
         Status::Ok,
         "an access token of the previous key still verifies"
     );
-    let response = rotated
-        .refresh_with_cookie(&login.refresh, &login.csrf)
-        .await;
+    let response = rotated.refresh(&login).await;
     assert_eq!(
         response.status(),
         Status::Ok,
@@ -92,7 +90,7 @@ async fn eddsa_tokens_verify_with_the_published_jwks_alone() {
         app.get_with("/api/auth/me", &login.access).await.status(),
         Status::Ok
     );
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(response.status(), Status::Ok);
 }
 
@@ -111,7 +109,7 @@ async fn moving_from_hmac_to_eddsa_and_rotating_ed25519_keys_keeps_sessions_aliv
         moved.get_with("/api/auth/me", &login.access).await.status(),
         Status::Ok
     );
-    let response = moved.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = moved.refresh(&login).await;
     assert_eq!(response.status(), Status::Ok);
     let body: Value = response.into_json().await.unwrap();
     let eddsa_access = body["access_token"].as_str().unwrap().to_owned();

@@ -23,13 +23,13 @@ async fn changing_the_password_revokes_every_other_session() {
         app.get_with("/api/auth/me", &thief.access).await.status(),
         Status::Unauthorized
     );
-    let response = app.refresh_with_cookie(&thief.refresh, &thief.csrf).await;
+    let response = app.refresh(&thief).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(
         app.get_with("/api/auth/me", &here.access).await.status(),
         Status::Ok
     );
-    let response = app.refresh_with_cookie(&here.refresh, &here.csrf).await;
+    let response = app.refresh(&here).await;
     assert_eq!(response.status(), Status::Ok);
 
     let old = login_from(&app, "ann@example.com", PASSWORD, "192.0.2.1").await;
@@ -48,7 +48,7 @@ async fn a_wrong_current_password_changes_nothing() {
     let response = change_password(&app, &here.access, "not my password", NEW_PASSWORD).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(error_code(response).await, "invalid_credentials");
-    let response = app.refresh_with_cookie(&other.refresh, &other.csrf).await;
+    let response = app.refresh(&other).await;
     assert_eq!(response.status(), Status::Ok, "no session was revoked");
     app.login("ann@example.com", FIREFOX).await; // the old password still works
     let kinds = event_kinds(&app, &here.access).await;
@@ -80,12 +80,7 @@ async fn password_change_needs_a_live_session_csrf_and_a_strong_password() {
 
     // A revoked session's access token (still unexpired) cannot change the password.
     let other = app.login("ann@example.com", IPHONE).await;
-    let revoke = app
-        .delete_with(
-            &format!("/api/sessions/{}", other.session_id()),
-            &here.access,
-        )
-        .await;
+    let revoke = app.revoke(&here, &other.session_id()).await;
     assert_eq!(revoke.status(), Status::NoContent);
     let response = change_password(&app, &other.access, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(response.status(), Status::Unauthorized);

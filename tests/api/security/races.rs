@@ -18,29 +18,22 @@ async fn concurrent_refreshes_and_revokes_leave_one_consistent_session() {
     for i in 0..50 {
         let future = match i % 5 {
             0 if i < 20 => async {
-                let r = app
-                    .delete_with(&format!("/api/sessions/{sid}"), &login.access)
-                    .await;
+                let r = app.revoke(&login, &sid).await;
                 ("revoke", r.status(), None)
             }
             .boxed_local(),
             1 if i < 25 => async {
-                let r = app
-                    .client
-                    .post("/api/auth/logout")
-                    .header(login.bearer())
-                    .dispatch()
-                    .await;
+                let r = app.logout(&login).await;
                 ("logout", r.status(), None)
             }
             .boxed_local(),
             2 if i < 25 => async {
-                let r = app.delete_with("/api/sessions", &login.access).await;
+                let r = app.revoke_others(&login).await;
                 ("others", r.status(), None)
             }
             .boxed_local(),
             _ => async {
-                let r = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+                let r = app.refresh(&login).await;
                 let token = (r.status() == Status::Ok).then(|| refresh_of(&r, &Value::Null));
                 ("refresh", r.status(), token)
             }

@@ -10,7 +10,7 @@ use crate::common::*;
 async fn refresh_token_reuse_is_logged_as_a_security_event() {
     let app = app_with(|f| f.merge(("refresh_reuse_grace", 0))).await;
     let login = app.register("ann@example.com").await;
-    let rotated = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let rotated = app.refresh(&login).await;
     assert_eq!(rotated.status(), Status::Ok);
     rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let replay = refresh_from(&app, &login, &login.refresh, "203.0.113.66").await;
@@ -34,7 +34,7 @@ async fn a_second_tab_inside_the_grace_window_is_not_logged_as_reuse() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
     for _ in 0..2 {
-        let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+        let response = app.refresh(&login).await;
         assert_eq!(response.status(), Status::Ok);
     }
     let kinds = event_kinds(&app, &login.access).await;

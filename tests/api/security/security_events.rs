@@ -13,12 +13,7 @@ async fn security_events_are_the_callers_own_newest_first_with_ip_and_device() {
     let wrong = login_from(&app, "ann@example.com", "wrong password", "192.0.2.44").await;
     assert_eq!(wrong.status(), Status::Unauthorized);
     let phone = app.login("ann@example.com", IPHONE).await;
-    let revoke = app
-        .delete_with(
-            &format!("/api/sessions/{}", phone.session_id()),
-            &ann.access,
-        )
-        .await;
+    let revoke = app.revoke(&ann, &phone.session_id()).await;
     assert_eq!(revoke.status(), Status::NoContent);
     let bob = app.register("bob@example.com").await;
 
@@ -121,14 +116,9 @@ async fn logout_and_revoking_other_devices_are_logged() {
     let app = app().await;
     let here = app.register("ann@example.com").await;
     app.login("ann@example.com", IPHONE).await;
-    let response = app.delete_with("/api/sessions", &here.access).await;
+    let response = app.revoke_others(&here).await;
     assert_eq!(response.status(), Status::Ok);
-    let response = app
-        .client
-        .post("/api/auth/logout")
-        .header(here.bearer())
-        .dispatch()
-        .await;
+    let response = app.logout(&here).await;
     assert_eq!(response.status(), Status::NoContent);
     let again = app.login("ann@example.com", FIREFOX).await;
     let kinds = event_kinds(&app, &again.access).await;
