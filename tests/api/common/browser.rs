@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rocket::http::{ContentType, Cookie, Header, Status};
 
-use super::{payload, TestApp, FIREFOX, IPHONE, PASSWORD};
+use super::{expired_copy, payload, TestApp, FIREFOX, IPHONE, PASSWORD};
 
 /// One response, read whole.
 #[derive(Debug)]
@@ -196,6 +196,16 @@ impl<'a> Browser<'a> {
         page
     }
 
+    /// The sign-in form sent with a `next` field: the answer says where the browser goes.
+    pub async fn sign_in_to(&mut self, email: &str, next: &str) -> Page {
+        self.get("/login").await;
+        self.post(
+            "/login",
+            &[("email", email), ("password", PASSWORD), ("next", next)],
+        )
+        .await
+    }
+
     /// A wrong password through the sign-in form: refused, no session.
     pub async fn fail_sign_in(&mut self, email: &str) {
         self.get("/login").await;
@@ -206,16 +216,29 @@ impl<'a> Browser<'a> {
         assert!(!page.sets_session_cookies());
     }
 
+    /// Swaps the access cookie for a properly signed copy that expired an hour ago, as if the
+    /// browser came back later.
+    pub fn expire_access_cookie(&mut self) {
+        let access = self.cookie("access_token").expect("signed in").to_owned();
+        self.set("access_token", &expired_copy(self.app, &access));
+    }
+
     pub fn session_id(&self) -> String {
         let access = self.cookie("access_token").expect("signed in");
         payload(access)["sid"].as_str().expect("sid").to_owned()
     }
 }
 
-/// Ann signed up on a Firefox laptop, then signed in on an iPhone: two devices, two sessions.
-pub async fn laptop_and_phone(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
+/// Ann, signed up through the form on her Firefox laptop.
+pub async fn ann_signed_up(app: &TestApp) -> Browser<'_> {
     let mut laptop = Browser::new(app, FIREFOX);
     laptop.sign_up("ann@example.com").await;
+    laptop
+}
+
+/// Ann signed up on a Firefox laptop, then signed in on an iPhone: two devices, two sessions.
+pub async fn laptop_and_phone(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
+    let laptop = ann_signed_up(app).await;
     let mut phone = Browser::new(app, IPHONE);
     phone.sign_in("ann@example.com").await;
     (laptop, phone)

@@ -8,8 +8,7 @@ use crate::common::*;
 #[rocket::async_test]
 async fn devices_page_lists_each_device_this_one_first_with_times_people_read() {
     let app = app().await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
+    let mut laptop = ann_signed_up(&app).await;
     let laptop_session = laptop.session_id();
     let phone = app.login("ann@example.com", IPHONE).await;
     // The laptop signed in three minutes ago; the phone was used more recently.
@@ -52,8 +51,7 @@ async fn devices_page_lists_each_device_this_one_first_with_times_people_read() 
 #[rocket::async_test]
 async fn revoking_a_device_confirms_first_then_flashes_its_name() {
     let app = app().await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
+    let mut laptop = ann_signed_up(&app).await;
     let phone = app.login("ann@example.com", IPHONE).await;
     let path = format!("/sessions/{}/revoke", phone.session_id());
 
@@ -72,7 +70,7 @@ async fn revoking_a_device_confirms_first_then_flashes_its_name() {
     assert!(page.body.contains("Signed out from Safari on iPhone."));
     assert!(!page.body.contains(&phone.session_id()));
     assert!(!page.body.contains("Sign out everywhere else"));
-    let response = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
+    let response = app.refresh(&phone).await;
     assert_eq!(response.status(), Status::Unauthorized);
 
     // Twice: no longer a live session of this user.
@@ -82,8 +80,7 @@ async fn revoking_a_device_confirms_first_then_flashes_its_name() {
 #[rocket::async_test]
 async fn another_users_device_is_not_found() {
     let app = app().await;
-    let mut ann = Browser::new(&app, FIREFOX);
-    ann.sign_up("ann@example.com").await;
+    let mut ann = ann_signed_up(&app).await;
     let bob = app.register("bob@example.com").await;
     let path = format!("/sessions/{}/revoke", bob.session_id());
     for page in [ann.get(&path).await, ann.post(&path, &[]).await] {
@@ -97,8 +94,7 @@ async fn another_users_device_is_not_found() {
 #[rocket::async_test]
 async fn sign_out_everywhere_else_keeps_this_device() {
     let app = app().await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
+    let mut laptop = ann_signed_up(&app).await;
     let phone = app.login("ann@example.com", IPHONE).await;
     let tablet = app.login("ann@example.com", FIREFOX).await;
     laptop.get("/sessions").await;
@@ -118,8 +114,7 @@ async fn sign_out_everywhere_else_keeps_this_device() {
 #[rocket::async_test]
 async fn sign_out_revokes_this_session_and_clears_its_cookies() {
     let app = app().await;
-    let mut browser = Browser::new(&app, FIREFOX);
-    browser.sign_up("ann@example.com").await;
+    let mut browser = ann_signed_up(&app).await;
     let session = browser.session_id();
     let refresh = browser.cookie("refresh_token").unwrap().to_owned();
     browser.get("/").await;

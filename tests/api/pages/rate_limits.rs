@@ -12,7 +12,7 @@ async fn the_login_form_is_rate_limited_per_account_and_per_ip() {
             .merge(("rate_limit_login_per_ip", "off"))
     })
     .await;
-    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    ann_signed_up(&app).await;
     let mut browser = Browser::new(&app, FIREFOX);
     browser.get("/login").await;
     let wrong = [("email", "ann@example.com"), ("password", "wrong password")];
@@ -57,7 +57,7 @@ async fn the_login_form_is_rate_limited_per_account_and_per_ip() {
 #[rocket::async_test]
 async fn the_register_form_is_rate_limited_per_ip() {
     let app = app_with(|f| f.merge(("rate_limit_register_per_ip", "1/h"))).await;
-    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    ann_signed_up(&app).await;
     let mut browser = Browser::new(&app, FIREFOX);
     browser.get("/register").await;
     let page = browser
@@ -73,18 +73,15 @@ async fn the_register_form_is_rate_limited_per_ip() {
 #[rocket::async_test]
 async fn a_rate_limited_silent_renewal_shows_429_and_keeps_the_cookies() {
     let app = app_with(|f| f.merge(("rate_limit_refresh_per_ip", "1/h"))).await;
-    let mut browser = Browser::new(&app, FIREFOX);
-    browser.sign_up("ann@example.com").await;
+    let mut browser = ann_signed_up(&app).await;
     let session = browser.session_id();
-    let access = browser.cookie("access_token").unwrap().to_owned();
-    browser.set("access_token", &expired_copy(&app, &access));
+    browser.expire_access_cookie();
     // The one renewal the quota allows.
     let page = browser.get("/sessions").await;
     assert_eq!(page.status, Status::Ok);
     assert!(page.sets_session_cookies());
 
-    let access = browser.cookie("access_token").unwrap().to_owned();
-    browser.set("access_token", &expired_copy(&app, &access));
+    browser.expire_access_cookie();
     let refresh = browser.cookie("refresh_token").unwrap().to_owned();
     browser.get("/sessions").await.assert_rate_limited();
     browser

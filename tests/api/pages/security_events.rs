@@ -55,18 +55,17 @@ async fn page_sign_ins_revokes_and_sign_outs_write_security_events() {
 #[rocket::async_test]
 async fn devices_page_lists_recent_events_in_words_with_hostile_text_escaped() {
     let app = app_with(|f| f.merge(("refresh_reuse_grace", 0))).await;
-    let mut laptop = Browser::new(&app, FIREFOX);
-    laptop.sign_up("ann@example.com").await;
+    let mut laptop = ann_signed_up(&app).await;
     // A failed sign-in from a browser that never got a session: only the event log knows it.
     let evil = "Mozilla/5.0 <script>alert(1)</script> \"><img src=x onerror=alert(2)>";
     let mut mallory = Browser::new(&app, evil);
     mallory.fail_sign_in("ann@example.com").await;
     // A stolen refresh token comes back after its rotation.
     let phone = app.login("ann@example.com", IPHONE).await;
-    let rotated = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
+    let rotated = app.refresh(&phone).await;
     assert_eq!(rotated.status(), Status::Ok);
     rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let reused = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
+    let reused = app.refresh(&phone).await;
     assert_eq!(reused.status(), Status::Unauthorized);
 
     let page = laptop.get("/sessions").await;

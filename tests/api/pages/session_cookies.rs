@@ -34,11 +34,9 @@ async fn pages_without_a_user_send_the_browser_to_sign_in() {
 #[rocket::async_test]
 async fn expired_access_cookie_and_good_refresh_cookie_serve_the_page_and_rotate() {
     let app = app().await;
-    let mut browser = Browser::new(&app, FIREFOX);
-    browser.sign_up("ann@example.com").await;
+    let mut browser = ann_signed_up(&app).await;
     let old_refresh = browser.cookie("refresh_token").unwrap().to_owned();
-    let access = browser.cookie("access_token").unwrap().to_owned();
-    browser.set("access_token", &expired_copy(&app, &access));
+    browser.expire_access_cookie();
 
     let page = browser.get("/sessions").await;
     assert_eq!(page.status, Status::Ok, "served, not redirected");
@@ -76,8 +74,7 @@ async fn expired_access_cookie_and_good_refresh_cookie_serve_the_page_and_rotate
 #[rocket::async_test]
 async fn refresh_page_renews_and_returns_or_sends_to_sign_in() {
     let app = app().await;
-    let mut browser = Browser::new(&app, FIREFOX);
-    browser.sign_up("ann@example.com").await;
+    let mut browser = ann_signed_up(&app).await;
     let old = browser.cookie("refresh_token").unwrap().to_owned();
     let page = browser.get("/auth/refresh?next=/sessions").await;
     page.assert_redirect("/sessions");
@@ -102,10 +99,8 @@ async fn body_mode_pages_still_keep_the_session_in_cookies() {
     let api = app.register("bob@example.com").await;
     assert!(api.body["refresh_token"].is_string());
 
-    let mut browser = Browser::new(&app, FIREFOX);
-    browser.sign_up("ann@example.com").await;
-    let access = browser.cookie("access_token").unwrap().to_owned();
-    browser.set("access_token", &expired_copy(&app, &access));
+    let mut browser = ann_signed_up(&app).await;
+    browser.expire_access_cookie();
     let page = browser.get("/sessions").await;
     assert_eq!(page.status, Status::Ok);
     assert!(page.sets_session_cookies());
@@ -139,8 +134,7 @@ async fn a_revoked_session_goes_to_sign_in_and_loses_its_cookies() {
 #[rocket::async_test]
 async fn forged_or_foreign_cookies_get_no_page() {
     let app = app().await;
-    let mut browser = Browser::new(&app, FIREFOX);
-    browser.sign_up("ann@example.com").await;
+    let browser = ann_signed_up(&app).await;
     let access = browser.cookie("access_token").unwrap().to_owned();
     let mut claims = payload(&access);
     claims["sub"] = json!("999");

@@ -22,7 +22,7 @@ async fn first_visit_gets_a_form_whose_token_matches_the_new_cookie() {
 #[rocket::async_test]
 async fn bad_credentials_get_one_message_and_keep_the_email() {
     let app = app().await;
-    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    ann_signed_up(&app).await;
     let mut browser = Browser::new(&app, FIREFOX);
     browser.get("/login").await;
     let mut messages = Vec::new();
@@ -52,7 +52,7 @@ async fn bad_credentials_get_one_message_and_keep_the_email() {
 #[rocket::async_test]
 async fn sign_in_returns_to_next_but_never_to_another_site() {
     let app = app().await;
-    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    ann_signed_up(&app).await;
     let attempts = [
         "//evil.com",
         "/\\evil.com",
@@ -70,17 +70,7 @@ async fn sign_in_returns_to_next_but_never_to_another_site() {
             form.body.contains("name=\"next\" value=\"&#x2F;\""),
             "{next:?} is not offered"
         );
-        browser.get("/login").await;
-        let page = browser
-            .post(
-                "/login",
-                &[
-                    ("email", "ann@example.com"),
-                    ("password", PASSWORD),
-                    ("next", next),
-                ],
-            )
-            .await;
+        let page = browser.sign_in_to("ann@example.com", next).await;
         page.assert_redirect("/");
         // Signed in already, /login and /auth/refresh refuse it as well.
         browser
@@ -93,16 +83,8 @@ async fn sign_in_returns_to_next_but_never_to_another_site() {
             .assert_redirect("/");
     }
     let mut browser = Browser::new(&app, FIREFOX);
-    browser.get("/login").await;
     let page = browser
-        .post(
-            "/login",
-            &[
-                ("email", "ann@example.com"),
-                ("password", PASSWORD),
-                ("next", "/sessions?tab=all"),
-            ],
-        )
+        .sign_in_to("ann@example.com", "/sessions?tab=all")
         .await;
     page.assert_redirect("/sessions?tab=all");
 }

@@ -29,7 +29,7 @@ async fn sign_up_signs_in_and_home_says_who_and_which_device() {
 #[rocket::async_test]
 async fn register_errors_keep_what_was_typed() {
     let app = app().await;
-    Browser::new(&app, FIREFOX).sign_up("ann@example.com").await;
+    ann_signed_up(&app).await;
     let mut browser = Browser::new(&app, FIREFOX);
     browser.get("/register").await;
     let cases = [
