@@ -245,7 +245,7 @@ async fn deactivated_user_is_refused_at_once() {
         .unwrap();
     let response = app.get_with("/api/auth/me", &login.access).await;
     assert_eq!(response.status(), Status::Unauthorized);
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(error_code(response).await, "invalid_refresh_token");
     let body = json!({ "email": "ann@example.com", "password": PASSWORD });
     let response = app.post_json("/api/auth/login", body, FIREFOX).await;

@@ -60,9 +60,8 @@ async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one(
     let app = app().await;
     let laptop = app.register("ann@example.com").await;
     let phone = app.login("ann@example.com", IPHONE).await;
-    let path = format!("/api/sessions/{}", phone.session_id());
     assert_eq!(
-        app.delete_with(&path, &laptop.access).await.status(),
+        app.revoke(&laptop, &phone.session_id()).await.status(),
         rocket::http::Status::NoContent
     );
     let events = count(&app, "SELECT COUNT(*) FROM security_events").await;
@@ -81,7 +80,7 @@ async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one(
     assert_eq!(count(&app, "SELECT COUNT(*) FROM security_events").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 1);
     // The live session is untouched and still refreshes.
-    let response = app.refresh_with_cookie(&laptop.refresh, &laptop.csrf).await;
+    let response = app.refresh(&laptop).await;
     assert_eq!(response.status(), rocket::http::Status::Ok);
     // Nothing newer than the cutoff goes.
     assert_eq!(
@@ -98,8 +97,7 @@ async fn housekeeping_runs_when_the_app_starts() {
     let first = app().await;
     let laptop = first.register("ann@example.com").await;
     let phone = first.login("ann@example.com", IPHONE).await;
-    let path = format!("/api/sessions/{}", phone.session_id());
-    first.delete_with(&path, &laptop.access).await;
+    first.revoke(&laptop, &phone.session_id()).await;
     age(&first, &phone.session_id(), 3).await;
     let url: String = first
         .client

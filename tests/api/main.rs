@@ -1,5 +1,5 @@
 //! One integration-test binary (linking dominates CI on two cores); each module is one area of
-//! the contract in ../shared/API.md.
+//! the contract in docs/API.md.
 
 mod common;
 

@@ -10,7 +10,7 @@ use rocket_auth_template::auth::limits::Rate;
 use rocket_auth_template::auth::tokens::{now, Keys, RefreshClaims, REFRESH};
 use rocket_auth_template::config::{AuthConfig, Settings};
 
-use crate::common::SECRET;
+use crate::common::{b64, header_with_kid, payload, resign, SECRET};
 
 fn keys() -> Keys {
     let raw = AuthConfig {
@@ -32,11 +32,6 @@ fn genuine_pair(keys: &Keys) -> (String, String) {
     };
     let access = keys.mint_access(&refresh, "user", now()).expect("mint");
     (access, keys.sign(&refresh).expect("sign"))
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A base64url alphabet character other than `c`.
@@ -127,19 +122,9 @@ proptest! {
     ) {
         let keys = keys();
         let (access, _) = genuine_pair(&keys);
-        let claims: serde_json::Value = {
-            use base64::Engine;
-            let part = access.split('.').nth(1).expect("payload");
-            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("b64");
-            serde_json::from_slice(&bytes).expect("json")
-        };
-        let mut header = jsonwebtoken::Header::new(alg);
-        header.kid = Some(keys.set.signing_kid().to_owned());
-        let token = jsonwebtoken::encode(
-            &header,
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-        ).expect("sign");
+        let claims = payload(&access);
+        let kid = keys.set.signing_kid().to_owned();
+        let token = resign(&claims, header_with_kid(alg, Some(&kid)), SECRET.as_bytes());
         prop_assert!(keys.verify_access(&token).is_err());
     }
 

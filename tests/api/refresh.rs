@@ -6,19 +6,12 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-async fn live_sessions(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL")
-        .fetch_one(app.db())
-        .await
-        .unwrap()
-}
-
 #[rocket::async_test]
 async fn refresh_rotates_and_the_old_token_is_refused_after() {
     let app = app_with(|f| f.merge(("refresh_reuse_grace", 0))).await;
     let login = app.register("ann@example.com").await;
 
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(response.status(), Status::Ok);
     let new_refresh = refresh_of(&response, &Value::Null);
     let body: Value = response.into_json().await.unwrap();
@@ -35,7 +28,7 @@ async fn refresh_rotates_and_the_old_token_is_refused_after() {
 
     // Replaying the rotated token is theft: refused, and the whole session is revoked...
     rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let replay = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let replay = app.refresh(&login).await;
     assert_eq!(replay.status(), Status::Unauthorized);
     assert_eq!(set_cookie(&replay, "refresh_token").unwrap().value(), "");
     assert_eq!(error_code(replay).await, "invalid_refresh_token");
@@ -53,11 +46,11 @@ async fn refresh_rotates_and_the_old_token_is_refused_after() {
 async fn two_tabs_refreshing_at_once_stay_signed_in() {
     let app = app().await; // default grace: 10 s
     let login = app.register("ann@example.com").await;
-    let first = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let first = app.refresh(&login).await;
     assert_eq!(first.status(), Status::Ok);
     let first_refresh = refresh_of(&first, &Value::Null);
     // The second tab still sends the token the first tab just rotated.
-    let second = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let second = app.refresh(&login).await;
     assert_eq!(second.status(), Status::Ok);
     let second_refresh = refresh_of(&second, &Value::Null);
     // Both answers name the session's current jti, so whichever cookie lands last works.
@@ -75,13 +68,10 @@ async fn two_tabs_refreshing_at_once_stay_signed_in() {
 async fn a_token_older_than_the_previous_one_is_reuse_even_inside_the_grace_window() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let second = refresh_of(
-        &app.refresh_with_cookie(&login.refresh, &login.csrf).await,
-        &Value::Null,
-    );
+    let second = refresh_of(&app.refresh(&login).await, &Value::Null);
     let third = app.refresh_with_cookie(&second, &login.csrf).await;
     assert_eq!(third.status(), Status::Ok);
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(live_sessions(&app).await, 0);
 }
@@ -90,7 +80,7 @@ async fn a_token_older_than_the_previous_one_is_reuse_even_inside_the_grace_wind
 async fn fifty_concurrent_refreshes_leave_one_live_session_and_no_error() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let refreshes = (0..50).map(|_| app.refresh_with_cookie(&login.refresh, &login.csrf));
+    let refreshes = (0..50).map(|_| app.refresh(&login));
     let responses = join_all(refreshes).await;
     let mut jtis = std::collections::HashSet::new();
     for response in responses {
@@ -128,7 +118,7 @@ async fn refresh_updates_last_use_and_slides_expiry() {
         .fetch_one(app.db())
         .await
         .unwrap();
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(response.status(), Status::Ok);
     let (last_used, after): (i64, i64) =
         sqlx::query_as("SELECT last_used_at, expires_at FROM sessions")
@@ -143,19 +133,14 @@ async fn refresh_updates_last_use_and_slides_expiry() {
 async fn logout_with_the_access_token_revokes_the_session_and_clears_cookies() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let response = app
-        .client
-        .post("/api/auth/logout")
-        .header(login.bearer())
-        .dispatch()
-        .await;
+    let response = app.logout(&login).await;
     assert_eq!(response.status(), Status::NoContent);
     for name in ["refresh_token", "access_token"] {
         let cookie = set_cookie(&response, name).expect("removal cookie");
         assert_eq!(cookie.value(), "");
         assert_eq!(cookie.max_age(), Some(rocket::time::Duration::ZERO));
     }
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(
         app.get_with("/api/auth/me", &login.access).await.status(),
@@ -214,9 +199,7 @@ async fn many_sessions_refreshing_at_once_all_rotate() {
     for _ in 0..8 {
         logins.push(app.login("ann@example.com", FIREFOX).await);
     }
-    let refreshes = logins
-        .iter()
-        .map(|l| app.refresh_with_cookie(&l.refresh, &l.csrf));
+    let refreshes = logins.iter().map(|l| app.refresh(l));
     let responses = join_all(refreshes).await;
     for (login, response) in logins.iter().zip(&responses) {
         assert_eq!(response.status(), Status::Ok);

@@ -68,13 +68,12 @@ async fn revoking_a_device_stops_its_refresh() {
     let app = app().await;
     let laptop = app.register("ann@example.com").await;
     let phone = app.login("ann@example.com", IPHONE).await;
-    let path = format!("/api/sessions/{}", phone.session_id());
-    let response = app.delete_with(&path, &laptop.access).await;
+    let response = app.revoke(&laptop, &phone.session_id()).await;
     assert_eq!(response.status(), Status::NoContent);
     // Revoking another device leaves this one's cookies alone.
     assert!(set_cookie(&response, "refresh_token").is_none());
 
-    let response = app.refresh_with_cookie(&phone.refresh, &phone.csrf).await;
+    let response = app.refresh(&phone).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(
         app.get_with("/api/auth/me", &phone.access).await.status(),
@@ -84,7 +83,7 @@ async fn revoking_a_device_stops_its_refresh() {
     assert_eq!(list.len(), 1);
     // Twice is not found: it is no longer live.
     assert_eq!(
-        app.delete_with(&path, &laptop.access).await.status(),
+        app.revoke(&laptop, &phone.session_id()).await.status(),
         Status::NotFound
     );
 }
@@ -93,12 +92,7 @@ async fn revoking_a_device_stops_its_refresh() {
 async fn revoking_the_current_session_signs_this_device_out() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let response = app
-        .delete_with(
-            &format!("/api/sessions/{}", login.session_id()),
-            &login.access,
-        )
-        .await;
+    let response = app.revoke(&login, &login.session_id()).await;
     assert_eq!(response.status(), Status::NoContent);
     assert_eq!(set_cookie(&response, "refresh_token").unwrap().value(), "");
 }
@@ -108,8 +102,7 @@ async fn another_users_session_is_not_found() {
     let app = app().await;
     let ann = app.register("ann@example.com").await;
     let bob = app.register("bob@example.com").await;
-    let path = format!("/api/sessions/{}", bob.session_id());
-    let response = app.delete_with(&path, &ann.access).await;
+    let response = app.revoke(&ann, &bob.session_id()).await;
     assert_eq!(response.status(), Status::NotFound);
     assert_eq!(error_code(response).await, "not_found");
     assert_eq!(
@@ -121,9 +114,7 @@ async fn another_users_session_is_not_found() {
         1,
         "Bob's session is not listed"
     );
-    let response = app
-        .delete_with("/api/sessions/does-not-exist", &ann.access)
-        .await;
+    let response = app.revoke(&ann, "does-not-exist").await;
     assert_eq!(response.status(), Status::NotFound);
 }
 
@@ -135,12 +126,12 @@ async fn revoke_others_keeps_only_the_current_session() {
     let tablet = app.login("ann@example.com", FIREFOX).await;
     let bob = app.register("bob@example.com").await;
 
-    let response = app.delete_with("/api/sessions", &here.access).await;
+    let response = app.revoke_others(&here).await;
     assert_eq!(response.status(), Status::Ok);
     let body: Value = response.into_json().await.unwrap();
     assert_eq!(body["revoked"], 2);
     for other in [&phone, &tablet] {
-        let response = app.refresh_with_cookie(&other.refresh, &other.csrf).await;
+        let response = app.refresh(other).await;
         assert_eq!(response.status(), Status::Unauthorized);
     }
     let list = sessions_of(&app, &here.access).await;

@@ -104,26 +104,17 @@ async fn another_algorithm_is_refused_even_with_the_right_key() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
     let claims: AccessClaims = serde_json::from_value(payload(&login.access)).unwrap();
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512);
-    header.kid = Some(app.keys().set.signing_kid().to_owned());
-    let hs512 = jsonwebtoken::encode(
-        &header,
+    let kid = app.keys().set.signing_kid().to_owned();
+    let hs512 = resign(
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
+        header_with_kid(jsonwebtoken::Algorithm::HS512, Some(&kid)),
+        SECRET.as_bytes(),
+    );
     assert_eq!(
         app.get_with("/api/auth/claims", &hs512).await.status(),
         Status::Unauthorized
     );
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-    header.kid = Some(app.keys().set.signing_kid().to_owned());
-    let hs256 = jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
+    let hs256 = resign(&claims, hs256_with_kid(Some(&kid)), SECRET.as_bytes());
     assert_eq!(
         app.get_with("/api/auth/claims", &hs256).await.status(),
         Status::Ok
@@ -134,12 +125,7 @@ async fn another_algorithm_is_refused_even_with_the_right_key() {
 async fn claims_guard_is_stateless_and_the_user_guard_is_not() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let response = app
-        .delete_with(
-            &format!("/api/sessions/{}", login.session_id()),
-            &login.access,
-        )
-        .await;
+    let response = app.revoke(&login, &login.session_id()).await;
     assert_eq!(response.status(), Status::NoContent);
     // The access token is still a valid signature until it expires: the claims route trusts it...
     let response = app.get_with("/api/auth/claims", &login.access).await;
@@ -172,7 +158,7 @@ async fn application_claims_travel_in_the_refresh_token_into_every_access_token(
         .execute(app.db())
         .await
         .unwrap();
-    let response = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let response = app.refresh(&login).await;
     assert_eq!(response.status(), Status::Ok);
     let refresh = refresh_of(&response, &Value::Null);
     let body: Value = response.into_json().await.unwrap();

@@ -132,7 +132,7 @@ async fn cookie_refresh_without_the_csrf_header_is_403() {
         .await;
     assert_eq!(no_cookie.status(), Status::Forbidden);
     // None of these rotated the session: the token still works with the header.
-    let ok = app.refresh_with_cookie(&login.refresh, &login.csrf).await;
+    let ok = app.refresh(&login).await;
     assert_eq!(ok.status(), Status::Ok);
 }
 
@@ -178,7 +178,7 @@ async fn the_access_cookie_authenticates_and_needs_csrf_on_unsafe_methods() {
 async fn bearer_requests_need_no_csrf_token() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let response = app.delete_with("/api/sessions", &login.access).await;
+    let response = app.revoke_others(&login).await;
     assert_eq!(response.status(), Status::Ok);
 }
 
