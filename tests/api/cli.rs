@@ -89,12 +89,9 @@ async fn release_profile_refuses_a_missing_or_short_signing_key() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     let databases = format!("{{app={{url=\"{url}\"}}}}");
+    // No ROCKET_SECRET_KEY: the template uses no private cookies, so release does not need one.
     let base = [
         ("ROCKET_PROFILE", "release"),
-        (
-            "ROCKET_SECRET_KEY",
-            "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=",
-        ),
         ("ROCKET_DATABASES", databases.as_str()),
         ("ROCKET_PORT", "0"),
     ];
@@ -103,4 +100,76 @@ async fn release_profile_refuses_a_missing_or_short_signing_key() {
     let short = [base.as_slice(), &[("ROCKET_JWT_SECRET", "too-short")]].concat();
     let (ok, out) = run(&[], &short, "");
     assert!(!ok && out.contains("at least 32"), "{out}");
+}
+
+/// The binary as an operator runs it: Rocket's own logging at its default level.
+fn run_loud(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env_remove("ROCKET_LOG_LEVEL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[rocket::async_test]
+async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
+    let release = [
+        ("ROCKET_PROFILE", "release"),
+        ("ROCKET_DATABASES", databases.as_str()),
+    ];
+    let secret = ("ROCKET_JWT_SECRET", SECRET);
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "jwt_secret is not set"),
+        (&[("ROCKET_JWT_SECRET", "too-short")], "at least 32"),
+        (
+            &[secret, ("ROCKET_ACCESS_TOKEN_TTL", "0")],
+            "access_token_ttl",
+        ),
+        (&[secret, ("ROCKET_PORT", "not-a-port")], "PORT"),
+    ];
+    for (extra, says) in cases {
+        let envs: Vec<_> = release.iter().chain(extra).copied().collect();
+        let (code, stdout, stderr) = run_loud(&[], &envs);
+        assert_eq!(code, Some(1), "{extra:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{extra:?}: one line, got {stderr:?}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(says),
+            "{stderr}"
+        );
+        assert!(stdout.trim().is_empty(), "nothing starts: {stdout}");
+    }
+}
+
+#[test]
+fn the_command_line_has_generated_help_and_one_line_errors() {
+    let (code, stdout, _) = run_loud(&["--help"], &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("serve") && stdout.contains("create-user"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run_loud(&["create-user", "--help"], &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("--email") && stdout.contains("--role"),
+        "{stdout}"
+    );
+    for args in [
+        &["frobnicate"][..],
+        &["create-user"],
+        &["create-user", "--email"],
+    ] {
+        let (code, _, stderr) = run_loud(args, &[]);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    }
 }

@@ -40,7 +40,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 /// Ages every security event and the given session's revocation by `days`.
 async fn age(app: &TestApp, revoked_session: &str, days: i64) {
-    let then = rocket_auth_template::auth::tokens::now() - days * DAY;
+    let then = rocket_auth_template::clock::now() - days * DAY;
     sqlx::query("UPDATE security_events SET created_at = $1")
         .bind(then)
         .execute(app.db())
@@ -68,7 +68,7 @@ async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one(
     assert!(events >= 3, "registered, login, revoke");
     age(&app, &phone.session_id(), 100).await;
 
-    let cutoff = rocket_auth_template::auth::tokens::now() - 90 * DAY;
+    let cutoff = rocket_auth_template::clock::now() - 90 * DAY;
     let pruned = prune(app.db(), cutoff).await.unwrap();
     assert_eq!(
         pruned,

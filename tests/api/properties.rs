@@ -7,20 +7,22 @@ use proptest::prelude::*;
 use rocket_auth_template::app_claims::AppClaims;
 use rocket_auth_template::auth::device::{Device, MAX_USER_AGENT_BYTES};
 use rocket_auth_template::auth::limits::Rate;
-use rocket_auth_template::auth::tokens::{now, Keys, RefreshClaims, REFRESH};
+use rocket_auth_template::auth::tokens::{RefreshClaims, Tokens, REFRESH};
+use rocket_auth_template::auth::users::Role;
+use rocket_auth_template::clock::now;
 use rocket_auth_template::config::{AuthConfig, Settings};
 
 use crate::common::{b64, header_with_kid, payload, resign, SECRET};
 
-fn keys() -> Keys {
+fn codec() -> Tokens {
     let raw = AuthConfig {
         jwt_secret: Some(SECRET.into()),
         ..Default::default()
     };
-    Keys::new(&Settings::from_config(raw, false).expect("valid settings"))
+    Tokens::new(&Settings::from_config(raw, false).expect("valid settings"))
 }
 
-fn genuine_pair(keys: &Keys) -> (String, String) {
+fn genuine_pair(keys: &Tokens) -> (String, String) {
     let refresh = RefreshClaims {
         sub: "7".into(),
         sid: "s".repeat(32),
@@ -30,7 +32,7 @@ fn genuine_pair(keys: &Keys) -> (String, String) {
         typ: REFRESH.into(),
         app: AppClaims::default(),
     };
-    let access = keys.mint_access(&refresh, "user", now()).expect("mint");
+    let access = keys.mint_access(&refresh, Role::User, now()).expect("mint");
     (access, keys.sign(&refresh).expect("sign"))
 }
 
@@ -48,7 +50,7 @@ fn other_char(c: u8, pick: u8) -> u8 {
 proptest! {
     #[test]
     fn arbitrary_text_is_never_a_token(token in any::<String>()) {
-        let keys = keys();
+        let keys = codec();
         prop_assert!(keys.verify_access(&token).is_err());
         prop_assert!(keys.verify_refresh(&token).is_err());
     }
@@ -59,7 +61,7 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..400),
         signature in prop::collection::vec(any::<u8>(), 0..80),
     ) {
-        let keys = keys();
+        let keys = codec();
         let token = format!("{}.{}.{}", b64(&header), b64(&body), b64(&signature));
         prop_assert!(keys.verify_access(&token).is_err());
         prop_assert!(keys.verify_refresh(&token).is_err());
@@ -74,8 +76,8 @@ proptest! {
         role in "[a-z]{0,8}",
         signature in prop::collection::vec(any::<u8>(), 0..64),
     ) {
-        let keys = keys();
-        let kid = if use_our_kid { keys.set.signing_kid().to_owned() } else { "k".into() };
+        let keys = codec();
+        let kid = if use_our_kid { keys.keys.signing_kid().to_owned() } else { "k".into() };
         let header = serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid });
         let claims = serde_json::json!({
             "sub": "1", "sid": "s", "jti": "j", "iat": now(), "exp": now() + 60,
@@ -97,7 +99,7 @@ proptest! {
         position in any::<prop::sample::Index>(),
         pick in any::<u8>(),
     ) {
-        let keys = keys();
+        let keys = codec();
         let (access, refresh) = genuine_pair(&keys);
         for (token, is_access) in [(access, true), (refresh, false)] {
             let mut bytes = token.clone().into_bytes();
@@ -120,10 +122,10 @@ proptest! {
     fn a_token_signed_with_another_algorithm_of_our_key_is_refused(
         alg in prop::sample::select(vec![Algorithm::HS384, Algorithm::HS512]),
     ) {
-        let keys = keys();
+        let keys = codec();
         let (access, _) = genuine_pair(&keys);
         let claims = payload(&access);
-        let kid = keys.set.signing_kid().to_owned();
+        let kid = keys.keys.signing_kid().to_owned();
         let token = resign(&claims, header_with_kid(alg, Some(&kid)), SECRET.as_bytes());
         prop_assert!(keys.verify_access(&token).is_err());
     }

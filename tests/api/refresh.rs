@@ -126,7 +126,7 @@ async fn refresh_updates_last_use_and_slides_expiry() {
             .await
             .unwrap();
     assert!(after >= before + 100);
-    assert!(last_used >= rocket_auth_template::auth::tokens::now() - 5);
+    assert!(last_used >= rocket_auth_template::clock::now() - 5);
 }
 
 #[rocket::async_test]

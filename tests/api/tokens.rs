@@ -1,7 +1,8 @@
 //! The JWTs themselves: typ, expiry, signature, algorithm, claims and the claims extension.
 
 use rocket::http::Status;
-use rocket_auth_template::auth::tokens::{now, AccessClaims, RefreshClaims};
+use rocket_auth_template::auth::tokens::{AccessClaims, RefreshClaims};
+use rocket_auth_template::clock::now;
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -34,7 +35,7 @@ async fn expired_tokens_are_refused() {
     let mut access: AccessClaims = serde_json::from_value(payload(&login.access)).unwrap();
     access.iat = now() - 600;
     access.exp = now() - 1;
-    let expired = app.keys().sign(&access).unwrap();
+    let expired = app.tokens().sign(&access).unwrap();
     let response = app.get_with("/api/auth/me", &expired).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(error_code(response).await, "token_expired");
@@ -43,7 +44,7 @@ async fn expired_tokens_are_refused() {
 
     let mut refresh: RefreshClaims = serde_json::from_value(payload(&login.refresh)).unwrap();
     refresh.exp = now() - 1;
-    let expired = app.keys().sign(&refresh).unwrap();
+    let expired = app.tokens().sign(&refresh).unwrap();
     let response = app.refresh_with_cookie(&expired, &login.csrf).await;
     assert_eq!(error_code(response).await, "invalid_refresh_token");
 }
@@ -104,7 +105,7 @@ async fn another_algorithm_is_refused_even_with_the_right_key() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
     let claims: AccessClaims = serde_json::from_value(payload(&login.access)).unwrap();
-    let kid = app.keys().set.signing_kid().to_owned();
+    let kid = app.tokens().keys.signing_kid().to_owned();
     let hs512 = resign(
         &claims,
         header_with_kid(jsonwebtoken::Algorithm::HS512, Some(&kid)),

@@ -70,5 +70,5 @@ pub fn expired_copy(app: &TestApp, token: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     claims["iat"] = json!(now - 3600 - 300);
     claims["exp"] = json!(now - 3600);
-    app.keys().sign(&claims).expect("signs")
+    app.tokens().sign(&claims).expect("signs")
 }

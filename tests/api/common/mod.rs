@@ -24,7 +24,7 @@ pub use remote::*;
 
 use rocket::figment::Figment;
 use rocket::local::asynchronous::Client;
-use rocket_auth_template::auth::tokens::Keys;
+use rocket_auth_template::auth::tokens::Tokens;
 use rocket_auth_template::db::{Db, Pool};
 use rocket_db_pools::Database;
 
@@ -65,7 +65,7 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
         let server = std::env::var("TEST_DATABASE_URL")
             .expect("TEST_DATABASE_URL (a PostgreSQL server URL) for the postgres tests");
         let server = server.trim_end_matches('/');
-        let name = format!("test_{}", rocket_auth_template::auth::tokens::new_id());
+        let name = format!("test_{}", rocket_auth_template::clock::new_id());
         let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
             .await
             .expect("connect to the PostgreSQL test server");
@@ -119,10 +119,10 @@ pub async fn eddsa_app() -> TestApp {
 }
 
 impl TestApp {
-    pub fn keys(&self) -> &Keys {
+    pub fn tokens(&self) -> &Tokens {
         self.client
             .rocket()
-            .state::<Keys>()
+            .state::<Tokens>()
             .expect("keys are managed")
     }
 

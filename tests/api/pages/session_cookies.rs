@@ -45,7 +45,7 @@ async fn expired_access_cookie_and_good_refresh_cookie_serve_the_page_and_rotate
     let new_refresh = browser.cookie("refresh_token").unwrap().to_owned();
     let new_access = browser.cookie("access_token").unwrap().to_owned();
     assert_ne!(payload(&new_refresh)["jti"], payload(&old_refresh)["jti"]);
-    assert!(app.keys().verify_access(&new_access).is_ok());
+    assert!(app.tokens().verify_access(&new_access).is_ok());
     assert_eq!(
         page.set_cookie("access_token").unwrap().http_only(),
         Some(true)

@@ -2,7 +2,8 @@
 //! the published public key, claims issued in the future. Each key is pinned to its algorithm.
 
 use rocket::http::Status;
-use rocket_auth_template::auth::tokens::{now, AccessClaims, RefreshClaims};
+use rocket_auth_template::auth::tokens::{AccessClaims, RefreshClaims};
+use rocket_auth_template::clock::now;
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -88,7 +89,7 @@ async fn tokens_from_the_future_are_refused() {
     let claims: AccessClaims = serde_json::from_value(payload(&login.access)).unwrap();
     let sign = |value: Value| {
         let claims: Value = value;
-        app.keys().sign(&claims).unwrap()
+        app.tokens().sign(&claims).unwrap()
     };
     let mut nbf = json!(claims.clone());
     nbf["nbf"] = json!(now() + 3600);
@@ -111,7 +112,7 @@ async fn tokens_from_the_future_are_refused() {
     );
     let mut refresh: RefreshClaims = serde_json::from_value(payload(&login.refresh)).unwrap();
     refresh.iat = now() + 3600;
-    let token = app.keys().sign(&refresh).unwrap();
+    let token = app.tokens().sign(&refresh).unwrap();
     let response = app.refresh_with_cookie(&token, &login.csrf).await;
     assert_eq!(error_code(response).await, "invalid_refresh_token");
 }
