@@ -45,5 +45,17 @@ if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   need_apt npm npm
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   cargo build --quiet
-  APP_BIN="$PWD/target/debug/rocket-auth-template" node --test --test-concurrency=1 tests/browser/
+  # The binary by the package's name, in whatever target directory cargo uses (CARGO_TARGET_DIR
+  # included): a project generated from this template, under another name, runs this script too.
+  bin_name="$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
+  target_dir="$(cargo metadata --no-deps --format-version 1 |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+  APP_BIN="$target_dir/debug/$bin_name" node --test --test-concurrency=1 tests/browser/
+fi
+
+# The template itself: `cargo generate` makes a new project from this tree and runs its tests.
+# Generated projects have no tests/generate, so this runs only in the template.
+if [ -f tests/generate/run.sh ]; then
+  echo "== Template generation (cargo generate)"
+  bash tests/generate/run.sh
 fi
