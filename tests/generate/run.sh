@@ -79,7 +79,7 @@ left="$(grep -rIl -e 'rocket-auth-template' -e 'rocket_auth_template' -e 'Rocket
 [ -z "$left" ] || fail "the template's name is left in: $left"
 grep -qx "name = \"$NAME\"" Cargo.toml || fail "Cargo.toml: the package is not $NAME"
 grep -qx "name = \"$NAME\"" Cargo.lock || fail "Cargo.lock: the package is not $NAME"
-grep -q "^use $CRATE::\|$CRATE::rocket()" src/main.rs || fail "src/main.rs does not use $CRATE"
+grep -q "$CRATE::" src/main.rs || fail "src/main.rs does not use $CRATE"
 [ "$(head -n 1 README.md)" = "# $NAME" ] || fail "README.md's title is not $NAME"
 grep -q "· $TITLE</title>" templates/base.html.tera || fail "page titles do not say $TITLE"
 for gone in cargo-generate.toml .cargo-generate tests/generate; do
