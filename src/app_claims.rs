@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::users::{Role, User};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppClaims {
     /// Example claim: coarse permissions derived from the role. Replace with your own
     /// (tenant id, plan, feature flags...).

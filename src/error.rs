@@ -5,7 +5,8 @@ use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{self, Json};
 use rocket::Response;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::cookies::CookieAction;
 
@@ -115,9 +116,30 @@ impl ApiError {
         }
     }
 
-    pub fn body(&self) -> serde_json::Value {
-        json!({ "error": { "code": self.code(), "message": self.message() } })
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.message(),
+            },
+        }
     }
+}
+
+/// `{"error": {"code", "message"}}`: the body of every refusal under `/api`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, snake_case, meant for programs.
+    #[schema(example = "invalid_credentials")]
+    pub code: &'static str,
+    /// For people; may change.
+    #[schema(example = "The email or password is incorrect.")]
+    pub message: String,
 }
 
 impl std::fmt::Display for ApiError {

@@ -1,18 +1,20 @@
-//! `/api/auth/*`: register, login, refresh, logout, me.
+//! `/api/auth/*`: register, login, refresh, logout, me, claims, password change.
 
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::{self, Json};
 use rocket::{get, post, routes, Route};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
 
+use crate::api::openapi::refusals;
 use crate::auth::account::Auth;
 use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
-use crate::auth::sessions::Issued;
+use crate::auth::sessions::{Issued, PublicSession};
+use crate::auth::tokens::AccessClaims;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
@@ -29,31 +31,68 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Deserialize)]
+/// These routes in the OpenAPI document (`api/openapi.rs` mounts it at `/api`).
+#[derive(OpenApi)]
+#[openapi(paths(register, login, refresh, logout, me, claims, change_password))]
+pub struct Doc;
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple"}))]
 struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"email": "grace@example.com", "password": "a long passphrase", "name": "Grace"}))]
 struct Registration {
+    /// At most 254 bytes, one `@` and a dotted domain; stored lower-cased.
     email: String,
+    /// 8 characters to 1024 bytes, not the email address.
     password: String,
+    /// Up to 100 characters, no control characters.
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"current_password": "my old passphrase", "new_password": "a new long passphrase"}))]
 struct PasswordChange {
     current_password: String,
+    /// 8 characters to 1024 bytes, not the email address.
     new_password: String,
 }
 
-#[derive(Deserialize, Default)]
+/// Body mode only (`refresh_token_as_cookie = false`); cookie mode reads the cookie instead.
+#[derive(Deserialize, Default, ToSchema)]
 struct RefreshBody {
     refresh_token: Option<String>,
 }
 
 type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
+
+/// A new access token, and in body mode the new refresh token.
+#[derive(Serialize, ToSchema)]
+struct TokenPair {
+    access_token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 300)]
+    expires_in: i64,
+    /// Body mode only; in cookie mode the refresh token is the `refresh_token` cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    refresh_token: Option<String>,
+}
+
+/// Signed in (or up): the token pair, who, and the new session.
+#[derive(Serialize, ToSchema)]
+struct SignedIn {
+    #[serde(flatten)]
+    tokens: TokenPair,
+    user: PublicUser,
+    session: PublicSession,
+}
 
 /// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
 struct TokenAnswer {
@@ -74,26 +113,42 @@ impl<'r> Responder<'r, 'static> for TokenAnswer {
             .rocket()
             .state::<Settings>()
             .is_none_or(|s| s.refresh_token_as_cookie);
-        let mut body = json!({
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-        });
-        if with_profile {
-            body["user"] = json!(PublicUser::from(&issued.user));
-            body["session"] = json!(issued.session.public(&issued.session.id));
-        }
         // In body mode the fairing sets no cookie for the API; the body carries the token.
         CookieAction::signed_in(&issued, Audience::Api).record(req);
-        if !cookie_mode {
-            body["refresh_token"] = json!(issued.refresh_token);
-        }
-        let mut response = Json(body).respond_to(req)?;
+        let tokens = TokenPair {
+            access_token: issued.access_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            refresh_token: (!cookie_mode).then_some(issued.refresh_token),
+        };
+        let mut response = if with_profile {
+            let user = PublicUser::from(&issued.user);
+            let session = issued.session.public(&issued.session.id);
+            Json(SignedIn {
+                tokens,
+                user,
+                session,
+            })
+            .respond_to(req)?
+        } else {
+            Json(tokens).respond_to(req)?
+        };
         response.set_status(status);
         Ok(response)
     }
 }
 
+refusals!(RegisterRefusals: MalformedJson, PayloadTooLarge, InvalidEmail,
+    WeakPassword("Passwords need at least 8 characters.".into()),
+    InvalidInput("name: at most 100 characters, no control characters".into()),
+    Forbidden("Registration is closed."), EmailTaken, RateLimited(60));
+/// Creates an account and signs it in on this device.
+///
+/// Closed when `allow_registration` is off (`403 forbidden`).
+#[utoipa::path(tag = "auth", request_body = Registration, responses(
+    (status = 201, description = "Signed up and in; the refresh token as the `refresh_token` \
+        cookie (cookie mode) or in the body (body mode)", body = SignedIn),
+    RegisterRefusals))]
 #[post("/auth/register", data = "<body>")]
 async fn register(
     auth: Auth<'_>,
@@ -123,6 +178,24 @@ async fn register(
     })
 }
 
+refusals!(LoginRefusals: MalformedJson, PayloadTooLarge, InvalidCredentials,
+    InvalidInput("password: 1 to 1024 bytes".into()), RateLimited(60));
+/// Signs in on this device: a new session.
+///
+/// One answer, `401 invalid_credentials`, for an unknown email, a wrong password and a
+/// deactivated account. Rate-limited per IP and per email.
+#[utoipa::path(tag = "auth", request_body = Credentials, responses(
+    (status = 200, description = "Signed in; the refresh token as the `refresh_token` cookie \
+        (cookie mode) or in the body (body mode)", body = SignedIn, links(
+        ("sessions" = (operation_id = "list_sessions",
+            parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))),
+        ("revoke" = (operation_id = "revoke_session",
+            parameters(("id" = "$response.body#/session/id"),
+                ("header.Authorization" = "Bearer {$response.body#/access_token}")))),
+        ("refresh" = (operation_id = "refresh",
+            request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+    )),
+    LoginRefusals))]
 #[post("/auth/login", data = "<body>")]
 async fn login(
     auth: Auth<'_>,
@@ -151,6 +224,18 @@ fn presented_refresh_token(
     }
 }
 
+refusals!(RefreshRefusals: InvalidRefreshToken, CsrfFailed, RateLimited(60));
+/// Rotates the session: a new access token and a new refresh token.
+///
+/// The refresh token comes from the `refresh_token` cookie (cookie mode, with `X-CSRF-Token`) or
+/// from the body (body mode). A refused token clears the session cookies. An old token presented
+/// after the grace window revokes the whole session.
+#[utoipa::path(tag = "auth", request_body(content = Option<RefreshBody>, description = "Body mode only"),
+    security(("refresh_cookie" = [], "csrf" = []), ()),
+    responses(
+        (status = 200, description = "Rotated; the new refresh token as the cookie or in the body",
+            body = TokenPair),
+        RefreshRefusals))]
 #[post("/auth/refresh", data = "<body>")]
 async fn refresh(
     auth: Auth<'_>,
@@ -168,7 +253,14 @@ async fn refresh(
     })
 }
 
+refusals!(LogoutRefusals: Unauthorized, CsrfFailed);
 /// Signs this device out with its access token, or else with its refresh token.
+///
+/// The session is revoked and the session cookies cleared, also when it was already revoked.
+#[utoipa::path(tag = "auth", request_body(content = Option<RefreshBody>,
+        description = "Body mode, without an access token"),
+    security(("bearer" = []), ("access_cookie" = [], "csrf" = []), ("refresh_cookie" = [], "csrf" = []), ()),
+    responses((status = 204, description = "Signed out"), LogoutRefusals))]
 #[post("/auth/logout", data = "<body>")]
 async fn logout(
     auth: Auth<'_>,
@@ -192,7 +284,16 @@ async fn logout(
     Ok(NoContent { sign_out: true })
 }
 
+refusals!(PasswordRefusals: MalformedJson, PayloadTooLarge, InvalidCredentials, Unauthorized,
+    TokenExpired, CsrfFailed, WeakPassword("Passwords need at least 8 characters.".into()),
+    InvalidInput("missing field `new_password`".into()), RateLimited(60));
 /// Changes the password and revokes every other session; this one stays signed in.
+///
+/// A wrong current password (`401 invalid_credentials`) counts as a failed sign-in for the rate
+/// limits.
+#[utoipa::path(tag = "auth", request_body = PasswordChange, security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
+    responses((status = 204, description = "Changed; every other session revoked"),
+        PasswordRefusals))]
 #[post("/auth/password", data = "<body>")]
 async fn change_password(
     auth: Auth<'_>,
@@ -224,14 +325,35 @@ impl<'r> Responder<'r, 'static> for NoContent {
     }
 }
 
+#[derive(Serialize, ToSchema)]
+struct Me {
+    user: PublicUser,
+}
+
+refusals!(SignInRequired: Unauthorized, TokenExpired);
+/// The signed-in user, loaded from the database.
+///
+/// A revoked session or a deactivated user is `401 unauthorized` at once.
+#[utoipa::path(tag = "auth", security(("bearer" = []), ("access_cookie" = [])),
+    responses((status = 200, description = "The user", body = Me), SignInRequired))]
 #[get("/auth/me")]
-fn me(current: CurrentUser) -> Json<serde_json::Value> {
-    Json(json!({ "user": PublicUser::from(&current.user) }))
+fn me(current: CurrentUser) -> Json<Me> {
+    Json(Me {
+        user: PublicUser::from(&current.user),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+struct ClaimsAnswer {
+    claims: AccessClaims,
 }
 
 /// The verified access-token claims, without a database query: what a stateless service sees.
+///
 /// A revoked session's access token stays valid here until it expires (`access_token_ttl`).
+#[utoipa::path(tag = "auth", security(("bearer" = []), ("access_cookie" = [])),
+    responses((status = 200, description = "The claims", body = ClaimsAnswer), SignInRequired))]
 #[get("/auth/claims")]
-fn claims(claims: Claims) -> Json<serde_json::Value> {
-    Json(json!({ "claims": claims.0 }))
+fn claims(claims: Claims) -> Json<ClaimsAnswer> {
+    Json(ClaimsAnswer { claims: claims.0 })
 }

@@ -4,21 +4,32 @@
 use rocket::http::Header;
 use rocket::serde::json::Json;
 use rocket::{get, routes, Responder, Route, State};
-use serde_json::Value;
+use utoipa::OpenApi;
 
+use crate::auth::keys::JwkSet;
 use crate::auth::tokens::Tokens;
 
 pub fn routes() -> Vec<Route> {
     routes![jwks]
 }
 
+/// This route in the OpenAPI document (`api/openapi.rs` mounts it at `/.well-known`).
+#[derive(OpenApi)]
+#[openapi(paths(jwks))]
+pub struct Doc;
+
 #[derive(Responder)]
 struct Cacheable {
-    body: Json<Value>,
+    body: Json<JwkSet>,
     cache: Header<'static>,
 }
 
-/// Cacheable for five minutes: a verifier that meets an unknown `kid` should fetch again.
+/// The public keys that verify access tokens (JWK Set, RFC 7517).
+///
+/// Cacheable for five minutes: a verifier that meets an unknown `kid` should fetch again. Empty
+/// under HMAC: a shared secret is never published.
+#[utoipa::path(tag = "keys", security(()), responses((status = 200, description = "The key set",
+    body = JwkSet, headers(("Cache-Control" = String, description = "`public, max-age=300`")))))]
 #[get("/jwks.json")]
 fn jwks(tokens: &State<Tokens>) -> Cacheable {
     Cacheable {

@@ -1,7 +1,10 @@
-//! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error.
+//! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error;
+//! its OpenAPI document (`openapi.rs`) and the reference page rendered from it (`docs.rs`).
 
 mod auth;
+mod docs;
 mod jwks;
+pub mod openapi;
 mod security_events;
 mod sessions;
 
@@ -15,6 +18,8 @@ pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
     routes.extend(sessions::routes());
     routes.extend(security_events::routes());
+    routes.extend(openapi::routes());
+    routes.extend(docs::routes());
     routes
 }
 

@@ -2,31 +2,55 @@
 
 use rocket::serde::json::Json;
 use rocket::{delete, get, routes, Route};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::api::auth::NoContent;
+use crate::api::openapi::refusals;
 use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::CurrentUser;
-use crate::auth::sessions::list_sessions;
+use crate::auth::sessions::{list_sessions as live_sessions, PublicSession};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Vec<Route> {
-    routes![list, revoke_one, revoke_others]
+    routes![list_sessions, revoke_session, revoke_other_sessions]
 }
 
+/// These routes in the OpenAPI document (`api/openapi.rs` mounts it at `/api`).
+#[derive(OpenApi)]
+#[openapi(paths(list_sessions, revoke_session, revoke_other_sessions))]
+pub struct Doc;
+
+#[derive(Serialize, ToSchema)]
+struct SessionList {
+    sessions: Vec<PublicSession>,
+}
+
+refusals!(SignInRequired: Unauthorized, TokenExpired);
+/// The caller's live sessions, most recently used first; the caller's own is `current: true`.
+#[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [])),
+    responses((status = 200, description = "One entry per signed-in device", body = SessionList),
+        SignInRequired))]
 #[get("/sessions")]
-async fn list(db: &Db, current: CurrentUser) -> ApiResult<Json<Value>> {
-    let sessions = list_sessions(db, current.user.id).await?;
+async fn list_sessions(db: &Db, current: CurrentUser) -> ApiResult<Json<SessionList>> {
+    let sessions = live_sessions(db, current.user.id).await?;
     let sid = &current.claims.sid;
-    let sessions: Vec<_> = sessions.iter().map(|s| s.public(sid)).collect();
-    Ok(Json(json!({ "sessions": sessions })))
+    let sessions = sessions.iter().map(|s| s.public(sid)).collect();
+    Ok(Json(SessionList { sessions }))
 }
 
-/// Revoking the caller's own session signs this device out as well.
+refusals!(RevokeRefusals: Unauthorized, TokenExpired, CsrfFailed, NotFound);
+/// Revokes one of the caller's sessions: it can no longer refresh.
+///
+/// Revoking the caller's own session signs this device out as well (its cookies are cleared).
+/// Another user's session, or one already revoked, is `404 not_found`.
+#[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "A session id from `GET /api/sessions`")),
+    responses((status = 204, description = "Revoked"), RevokeRefusals))]
 #[delete("/sessions/<id>")]
-async fn revoke_one(
+async fn revoke_session(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
@@ -40,13 +64,25 @@ async fn revoke_one(
     })
 }
 
+#[derive(Serialize, ToSchema)]
+struct Revoked {
+    /// How many sessions were revoked.
+    #[schema(example = 2)]
+    revoked: u64,
+}
+
+refusals!(RevokeOthersRefusals: Unauthorized, TokenExpired, CsrfFailed);
+/// Revokes every session of the caller but this one.
+#[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
+    responses((status = 200, description = "Every other device signed out", body = Revoked),
+        RevokeOthersRefusals))]
 #[delete("/sessions")]
-async fn revoke_others(
+async fn revoke_other_sessions(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Revoked>> {
     let (user_id, sid) = (current.user.id, &current.claims.sid);
     let revoked = auth.revoke_other_devices(user_id, sid, &client).await?;
-    Ok(Json(json!({ "revoked": revoked })))
+    Ok(Json(Revoked { revoked }))
 }

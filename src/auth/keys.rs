@@ -10,7 +10,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
-use serde_json::{json, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{AuthConfig, MIN_SECRET_BYTES};
@@ -307,7 +307,32 @@ pub struct VerifyingKey {
     pub algorithm: Algorithm,
     pub decoding: DecodingKey,
     /// Ed25519 public keys, published at `/.well-known/jwks.json`; never an HMAC secret.
-    jwk: Option<Value>,
+    jwk: Option<Jwk>,
+}
+
+/// A public key as a JSON Web Key (RFC 8037: an Ed25519 key is `kty: OKP`, `crv: Ed25519`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"kty": "OKP", "crv": "Ed25519", "kid": "4f1c2a9b0d3e5f67", "alg": "EdDSA", "use": "sig",
+    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}))]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    pub kty: &'static str,
+    #[schema(example = "Ed25519")]
+    pub crv: &'static str,
+    /// The public key, base64url without padding.
+    pub x: String,
+    pub kid: String,
+    #[schema(example = "EdDSA")]
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: &'static str,
+}
+
+/// A JWK Set (RFC 7517): the keys that verify access tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
 }
 
 /// The keys in use (managed state through `tokens::Keys`).
@@ -336,14 +361,14 @@ impl KeySet {
                 KeyMaterial::Hmac(secret) => (DecodingKey::from_secret(secret), None),
                 KeyMaterial::Ed25519 { public, .. } => (
                     DecodingKey::from_ed_der(public),
-                    Some(json!({
-                        "kty": "OKP",
-                        "crv": "Ed25519",
-                        "x": URL_SAFE_NO_PAD.encode(public),
-                        "kid": kid,
-                        "alg": "EdDSA",
-                        "use": "sig",
-                    })),
+                    Some(Jwk {
+                        kty: "OKP",
+                        crv: "Ed25519",
+                        x: URL_SAFE_NO_PAD.encode(public),
+                        kid: kid.clone(),
+                        alg: "EdDSA",
+                        use_: "sig",
+                    }),
                 ),
             };
             verifying.push(VerifyingKey {
@@ -381,13 +406,9 @@ impl KeySet {
     }
 
     /// The public keys as a JWK Set (RFC 7517): empty with HMAC, whose keys are secret.
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<&Value> = self
-            .verifying
-            .iter()
-            .filter_map(|k| k.jwk.as_ref())
-            .collect();
-        json!({ "keys": keys })
+    pub fn jwks(&self) -> JwkSet {
+        let keys = self.verifying.iter().filter_map(|k| k.jwk.clone()).collect();
+        JwkSet { keys }
     }
 }
 
@@ -416,12 +437,12 @@ mod tests {
     fn eddsa_needs_a_key_outside_debug_and_publishes_only_public_keys() {
         assert!(KeyConfig::from_config(&config("EdDSA"), false).is_err());
         let keys = KeyConfig::from_config(&config("EdDSA"), true).unwrap();
-        let jwks = KeySet::new(&keys).jwks();
+        let jwks = serde_json::to_value(KeySet::new(&keys).jwks()).unwrap();
         assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
         assert_eq!(jwks["keys"][0]["kid"], keys.current.kid());
         assert!(jwks["keys"][0].get("d").is_none());
         let hmac = KeyConfig::from_config(&config("HS256"), false).unwrap();
-        assert_eq!(KeySet::new(&hmac).jwks(), json!({ "keys": [] }));
+        assert_eq!(KeySet::new(&hmac).jwks(), JwkSet { keys: vec![] });
     }
 
     #[test]

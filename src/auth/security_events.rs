@@ -92,11 +92,19 @@ pub struct SecurityEvent {
 }
 
 /// What the API shows of an event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = SecurityEvent)]
 pub struct PublicEvent {
+    /// What happened: `registered`, `login_succeeded`, `login_failed`, `refresh_reuse`,
+    /// `session_revoked`, `other_sessions_revoked`, `password_changed`,
+    /// `password_change_failed`, `logout`, or a kind added since.
+    #[schema(example = "login_succeeded")]
     pub kind: String,
+    #[schema(format = DateTime, example = "2025-01-31T12:00:00Z")]
     pub at: String,
+    #[schema(required = true)]
     pub session_id: Option<String>,
+    #[schema(required = true, example = "203.0.113.7")]
     pub ip: Option<String>,
     pub browser: String,
     pub browser_version: String,

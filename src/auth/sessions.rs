@@ -36,18 +36,33 @@ const SESSION_COLUMNS: &str = "id, user_id, refresh_jti, previous_jti, rotated_a
      last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip";
 
 /// What the API shows of a session.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Session)]
 pub struct PublicSession {
+    #[schema(example = "5f0c6b1e-8d7a-4c1f-9a57-2f1b3c4d5e6f")]
     pub id: String,
+    /// `true` for the session of the token that asked.
     pub current: bool,
+    #[schema(example = "Firefox")]
     pub browser: String,
+    #[schema(example = "128.0")]
     pub browser_version: String,
+    #[schema(example = "Linux")]
     pub os: String,
+    /// woothee's category: `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`,
+    /// `UNKNOWN`.
+    #[schema(example = "pc")]
     pub device: String,
+    /// The raw `User-Agent`, cut at 512 bytes.
+    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")]
     pub user_agent: String,
+    #[schema(required = true, example = "203.0.113.7")]
     pub ip: Option<String>,
+    #[schema(format = DateTime, example = "2025-01-31T12:00:00Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2025-01-31T12:05:00Z")]
     pub last_used_at: String,
+    #[schema(format = DateTime, example = "2025-02-14T12:05:00Z")]
     pub expires_at: String,
 }
 

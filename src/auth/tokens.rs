@@ -20,15 +20,21 @@ pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
 
 /// Claims of a short-lived access token. Verified without touching the database.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct AccessClaims {
     /// User id.
+    #[schema(example = "42")]
     pub sub: String,
     /// Session id (one per device).
     pub sid: String,
     pub jti: String,
+    /// Issued at, unix seconds.
+    #[schema(example = 1738324800)]
     pub iat: i64,
+    /// Expires at, unix seconds.
+    #[schema(example = 1738325100)]
     pub exp: i64,
+    #[schema(example = "access")]
     pub typ: String,
     pub role: Role,
     #[serde(flatten)]

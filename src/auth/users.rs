@@ -91,7 +91,7 @@ pub fn parse_name(raw: Option<&str>) -> Result<String, ApiError> {
 
 /// What a user may do beyond their own account. Stored as its name (`users.role` is text), and
 /// carried in every access token, so a role guard needs no database query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -148,12 +148,20 @@ pub struct User {
 }
 
 /// What the API shows of a user: never the hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = User)]
 pub struct PublicUser {
+    /// The user id, as a string.
+    #[schema(example = "42")]
     pub id: String,
+    #[schema(example = "ada@example.com")]
     pub email: String,
+    /// Up to 100 characters; may be empty.
+    #[schema(example = "Ada")]
     pub name: String,
     pub role: Role,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime, example = "2025-01-31T12:00:00Z")]
     pub created_at: String,
 }
 

@@ -1,0 +1,187 @@
+//! The OpenAPI 3 document of the JSON API: `GET /api/openapi.json`, rendered as a page at
+//! `GET /api/docs` (`api/docs.rs`). Each handler carries its `#[utoipa::path]`, each area lists
+//! its paths in a `Doc` beside its `routes()`, and this file assembles them where `lib.rs` mounts
+//! them, with the security schemes and the refusals (`refusals!`) built from `ApiError` itself.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, routes, Route};
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ApiError, ErrorBody};
+
+pub fn routes() -> Vec<Route> {
+    routes![openapi_json]
+}
+
+/// The document, built once: it depends on the code only, never on the configuration.
+pub static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(document);
+
+/// Every area's `Doc`, under the prefix `lib.rs` mounts its routes at.
+pub fn document() -> utoipa::openapi::OpenApi {
+    Base::openapi()
+        .nest("/api", super::auth::Doc::openapi())
+        .nest("/api", super::sessions::Doc::openapi())
+        .nest("/api", super::security_events::Doc::openapi())
+        .nest("/api", Doc::openapi())
+        .nest("/api", super::docs::Doc::openapi())
+        .nest("/.well-known", super::jwks::Doc::openapi())
+        .merge_from(crate::health::Doc::openapi())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rocket Auth API",
+        description = "Sign-up, sign-in, token refresh with rotation, and the devices (sessions) of \
+            an account. Access tokens are short-lived JWTs sent as `Authorization: Bearer`; the \
+            refresh token lives in the HttpOnly `refresh_token` cookie (cookie mode, the default) \
+            or in the JSON bodies (body mode, `refresh_token_as_cookie = false`). Every error is \
+            `{\"error\": {\"code\", \"message\"}}`; `code` is stable, `message` is for people. \
+            The contract in prose: docs/API.md."
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, sign out."),
+        (name = "sessions", description = "The account's devices and its security events."),
+        (name = "keys", description = "Public keys for services that verify access tokens."),
+        (name = "docs", description = "This document and its reference page."),
+        (name = "health", description = "Liveness."),
+    )
+)]
+struct Base;
+
+/// This file's route in the document.
+#[derive(OpenApi)]
+#[openapi(paths(openapi_json))]
+struct Doc;
+
+/// This document (OpenAPI 3.1), generated from the code.
+#[utoipa::path(tag = "docs", security(()), responses((status = 200,
+    description = "The OpenAPI document", body = serde_json::Value)))]
+#[get("/openapi.json")]
+fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(&DOCUMENT)
+}
+
+/// The ways to present credentials. Which of them a route accepts is its `security` list.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "The access token from sign-in or refresh (5 minutes by default). Needs no CSRF \
+                 token.",
+            ))
+            .build();
+        let cookie = |name: &str, what: &str| {
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(name, what)))
+        };
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        components.add_security_scheme(
+            "access_cookie",
+            cookie(
+                "access_token",
+                "The access token as the HttpOnly cookie the pages set; used when there is no \
+                 `Authorization` header. Unsafe methods also need `csrf`.",
+            ),
+        );
+        components.add_security_scheme(
+            "refresh_cookie",
+            cookie(
+                "refresh_token",
+                "Cookie mode: the HttpOnly refresh-token cookie set by sign-in and refresh. \
+                 Always with `csrf`.",
+            ),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "Double submit: equal to the `csrf_token` cookie (set on any answer to a request \
+                 without one). Required on POST and DELETE whenever a cookie authenticates.",
+            ))),
+        );
+    }
+}
+
+/// `refusals!(Name: Variant, Variant(..), …)` declares `Name`, the refusals of one route for
+/// `#[utoipa::path(responses(…, Name))]`: one response per status, the `ErrorBody` schema with
+/// its `code` narrowed to the listed codes, and each variant's own body as an example.
+macro_rules! refusals {
+    ($name:ident: $($error:expr),+ $(,)?) => {
+        /// The refusals of the route below, for the OpenAPI document.
+        struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+            > {
+                use $crate::error::ApiError::*;
+                $crate::api::openapi::refusal_responses(&[$($error),+])
+            }
+        }
+    };
+}
+pub(crate) use refusals;
+
+/// The answers `refusals!` documents, grouped by status.
+pub fn refusal_responses(errors: &[ApiError]) -> BTreeMap<String, RefOr<Response>> {
+    let mut by_status: BTreeMap<u16, Vec<&ApiError>> = BTreeMap::new();
+    for error in errors {
+        by_status.entry(error.status().code).or_default().push(error);
+    }
+    by_status
+        .into_iter()
+        .map(|(status, errors)| (status.to_string(), refusal(status, &errors).into()))
+        .collect()
+}
+
+fn refusal(status: u16, errors: &[&ApiError]) -> Response {
+    let codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.clone()));
+    let narrowed = ObjectBuilder::new()
+        .property("error", ObjectBuilder::new().property("code", code));
+    let schema = AllOfBuilder::new()
+        .item(Ref::from_schema_name("ErrorBody"))
+        .item(narrowed)
+        .build();
+    let examples = errors.iter().map(|e| {
+        let body = serde_json::to_value(e.body()).expect("an error body is plain JSON");
+        (e.code(), ExampleBuilder::new().value(Some(body)).build())
+    });
+    let content = ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Schema::AllOf(schema)))
+        .examples_from_iter(examples)
+        .build();
+    let reason = Status::from_code(status).map_or("", |s| s.reason_lossy());
+    let codes: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    let response = ResponseBuilder::new()
+        .description(format!("{reason}: {}", codes.join(", ")))
+        .content("application/json", content);
+    if status != 429 {
+        return response.build();
+    }
+    let retry_after = HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+        .description(Some("Seconds to wait before trying again"))
+        .build();
+    response.header("Retry-After", retry_after).build()
+}
