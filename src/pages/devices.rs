@@ -176,9 +176,14 @@ impl Profile {
     }
 }
 
-/// Who am I, and on which device.
+/// Who am I, and on which device; in `debug`, a link to the API reference for developers.
 #[get("/")]
-async fn home(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
+async fn home(
+    layout: Layout,
+    db: &Db,
+    user: PageUser,
+    config: &rocket::Config,
+) -> PageResult<Template> {
     let devices = device_views(db, &user).await?;
     let others = devices.iter().filter(|d| !d.current).count();
     let device = devices.into_iter().find(|d| d.current);
@@ -186,6 +191,7 @@ async fn home(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template> {
         "profile": Profile::new(&user.user, now()),
         "device": device,
         "others": others,
+        "api_docs": config.profile == rocket::Config::DEBUG_PROFILE,
     });
     Ok(layout.render("home", Some(&user), page))
 }
