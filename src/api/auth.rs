@@ -40,6 +40,8 @@ pub struct Doc;
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple"}))]
 struct Credentials {
     email: String,
+    /// 1 to 1024 bytes.
+    #[schema(min_length = 1, max_length = 1024)]
     password: String,
 }
 
@@ -47,18 +49,23 @@ struct Credentials {
 #[schema(example = json!({"email": "grace@example.com", "password": "a long passphrase", "name": "Grace"}))]
 struct Registration {
     /// At most 254 bytes, one `@` and a dotted domain; stored lower-cased.
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// 8 characters to 1024 bytes, not the email address.
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
     /// Up to 100 characters, no control characters.
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     name: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"current_password": "my old passphrase", "new_password": "a new long passphrase"}))]
 struct PasswordChange {
+    #[schema(min_length = 1, max_length = 1024)]
     current_password: String,
     /// 8 characters to 1024 bytes, not the email address.
+    #[schema(min_length = 8, max_length = 1024)]
     new_password: String,
 }
 
@@ -186,15 +193,7 @@ refusals!(LoginRefusals: MalformedJson, PayloadTooLarge, InvalidCredentials,
 /// deactivated account. Rate-limited per IP and per email.
 #[utoipa::path(tag = "auth", request_body = Credentials, responses(
     (status = 200, description = "Signed in; the refresh token as the `refresh_token` cookie \
-        (cookie mode) or in the body (body mode)", body = SignedIn, links(
-        ("sessions" = (operation_id = "list_sessions",
-            parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))),
-        ("revoke" = (operation_id = "revoke_session",
-            parameters(("id" = "$response.body#/session/id"),
-                ("header.Authorization" = "Bearer {$response.body#/access_token}")))),
-        ("refresh" = (operation_id = "refresh",
-            request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
-    )),
+        (cookie mode) or in the body (body mode)", body = SignedIn),
     LoginRefusals))]
 #[post("/auth/login", data = "<body>")]
 async fn login(

@@ -11,6 +11,7 @@ use rocket::serde::json::Json;
 use rocket::{get, routes, Route};
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -26,16 +27,89 @@ pub fn routes() -> Vec<Route> {
 /// The document, built once: it depends on the code only, never on the configuration.
 pub static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(document);
 
-/// Every area's `Doc`, under the prefix `lib.rs` mounts its routes at.
+/// Every area's `Doc`, under the prefix `lib.rs` mounts its routes at, and the session chain.
 pub fn document() -> utoipa::openapi::OpenApi {
-    Base::openapi()
+    let mut document = Base::openapi()
         .nest("/api", super::auth::Doc::openapi())
         .nest("/api", super::sessions::Doc::openapi())
         .nest("/api", super::security_events::Doc::openapi())
         .nest("/api", Doc::openapi())
         .nest("/api", super::docs::Doc::openapi())
         .nest("/.well-known", super::jwks::Doc::openapi())
-        .merge_from(crate::health::Doc::openapi())
+        .merge_from(crate::health::Doc::openapi());
+    link_the_session_chain(&mut document);
+    document
+}
+
+/// OpenAPI links: how a client goes from one answer to the next request (sign in or up →
+/// refresh → refresh again → list the sessions → revoke one). Tools that test stateful
+/// sequences (schemathesis) follow them; they span areas, so they are added here.
+fn link_the_session_chain(document: &mut utoipa::openapi::OpenApi) {
+    let bearer = "Bearer {$response.body#/access_token}";
+    let refresh = || {
+        let body = serde_json::json!({ "refresh_token": "$response.body#/refresh_token" });
+        LinkBuilder::new()
+            .operation_id("refresh")
+            .request_body(Some(body))
+            .description("Body mode: rotate with the refresh token just issued")
+            .build()
+    };
+    let sessions = || {
+        LinkBuilder::new()
+            .operation_id("list_sessions")
+            .parameter("header.Authorization", bearer)
+            .description("The sessions, with the access token just issued")
+            .build()
+    };
+    let revoke_new = LinkBuilder::new()
+        .operation_id("revoke_session")
+        .parameter("id", "$response.body#/session/id")
+        .parameter("header.Authorization", bearer)
+        .description("Sign the new session out again")
+        .build();
+    let revoke_listed = LinkBuilder::new()
+        .operation_id("revoke_session")
+        .parameter("id", "$response.body#/sessions/0/id")
+        .description("Revoke the most recently used session")
+        .build();
+    // From sign-up only: changing the password of a fresh account signs nobody else out.
+    let change_password = LinkBuilder::new()
+        .operation_id("change_password")
+        .parameter("header.Authorization", bearer)
+        .request_body(Some(serde_json::json!({
+            "current_password": "$request.body#/password",
+            "new_password": "a new long passphrase",
+        })))
+        .description("Change the password just chosen")
+        .build();
+    let chain = [
+        ("login", "200", vec![("refresh", refresh()), ("sessions", sessions()), ("revoke", revoke_new.clone())]),
+        ("register", "201", vec![("refresh", refresh()), ("sessions", sessions()), ("revoke", revoke_new),
+            ("password", change_password)]),
+        ("refresh", "200", vec![("refresh", refresh()), ("sessions", sessions())]),
+        ("list_sessions", "200", vec![("revoke", revoke_listed)]),
+    ];
+    for (operation_id, status, links) in chain {
+        let Some(RefOr::T(answer)) = operations(document)
+            .find(|op| op.operation_id.as_deref() == Some(operation_id))
+            .and_then(|op| op.responses.responses.get_mut(status))
+        else {
+            panic!("the session chain names {operation_id} {status}, which is not documented");
+        };
+        for (name, link) in links {
+            answer.links.insert(name.to_owned(), RefOr::T(link));
+        }
+    }
+}
+
+fn operations(
+    document: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.post, &mut item.delete, &mut item.put, &mut item.patch]
+            .into_iter()
+            .flatten()
+    })
 }
 
 #[derive(OpenApi)]
