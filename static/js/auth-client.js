@@ -46,6 +46,40 @@ export class ApiError extends Error {
 }
 
 /**
+ * A user as the API shows it (`User` in `/api/openapi.json`).
+ * @typedef {object} User
+ * @property {string} id the user id, as a string
+ * @property {string} email
+ * @property {string} name may be empty
+ * @property {'user'|'admin'} role
+ * @property {string} created_at RFC 3339, UTC
+ */
+
+/**
+ * A signed-in device (`Session` in `/api/openapi.json`).
+ * @typedef {object} Session
+ * @property {string} id
+ * @property {boolean} current whether it is this device's session
+ * @property {string} browser
+ * @property {string} browser_version
+ * @property {string} os
+ * @property {string} device `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`
+ *   or `UNKNOWN`
+ * @property {string} user_agent
+ * @property {string|null} ip
+ * @property {string} created_at RFC 3339, UTC
+ * @property {string} last_used_at RFC 3339, UTC
+ * @property {string} expires_at RFC 3339, UTC
+ */
+
+/**
+ * What signing in or up resolves with.
+ * @typedef {object} SignedIn
+ * @property {User} user
+ * @property {Session} session this device's new session
+ */
+
+/**
  * @typedef {object} RefreshTokenStorage Where body mode keeps the refresh token. Methods may be
  *   async. Memory is the default; anything that survives a reload is readable by scripts, so
  *   choose with care (sessionStorage is per tab; localStorage is exposed to every script).
@@ -148,9 +182,13 @@ export class AuthClient extends EventTarget {
   #fetch;
   #csrfToken;
 
+  /** @type {string|null} */
   #accessToken = null;
+  /** @type {number|null} */
   #expiresAt = null;
+  /** @type {string|null} */
   #sessionId = null;
+  /** @type {User|null} */
   #user = null;
   /** Bumped on every change of token state, so a failed call knows whether to refresh. */
   #epoch = 0;
@@ -186,27 +224,42 @@ export class AuthClient extends EventTarget {
     }
   }
 
-  /** Whether an access token is held (it may have expired; calls refresh it). */
+  /**
+   * Whether an access token is held (it may have expired; calls refresh it).
+   * @returns {boolean}
+   */
   get isAuthenticated() {
     return this.#accessToken !== null;
   }
 
-  /** The current access token, or null. Kept in memory only; prefer `fetch`. */
+  /**
+   * The current access token, or null. Kept in memory only; prefer `fetch`.
+   * @returns {string|null}
+   */
   get accessToken() {
     return this.#accessToken;
   }
 
-  /** When the access token expires (ms since the epoch, by this machine's clock), or null. */
+  /**
+   * When the access token expires (ms since the epoch, by this machine's clock), or null.
+   * @returns {number|null}
+   */
   get expiresAt() {
     return this.#expiresAt;
   }
 
-  /** This device's session id (`sid`), or null. */
+  /**
+   * This device's session id (`sid`), or null.
+   * @returns {string|null}
+   */
   get sessionId() {
     return this.#sessionId;
   }
 
-  /** The user from the last `login`, `register`, `resume` or `me`, or null. */
+  /**
+   * The user from the last `login`, `register`, `resume` or `me`, or null.
+   * @returns {User|null}
+   */
   get user() {
     return this.#user;
   }
@@ -215,6 +268,7 @@ export class AuthClient extends EventTarget {
    * Adds an event listener; returns a function that removes it.
    * @param {'login'|'logout'|'refresh'} type
    * @param {(event: CustomEvent) => void} listener
+   * @returns {() => void}
    */
   on(type, listener) {
     this.addEventListener(type, listener);
@@ -225,8 +279,8 @@ export class AuthClient extends EventTarget {
    * Signs in on this device.
    * @param {string} email
    * @param {string} password
-   * @returns {Promise<{user: object, session: object}>} rejects with `ApiError`
-   *   (`invalid_credentials`, `rate_limited`…)
+   * @returns {Promise<SignedIn>} rejects with `ApiError` (`invalid_credentials`,
+   *   `rate_limited`…)
    */
   async login(email, password) {
     return this.#signIn('login', { email, password });
@@ -235,8 +289,8 @@ export class AuthClient extends EventTarget {
   /**
    * Creates an account and signs in on this device.
    * @param {{email: string, password: string, name?: string}} account
-   * @returns {Promise<{user: object, session: object}>} rejects with `ApiError`
-   *   (`email_taken`, `weak_password`, `invalid_email`…)
+   * @returns {Promise<SignedIn>} rejects with `ApiError` (`email_taken`, `weak_password`,
+   *   `invalid_email`…)
    */
   async register(account) {
     return this.#signIn('register', account);
@@ -245,7 +299,7 @@ export class AuthClient extends EventTarget {
   /**
    * Picks up the session of this browser after a reload: refreshes from the refresh cookie (or
    * the stored refresh token) and loads the user. Never calls `onLogout`.
-   * @returns {Promise<object|null>} the user, or null when there is no session to resume
+   * @returns {Promise<User|null>} the user, or null when there is no session to resume
    */
   async resume() {
     if (!this.#accessToken) {
@@ -323,7 +377,7 @@ export class AuthClient extends EventTarget {
 
   /**
    * The signed-in user, loaded from the database (`GET /api/auth/me`).
-   * @returns {Promise<{id: string, email: string, name: string, role: string, created_at: string}>}
+   * @returns {Promise<User>}
    */
   async me() {
     const { user } = await this.#json('/api/auth/me');
@@ -333,7 +387,7 @@ export class AuthClient extends EventTarget {
 
   /**
    * This user's live sessions, most recently used first; this device's has `current: true`.
-   * @returns {Promise<object[]>}
+   * @returns {Promise<Session[]>}
    */
   async sessions() {
     const { sessions } = await this.#json('/api/sessions');

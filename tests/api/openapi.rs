@@ -216,3 +216,51 @@ async fn the_home_page_links_the_reference_in_debug_only() {
     assert_eq!(home.status, Status::Ok);
     assert!(!home.body.contains("/api/docs"));
 }
+
+/// The fields of `export type NAME = { … }` in the JS client's typings.
+fn typed_fields(typings: &str, name: &str) -> BTreeSet<String> {
+    let start = format!("export type {name} = {{");
+    let body = typings
+        .split_once(&start)
+        .unwrap_or_else(|| panic!("no `{start}` in auth-client.d.ts"))
+        .1;
+    let body = &body[..body.find("\n};").expect("the type ends")];
+    body.lines()
+        .filter_map(|l| l.strip_prefix("    ")?.split_once(':'))
+        .map(|(field, _)| field.trim_end_matches('?').to_owned())
+        .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect()
+}
+
+#[rocket::async_test]
+async fn the_js_typings_name_the_fields_the_document_gives_users_and_sessions() {
+    let doc = served_document(&app().await).await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/static/js/auth-client.d.ts");
+    let typings = std::fs::read_to_string(path).expect("static/js/auth-client.d.ts");
+    for name in ["User", "Session"] {
+        let documented: BTreeSet<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .expect("a documented object")
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(typed_fields(&typings, name), documented, "{name}: JSDoc typedef vs OpenAPI");
+    }
+}
+
+#[test]
+fn the_documented_input_bounds_are_the_ones_the_code_enforces() {
+    use rocket_auth_template::auth::password::MAX_PASSWORD_BYTES;
+    use rocket_auth_template::auth::users::{MAX_EMAIL_BYTES, MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
+    let doc = serde_json::to_value(rocket_auth_template::api::openapi::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let registration = &schemas["Registration"]["properties"];
+    assert_eq!(registration["email"]["maxLength"], MAX_EMAIL_BYTES);
+    assert_eq!(registration["password"]["minLength"], MIN_PASSWORD_CHARS);
+    assert_eq!(registration["password"]["maxLength"], MAX_PASSWORD_BYTES);
+    assert_eq!(registration["name"]["maxLength"], MAX_NAME_CHARS);
+    assert_eq!(schemas["Credentials"]["properties"]["password"]["maxLength"], MAX_PASSWORD_BYTES);
+    let change = &schemas["PasswordChange"]["properties"];
+    assert_eq!(change["new_password"]["minLength"], MIN_PASSWORD_CHARS);
+    assert_eq!(change["new_password"]["maxLength"], MAX_PASSWORD_BYTES);
+}

@@ -1,0 +1,309 @@
+/**
+ * A user as the API shows it (`User` in `/api/openapi.json`).
+ * @typedef {object} User
+ * @property {string} id the user id, as a string
+ * @property {string} email
+ * @property {string} name may be empty
+ * @property {'user'|'admin'} role
+ * @property {string} created_at RFC 3339, UTC
+ */
+/**
+ * A signed-in device (`Session` in `/api/openapi.json`).
+ * @typedef {object} Session
+ * @property {string} id
+ * @property {boolean} current whether it is this device's session
+ * @property {string} browser
+ * @property {string} browser_version
+ * @property {string} os
+ * @property {string} device `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`
+ *   or `UNKNOWN`
+ * @property {string} user_agent
+ * @property {string|null} ip
+ * @property {string} created_at RFC 3339, UTC
+ * @property {string} last_used_at RFC 3339, UTC
+ * @property {string} expires_at RFC 3339, UTC
+ */
+/**
+ * What signing in or up resolves with.
+ * @typedef {object} SignedIn
+ * @property {User} user
+ * @property {Session} session this device's new session
+ */
+/**
+ * @typedef {object} RefreshTokenStorage Where body mode keeps the refresh token. Methods may be
+ *   async. Memory is the default; anything that survives a reload is readable by scripts, so
+ *   choose with care (sessionStorage is per tab; localStorage is exposed to every script).
+ * @property {() => (string|null|Promise<string|null>)} get
+ * @property {(token: string) => (void|Promise<void>)} set
+ * @property {() => (void|Promise<void>)} clear
+ */
+/** @returns {RefreshTokenStorage} a store that forgets the token on reload (the default). */
+export function memoryStorage(): RefreshTokenStorage;
+/** The default `onLogout`: to the sign-in page, coming back here afterwards. */
+export function goToLogin(): void;
+/**
+ * An error answer of the API (`{"error": {"code", "message"}}`), or a session the client lost.
+ * `fetch` resolves with non-2xx responses like the platform's `fetch`; the helpers (`login`,
+ * `me`, `sessions`…) and refused refreshes reject with an `ApiError`.
+ */
+export class ApiError extends Error {
+    /**
+     * @param {number} status HTTP status (0 when no request was made)
+     * @param {string} code the contract's snake_case code, e.g. `invalid_refresh_token`
+     * @param {string} message human-readable text from the server
+     */
+    constructor(status: number, code: string, message: string);
+    status: number;
+    code: string;
+}
+/**
+ * @typedef {object} AuthClientOptions
+ * @property {string} [baseUrl] origin (and optional path prefix) of the app; default: this page's
+ *   origin. Paths starting with `/` given to `fetch` are resolved against it.
+ * @property {'cookie'|'body'} [mode] where the refresh token travels; must match the server's
+ *   `refresh_token_as_cookie` (default `'cookie'`).
+ * @property {RefreshTokenStorage} [refreshTokenStorage] body mode only; default `memoryStorage()`.
+ * @property {(reason: string, error: ApiError) => void} [onLogout] called when the session ends
+ *   without the user asking (refresh refused, signed out in another tab); default `goToLogin`.
+ * @property {number} [refreshAhead] seconds before expiry to refresh proactively (default 30;
+ *   0 disables). Only used when the token lives more than twice as long.
+ * @property {boolean} [crossTab] coordinate refreshes and share tokens between tabs (default: true
+ *   in cookie mode, where all tabs share one session; false in body mode).
+ * @property {RequestCredentials} [credentials] for the client's own auth requests (default
+ *   `'same-origin'`; `'include'` for a cross-origin API in cookie mode).
+ * @property {typeof fetch} [fetch] the underlying fetch (default: the global one).
+ * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the `csrf_token`
+ *   cookie).
+ */
+/**
+ * The client. Events (`addEventListener` or `on`), each a `CustomEvent` with `detail`:
+ * - `login`: `{user, session, resumed?, remote?}`: signed in (here, by `resume()`, or in another tab);
+ * - `refresh`: `{expiresIn, remote?}`: a new access token;
+ * - `logout`: `{reason, error?}`: state cleared. `reason` is `'user'` (logout or revoking this
+ *   device), `'session_ended'` (refresh refused: revoked, expired, reused) or `'remote'`.
+ */
+export class AuthClient extends EventTarget {
+    /** @param {AuthClientOptions} [options] */
+    constructor(options?: AuthClientOptions);
+    /**
+     * Whether an access token is held (it may have expired; calls refresh it).
+     * @returns {boolean}
+     */
+    get isAuthenticated(): boolean;
+    /**
+     * The current access token, or null. Kept in memory only; prefer `fetch`.
+     * @returns {string|null}
+     */
+    get accessToken(): string | null;
+    /**
+     * When the access token expires (ms since the epoch, by this machine's clock), or null.
+     * @returns {number|null}
+     */
+    get expiresAt(): number | null;
+    /**
+     * This device's session id (`sid`), or null.
+     * @returns {string|null}
+     */
+    get sessionId(): string | null;
+    /**
+     * The user from the last `login`, `register`, `resume` or `me`, or null.
+     * @returns {User|null}
+     */
+    get user(): User | null;
+    /**
+     * Adds an event listener; returns a function that removes it.
+     * @param {'login'|'logout'|'refresh'} type
+     * @param {(event: CustomEvent) => void} listener
+     * @returns {() => void}
+     */
+    on(type: "login" | "logout" | "refresh", listener: (event: CustomEvent) => void): () => void;
+    /**
+     * Signs in on this device.
+     * @param {string} email
+     * @param {string} password
+     * @returns {Promise<SignedIn>} rejects with `ApiError` (`invalid_credentials`,
+     *   `rate_limited`…)
+     */
+    login(email: string, password: string): Promise<SignedIn>;
+    /**
+     * Creates an account and signs in on this device.
+     * @param {{email: string, password: string, name?: string}} account
+     * @returns {Promise<SignedIn>} rejects with `ApiError` (`email_taken`, `weak_password`,
+     *   `invalid_email`…)
+     */
+    register(account: {
+        email: string;
+        password: string;
+        name?: string;
+    }): Promise<SignedIn>;
+    /**
+     * Picks up the session of this browser after a reload: refreshes from the refresh cookie (or
+     * the stored refresh token) and loads the user. Never calls `onLogout`.
+     * @returns {Promise<User|null>} the user, or null when there is no session to resume
+     */
+    resume(): Promise<User | null>;
+    /**
+     * Signs this device out: the server revokes the session and clears the cookies. Local state is
+     * cleared whatever the answer; `logout` fires with reason `'user'`; `onLogout` is not called.
+     * @returns {Promise<boolean>} whether the server confirmed (false: there was nothing to end);
+     *   rejects on a network error (state is cleared all the same)
+     */
+    logout(): Promise<boolean>;
+    /**
+     * A drop-in `fetch` for the app's API: adds the Bearer token (same origin only) and the CSRF
+     * header on unsafe methods; on a `401` refreshes once (shared with every concurrent call) and
+     * retries once. Resolves with the `Response` like `fetch` does; rejects when the session could
+     * not be refreshed (`ApiError`) or on a network error. Requests to other origins, requests that
+     * carry their own `Authorization`, and the auth endpoints pass through without any of that.
+     * @param {RequestInfo|URL} input
+     * @param {RequestInit} [init]
+     * @returns {Promise<Response>}
+     */
+    fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+    /**
+     * The signed-in user, loaded from the database (`GET /api/auth/me`).
+     * @returns {Promise<User>}
+     */
+    me(): Promise<User>;
+    /**
+     * This user's live sessions, most recently used first; this device's has `current: true`.
+     * @returns {Promise<Session[]>}
+     */
+    sessions(): Promise<Session[]>;
+    /**
+     * Revokes one session (another device, or this one: then this is a logout).
+     * @param {string} sessionId
+     * @returns {Promise<void>} rejects with `ApiError` `not_found` for unknown or foreign ids
+     */
+    revoke(sessionId: string): Promise<void>;
+    /**
+     * Signs out every other device of this user.
+     * @returns {Promise<number>} how many sessions were revoked
+     */
+    revokeOthers(): Promise<number>;
+    /**
+     * Gets a new access token now. Concurrent calls share one request.
+     * @returns {Promise<string>} the new access token; rejects with `ApiError` when the server
+     *   refuses (the session ended: state cleared, `onLogout` called) or with the network error.
+     */
+    refresh(): Promise<string>;
+    /** Stops the proactive-refresh timer and leaves the cross-tab channel. */
+    close(): void;
+    #private;
+}
+/**
+ * A user as the API shows it (`User` in `/api/openapi.json`).
+ */
+export type User = {
+    /**
+     * the user id, as a string
+     */
+    id: string;
+    email: string;
+    /**
+     * may be empty
+     */
+    name: string;
+    role: "user" | "admin";
+    /**
+     * RFC 3339, UTC
+     */
+    created_at: string;
+};
+/**
+ * A signed-in device (`Session` in `/api/openapi.json`).
+ */
+export type Session = {
+    id: string;
+    /**
+     * whether it is this device's session
+     */
+    current: boolean;
+    browser: string;
+    browser_version: string;
+    os: string;
+    /**
+     * `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`
+     * or `UNKNOWN`
+     */
+    device: string;
+    user_agent: string;
+    ip: string | null;
+    /**
+     * RFC 3339, UTC
+     */
+    created_at: string;
+    /**
+     * RFC 3339, UTC
+     */
+    last_used_at: string;
+    /**
+     * RFC 3339, UTC
+     */
+    expires_at: string;
+};
+/**
+ * What signing in or up resolves with.
+ */
+export type SignedIn = {
+    user: User;
+    /**
+     * this device's new session
+     */
+    session: Session;
+};
+/**
+ * Where body mode keeps the refresh token. Methods may be
+ *   async. Memory is the default; anything that survives a reload is readable by scripts, so
+ *   choose with care (sessionStorage is per tab; localStorage is exposed to every script).
+ */
+export type RefreshTokenStorage = {
+    get: () => (string | null | Promise<string | null>);
+    set: (token: string) => (void | Promise<void>);
+    clear: () => (void | Promise<void>);
+};
+export type AuthClientOptions = {
+    /**
+     * origin (and optional path prefix) of the app; default: this page's
+     * origin. Paths starting with `/` given to `fetch` are resolved against it.
+     */
+    baseUrl?: string;
+    /**
+     * where the refresh token travels; must match the server's
+     * `refresh_token_as_cookie` (default `'cookie'`).
+     */
+    mode?: "cookie" | "body";
+    /**
+     * body mode only; default `memoryStorage()`.
+     */
+    refreshTokenStorage?: RefreshTokenStorage;
+    /**
+     * called when the session ends
+     * without the user asking (refresh refused, signed out in another tab); default `goToLogin`.
+     */
+    onLogout?: (reason: string, error: ApiError) => void;
+    /**
+     * seconds before expiry to refresh proactively (default 30;
+     * 0 disables). Only used when the token lives more than twice as long.
+     */
+    refreshAhead?: number;
+    /**
+     * coordinate refreshes and share tokens between tabs (default: true
+     * in cookie mode, where all tabs share one session; false in body mode).
+     */
+    crossTab?: boolean;
+    /**
+     * for the client's own auth requests (default
+     * `'same-origin'`; `'include'` for a cross-origin API in cookie mode).
+     */
+    credentials?: RequestCredentials;
+    /**
+     * the underlying fetch (default: the global one).
+     */
+    fetch?: typeof fetch;
+    /**
+     * reads the CSRF token (default: the `csrf_token`
+     * cookie).
+     */
+    csrfToken?: () => (string | null);
+};
