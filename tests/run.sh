@@ -5,7 +5,8 @@
 # - the same tests/api suite on PostgreSQL (feature `postgres`), each test on its own database of a
 #   throwaway server started here from a temp data directory
 # - Browser tests (tests/browser/*.test.mjs, headless Debian Chromium driven by playwright-core
-#   under Node's test runner), when there are any.
+#   under Node's test runner), when there are any; the JS client's typings among them
+# - schemathesis against the live app, every operation of /api/openapi.json (tests/fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,18 @@ install_apt() { # install_apt PACKAGE...
 }
 need_apt() { # need_apt COMMAND PACKAGE...: installs the packages unless COMMAND exists
   command -v "$1" >/dev/null 2>&1 || { shift; install_apt "$@"; }
+}
+
+# The debug binary, built, by the package's name in whatever target directory cargo uses
+# (CARGO_TARGET_DIR included): a project generated from this template, under another name, runs
+# this script too.
+app_bin() {
+  cargo build --quiet
+  local bin_name target_dir
+  bin_name="$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
+  target_dir="$(cargo metadata --no-deps --format-version 1 |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+  echo "$target_dir/debug/$bin_name"
 }
 
 echo "== Rust tests (SQLite)"
@@ -37,6 +50,8 @@ trap '"${pg_user[@]}" "$PG_BIN/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev
 TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port" \
   cargo test --no-default-features --features postgres --test api
 
+app="$(app_bin)"
+
 if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   echo "== Browser tests"
   need_apt chromium chromium
@@ -44,14 +59,13 @@ if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   need_apt node nodejs
   need_apt npm npm
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-  cargo build --quiet
-  # The binary by the package's name, in whatever target directory cargo uses (CARGO_TARGET_DIR
-  # included): a project generated from this template, under another name, runs this script too.
-  bin_name="$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
-  target_dir="$(cargo metadata --no-deps --format-version 1 |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-  APP_BIN="$target_dir/debug/$bin_name" node --test --test-concurrency=1 tests/browser/
+  APP_BIN="$app" node --test --test-concurrency=1 tests/browser/
 fi
+
+echo "== API fuzzing (schemathesis against the live app)"
+need_apt python3 python3
+python3 -c 'import ensurepip, venv' 2>/dev/null || install_apt python3-venv
+APP_BIN="$app" bash tests/fuzz/run.sh
 
 # The template itself: `cargo generate` makes a new project from this tree and runs its tests.
 # Generated projects have no tests/generate, so this runs only in the template.

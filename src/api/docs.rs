@@ -169,7 +169,9 @@ impl Reference {
                         tags.len() - 1
                     }
                 };
-                tags[index].operations.push(Operation::new(path, method, op));
+                tags[index]
+                    .operations
+                    .push(Operation::new(path, method, op));
             }
         }
         tags.retain(|t| !t.operations.is_empty());
@@ -215,14 +217,24 @@ impl Operation {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|alt| alt.as_object().into_iter().flatten().map(|(k, _)| k.clone()).collect())
+            .map(|alt| {
+                alt.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
             .collect();
         let parameters = op["parameters"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|p| Field {
-                name: format!("{} ({})", p["name"].as_str().unwrap_or_default(), p["in"].as_str().unwrap_or_default()),
+                name: format!(
+                    "{} ({})",
+                    p["name"].as_str().unwrap_or_default(),
+                    p["in"].as_str().unwrap_or_default()
+                ),
                 kind: Kind::of(&p["schema"]),
                 required: p["required"].as_bool().unwrap_or(false),
                 description: paragraphs(p.get("description")),
@@ -255,10 +267,16 @@ impl Answer {
         let mut examples: Vec<Example> = Vec::new();
         if let Some((_, media)) = content {
             if let Some(example) = media.get("example") {
-                examples.push(Example { name: String::new(), json: pretty(example) });
+                examples.push(Example {
+                    name: String::new(),
+                    json: pretty(example),
+                });
             }
             for (name, example) in media["examples"].as_object().into_iter().flatten() {
-                examples.push(Example { name: name.clone(), json: pretty(&example["value"]) });
+                examples.push(Example {
+                    name: name.clone(),
+                    json: pretty(&example["value"]),
+                });
             }
         }
         let headers = answer["headers"]
@@ -290,15 +308,25 @@ impl Kind {
 
     fn of(schema: &Value) -> Kind {
         if let Some(name) = ref_name(schema) {
-            return Kind { text: name.to_owned(), link: Some(format!("#schema-{name}")) };
+            return Kind {
+                text: name.to_owned(),
+                link: Some(format!("#schema-{name}")),
+            };
         }
         for combinator in ["allOf", "oneOf", "anyOf"] {
             if let Some(items) = schema[combinator].as_array() {
                 let kinds: Vec<Kind> = items.iter().map(Kind::of).collect();
                 let link = kinds.iter().find_map(|k| k.link.clone());
-                let texts: Vec<&str> = kinds.iter().map(|k| k.text.as_str()).filter(|t| !t.is_empty() && *t != "object").collect();
+                let texts: Vec<&str> = kinds
+                    .iter()
+                    .map(|k| k.text.as_str())
+                    .filter(|t| !t.is_empty() && *t != "object")
+                    .collect();
                 let glue = if combinator == "allOf" { " + " } else { " or " };
-                return Kind { text: texts.join(glue), link };
+                return Kind {
+                    text: texts.join(glue),
+                    link,
+                };
             }
         }
         let types: Vec<&str> = match &schema["type"] {
@@ -309,7 +337,10 @@ impl Kind {
         let mut text = match types.first() {
             Some(&"array") => {
                 let item = Kind::of(&schema["items"]);
-                return Kind { text: format!("array of {}", item.text), link: item.link };
+                return Kind {
+                    text: format!("array of {}", item.text),
+                    link: item.link,
+                };
             }
             Some(t) => (*t).to_owned(),
             None => "any".to_owned(),
@@ -329,7 +360,9 @@ impl Kind {
 }
 
 fn ref_name(schema: &Value) -> Option<&str> {
-    schema["$ref"].as_str()?.strip_prefix("#/components/schemas/")
+    schema["$ref"]
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
 }
 
 /// The properties of an object schema, those of `allOf` parts (a flattened struct) included.
@@ -363,8 +396,13 @@ fn properties(schema: &Value, doc: &Value) -> Vec<Field> {
 
 fn scheme_kind(scheme: &Value) -> String {
     match (scheme["type"].as_str(), scheme["in"].as_str()) {
-        (Some("http"), _) => format!("Authorization: {} token", scheme["scheme"].as_str().unwrap_or("Bearer")),
-        (Some("apiKey"), Some(place)) => format!("{place} {}", scheme["name"].as_str().unwrap_or_default()),
+        (Some("http"), _) => format!(
+            "Authorization: {} token",
+            scheme["scheme"].as_str().unwrap_or("Bearer")
+        ),
+        (Some("apiKey"), Some(place)) => {
+            format!("{place} {}", scheme["name"].as_str().unwrap_or_default())
+        }
         _ => scheme["type"].as_str().unwrap_or_default().to_owned(),
     }
 }
@@ -390,7 +428,12 @@ mod tests {
         let doc = serde_json::to_value(&*DOCUMENT).unwrap();
         let reference = Reference::new(&doc);
         let operations: usize = reference.tags.iter().map(|t| t.operations.len()).sum();
-        let in_doc: usize = doc["paths"].as_object().unwrap().values().map(|i| i.as_object().unwrap().len()).sum();
+        let in_doc: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|i| i.as_object().unwrap().len())
+            .sum();
         assert_eq!(operations, in_doc);
         assert!(reference.schemas.iter().any(|s| s.name == "ErrorBody"));
     }

@@ -83,10 +83,30 @@ fn link_the_session_chain(document: &mut utoipa::openapi::OpenApi) {
         .description("Change the password just chosen")
         .build();
     let chain = [
-        ("login", "200", vec![("refresh", refresh()), ("sessions", sessions()), ("revoke", revoke_new.clone())]),
-        ("register", "201", vec![("refresh", refresh()), ("sessions", sessions()), ("revoke", revoke_new),
-            ("password", change_password)]),
-        ("refresh", "200", vec![("refresh", refresh()), ("sessions", sessions())]),
+        (
+            "login",
+            "200",
+            vec![
+                ("refresh", refresh()),
+                ("sessions", sessions()),
+                ("revoke", revoke_new.clone()),
+            ],
+        ),
+        (
+            "register",
+            "201",
+            vec![
+                ("refresh", refresh()),
+                ("sessions", sessions()),
+                ("revoke", revoke_new),
+                ("password", change_password),
+            ],
+        ),
+        (
+            "refresh",
+            "200",
+            vec![("refresh", refresh()), ("sessions", sessions())],
+        ),
         ("list_sessions", "200", vec![("revoke", revoke_listed)]),
     ];
     for (operation_id, status, links) in chain {
@@ -106,9 +126,15 @@ fn operations(
     document: &mut utoipa::openapi::OpenApi,
 ) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
     document.paths.paths.values_mut().flat_map(|item| {
-        [&mut item.get, &mut item.post, &mut item.delete, &mut item.put, &mut item.patch]
-            .into_iter()
-            .flatten()
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.put,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
     })
 }
 
@@ -218,7 +244,10 @@ pub(crate) use refusals;
 pub fn refusal_responses(errors: &[ApiError]) -> BTreeMap<String, RefOr<Response>> {
     let mut by_status: BTreeMap<u16, Vec<&ApiError>> = BTreeMap::new();
     for error in errors {
-        by_status.entry(error.status().code).or_default().push(error);
+        by_status
+            .entry(error.status().code)
+            .or_default()
+            .push(error);
     }
     by_status
         .into_iter()
@@ -231,8 +260,8 @@ fn refusal(status: u16, errors: &[&ApiError]) -> Response {
     let code = ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(codes.clone()));
-    let narrowed = ObjectBuilder::new()
-        .property("error", ObjectBuilder::new().property("code", code));
+    let narrowed =
+        ObjectBuilder::new().property("error", ObjectBuilder::new().property("code", code));
     let schema = AllOfBuilder::new()
         .item(Ref::from_schema_name("ErrorBody"))
         .item(narrowed)
@@ -254,7 +283,11 @@ fn refusal(status: u16, errors: &[&ApiError]) -> Response {
         return response.build();
     }
     let retry_after = HeaderBuilder::new()
-        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        ))
         .description(Some("Seconds to wait before trying again"))
         .build();
     response.header("Retry-After", retry_after).build()

@@ -407,7 +407,11 @@ impl KeySet {
 
     /// The public keys as a JWK Set (RFC 7517): empty with HMAC, whose keys are secret.
     pub fn jwks(&self) -> JwkSet {
-        let keys = self.verifying.iter().filter_map(|k| k.jwk.clone()).collect();
+        let keys = self
+            .verifying
+            .iter()
+            .filter_map(|k| k.jwk.clone())
+            .collect();
         JwkSet { keys }
     }
 }

@@ -44,10 +44,15 @@ async fn served_document(app: &TestApp) -> Value {
 }
 
 fn operations(doc: &Value) -> impl Iterator<Item = (String, &Value)> {
-    doc["paths"].as_object().into_iter().flatten().flat_map(|(path, item)| {
-        let item = item.as_object().expect("a path item");
-        item.iter().map(move |(method, op)| (operation(method, path), op))
-    })
+    doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            let item = item.as_object().expect("a path item");
+            item.iter()
+                .map(move |(method, op)| (operation(method, path), op))
+        })
 }
 
 #[rocket::async_test]
@@ -87,7 +92,10 @@ async fn the_document_is_openapi_3_and_served_with_the_api_csp() {
     let csp = response.headers().get_one("Content-Security-Policy");
     assert_eq!(csp, Some(API_CSP));
     let doc: Value = response.into_json().await.expect("JSON");
-    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3."));
+    assert!(doc["openapi"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("3."));
     let expected = serde_json::to_value(rocket_auth_template::api::openapi::document()).unwrap();
     assert_eq!(doc, expected, "the served document is the generated one");
 }
@@ -98,18 +106,36 @@ async fn every_operation_has_a_unique_id_a_tag_a_summary_and_a_success_answer() 
     let mut ids = BTreeSet::new();
     for (name, op) in operations(&doc) {
         let id = op["operationId"].as_str().expect("operationId");
-        assert!(ids.insert(id.to_owned()), "{name}: operationId {id} used twice");
+        assert!(
+            ids.insert(id.to_owned()),
+            "{name}: operationId {id} used twice"
+        );
         assert!(op["tags"][0].is_string(), "{name}: no tag");
         assert!(op["summary"].is_string(), "{name}: no summary");
-        let statuses: Vec<&String> = op["responses"].as_object().expect("responses").keys().collect();
-        assert!(statuses.iter().any(|s| s.starts_with('2')), "{name}: no 2xx answer");
+        let statuses: Vec<&String> = op["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .collect();
+        assert!(
+            statuses.iter().any(|s| s.starts_with('2')),
+            "{name}: no 2xx answer"
+        );
     }
     // Links (the stateful chain sign-in → sessions → revoke) name operations that exist.
     for (name, op) in operations(&doc) {
-        for answer in op["responses"].as_object().into_iter().flatten().map(|(_, a)| a) {
+        for answer in op["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, a)| a)
+        {
             for (link, target) in answer["links"].as_object().into_iter().flatten() {
                 let id = target["operationId"].as_str().unwrap_or_default();
-                assert!(ids.contains(id), "{name}: link {link} names unknown operation {id}");
+                assert!(
+                    ids.contains(id),
+                    "{name}: link {link} names unknown operation {id}"
+                );
             }
         }
     }
@@ -126,7 +152,10 @@ async fn every_error_answer_is_the_error_schema_with_its_codes_and_examples() {
             }
             let json = &answer["content"]["application/json"];
             let schema = &json["schema"]["allOf"];
-            assert_eq!(schema[0]["$ref"], "#/components/schemas/ErrorBody", "{name} {status}");
+            assert_eq!(
+                schema[0]["$ref"], "#/components/schemas/ErrorBody",
+                "{name} {status}"
+            );
             let codes = schema[1]["properties"]["error"]["properties"]["code"]["enum"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{name} {status}: no codes"));
@@ -142,8 +171,16 @@ async fn every_error_answer_is_the_error_schema_with_its_codes_and_examples() {
 #[rocket::async_test]
 async fn protected_operations_say_how_to_authenticate_and_cookies_need_csrf_on_writes() {
     let doc = served_document(&app().await).await;
-    let schemes = doc["components"]["securitySchemes"].as_object().expect("schemes");
-    assert_eq!(schemes["bearer"]["scheme"].as_str().map(str::to_lowercase).as_deref(), Some("bearer"));
+    let schemes = doc["components"]["securitySchemes"]
+        .as_object()
+        .expect("schemes");
+    assert_eq!(
+        schemes["bearer"]["scheme"]
+            .as_str()
+            .map(str::to_lowercase)
+            .as_deref(),
+        Some("bearer")
+    );
     assert_eq!(schemes["access_cookie"]["in"], "cookie");
     assert_eq!(schemes["access_cookie"]["name"], "access_token");
     assert_eq!(schemes["refresh_cookie"]["name"], "refresh_token");
@@ -166,7 +203,10 @@ async fn protected_operations_say_how_to_authenticate_and_cookies_need_csrf_on_w
                 .iter()
                 .any(|c| alternative.get(c).is_some());
             if uses_cookie && unsafe_method {
-                assert!(alternative.get("csrf").is_some(), "{name}: cookie without X-CSRF-Token");
+                assert!(
+                    alternative.get("csrf").is_some(),
+                    "{name}: cookie without X-CSRF-Token"
+                );
             }
         }
     }
@@ -177,8 +217,14 @@ async fn rate_limited_operations_declare_429_with_retry_after() {
     let doc = served_document(&app().await).await;
     for path in ["login", "register", "refresh", "password"] {
         let answer = &doc["paths"][format!("/api/auth/{path}")]["post"]["responses"]["429"];
-        assert!(answer["content"]["application/json"]["examples"]["rate_limited"].is_object(), "{path}");
-        assert_eq!(answer["headers"]["Retry-After"]["schema"]["type"], "integer", "{path}");
+        assert!(
+            answer["content"]["application/json"]["examples"]["rate_limited"].is_object(),
+            "{path}"
+        );
+        assert_eq!(
+            answer["headers"]["Retry-After"]["schema"]["type"], "integer",
+            "{path}"
+        );
     }
 }
 
@@ -189,12 +235,19 @@ async fn the_reference_page_renders_every_operation_under_the_page_csp() {
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(response.content_type(), Some(ContentType::HTML));
     let csp = response.headers().get_one("Content-Security-Policy");
-    assert_eq!(csp, Some(PAGE_CSP), "as strict as the other pages, not the API's sandbox");
+    assert_eq!(
+        csp,
+        Some(PAGE_CSP),
+        "as strict as the other pages, not the API's sandbox"
+    );
     let html = response.into_string().await.expect("a page");
     let doc = served_document(&app).await;
     for path in doc["paths"].as_object().expect("paths").keys() {
         let escaped = path.replace('/', "&#x2F;"); // as Tera escapes it
-        assert!(html.contains(&format!("<code>{escaped}</code>")), "{path} missing from the page");
+        assert!(
+            html.contains(&format!("<code>{escaped}</code>")),
+            "{path} missing from the page"
+        );
     }
     assert!(html.contains("id=\"schema-ErrorBody\""));
     assert!(html.contains("invalid_credentials"));
@@ -244,7 +297,11 @@ async fn the_js_typings_name_the_fields_the_document_gives_users_and_sessions() 
             .keys()
             .cloned()
             .collect();
-        assert_eq!(typed_fields(&typings, name), documented, "{name}: JSDoc typedef vs OpenAPI");
+        assert_eq!(
+            typed_fields(&typings, name),
+            documented,
+            "{name}: JSDoc typedef vs OpenAPI"
+        );
     }
 }
 
@@ -259,7 +316,10 @@ fn the_documented_input_bounds_are_the_ones_the_code_enforces() {
     assert_eq!(registration["password"]["minLength"], MIN_PASSWORD_CHARS);
     assert_eq!(registration["password"]["maxLength"], MAX_PASSWORD_BYTES);
     assert_eq!(registration["name"]["maxLength"], MAX_NAME_CHARS);
-    assert_eq!(schemas["Credentials"]["properties"]["password"]["maxLength"], MAX_PASSWORD_BYTES);
+    assert_eq!(
+        schemas["Credentials"]["properties"]["password"]["maxLength"],
+        MAX_PASSWORD_BYTES
+    );
     let change = &schemas["PasswordChange"]["properties"];
     assert_eq!(change["new_password"]["minLength"], MIN_PASSWORD_CHARS);
     assert_eq!(change["new_password"]["maxLength"], MAX_PASSWORD_BYTES);
