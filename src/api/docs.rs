@@ -6,7 +6,7 @@ use rocket::http::Header;
 use rocket::{get, routes, Responder, Route};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::OpenApi;
 
 use crate::api::openapi::DOCUMENT;
@@ -144,19 +144,16 @@ struct SchemaView {
 impl Reference {
     fn new(doc: &Value) -> Reference {
         let info = &doc["info"];
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
         let mut tags: Vec<TagView> = doc["tags"]
-            .as_array()
-            .into_iter()
-            .flatten()
+            .items()
             .map(|tag| TagView {
-                name: text(&tag["name"]),
+                name: text(&tag["name"]).to_owned(),
                 description: paragraphs(tag.get("description")),
                 operations: Vec::new(),
             })
             .collect();
-        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-            for (method, op) in item.as_object().into_iter().flatten() {
+        for (path, item) in doc["paths"].entries() {
+            for (method, op) in item.entries() {
                 let tag = op["tags"][0].as_str().unwrap_or("other");
                 let index = match tags.iter().position(|t| t.name == tag) {
                     Some(index) => index,
@@ -177,20 +174,18 @@ impl Reference {
         tags.retain(|t| !t.operations.is_empty());
         let components = &doc["components"];
         let schemes = components["securitySchemes"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, scheme)| Field {
-                name: name.clone(),
-                kind: Kind::plain(scheme_kind(scheme)),
-                required: false,
-                description: paragraphs(scheme.get("description")),
+            .entries()
+            .map(|(name, scheme)| {
+                Field::new(
+                    name.clone(),
+                    Kind::plain(scheme_kind(scheme)),
+                    false,
+                    scheme,
+                )
             })
             .collect();
         let schemas = components["schemas"]
-            .as_object()
-            .into_iter()
-            .flatten()
+            .entries()
             .map(|(name, schema)| SchemaView {
                 name: name.clone(),
                 description: paragraphs(schema.get("description")),
@@ -200,8 +195,8 @@ impl Reference {
             })
             .collect();
         Reference {
-            title: text(&info["title"]),
-            version: text(&info["version"]),
+            title: text(&info["title"]).to_owned(),
+            version: text(&info["version"]).to_owned(),
             description: paragraphs(info.get("description")),
             schemes,
             tags,
@@ -214,37 +209,20 @@ impl Operation {
     fn new(path: &str, method: &str, op: &Value) -> Operation {
         let id = op["operationId"].as_str().unwrap_or(method);
         let security = op["security"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|alt| {
-                alt.as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, _)| k.clone())
-                    .collect()
-            })
+            .items()
+            .map(|alt| alt.entries().map(|(scheme, _)| scheme.clone()).collect())
             .collect();
         let parameters = op["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| Field {
-                name: format!(
-                    "{} ({})",
-                    p["name"].as_str().unwrap_or_default(),
-                    p["in"].as_str().unwrap_or_default()
-                ),
-                kind: Kind::of(&p["schema"]),
-                required: p["required"].as_bool().unwrap_or(false),
-                description: paragraphs(p.get("description")),
+            .items()
+            .map(|p| {
+                let name = format!("{} ({})", text(&p["name"]), text(&p["in"]));
+                let required = p["required"].as_bool().unwrap_or(false);
+                Field::new(name, Kind::of(&p["schema"]), required, p)
             })
             .collect();
         let body = op.get("requestBody").map(|b| Answer::new("body", b));
         let responses = op["responses"]
-            .as_object()
-            .into_iter()
-            .flatten()
+            .entries()
             .map(|(status, r)| Answer::new(status, r))
             .collect();
         Operation {
@@ -272,7 +250,7 @@ impl Answer {
                     json: pretty(example),
                 });
             }
-            for (name, example) in media["examples"].as_object().into_iter().flatten() {
+            for (name, example) in media["examples"].entries() {
                 examples.push(Example {
                     name: name.clone(),
                     json: pretty(&example["value"]),
@@ -280,15 +258,8 @@ impl Answer {
             }
         }
         let headers = answer["headers"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, h)| Field {
-                name: name.clone(),
-                kind: Kind::of(&h["schema"]),
-                required: false,
-                description: paragraphs(h.get("description")),
-            })
+            .entries()
+            .map(|(name, h)| Field::new(name.clone(), Kind::of(&h["schema"]), false, h))
             .collect();
         Answer {
             status: status.to_owned(),
@@ -299,6 +270,23 @@ impl Answer {
             examples,
         }
     }
+}
+
+impl Field {
+    /// `described`: the part of the document whose `description` this is.
+    fn new(name: String, kind: Kind, required: bool, described: &Value) -> Field {
+        let description = paragraphs(described.get("description"));
+        Field {
+            name,
+            kind,
+            required,
+            description,
+        }
+    }
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
 }
 
 impl Kind {
@@ -359,6 +347,22 @@ impl Kind {
     }
 }
 
+/// Reading the document: a part that is missing or of another type is empty, never a panic.
+trait Parts {
+    fn entries(&self) -> impl Iterator<Item = (&String, &Value)>;
+    fn items(&self) -> impl Iterator<Item = &Value>;
+}
+
+impl Parts for Value {
+    fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.as_object().into_iter().flatten()
+    }
+
+    fn items(&self) -> impl Iterator<Item = &Value> {
+        self.as_array().into_iter().flatten()
+    }
+}
+
 fn ref_name(schema: &Value) -> Option<&str> {
     schema["$ref"]
         .as_str()?
@@ -371,25 +375,21 @@ fn properties(schema: &Value, doc: &Value) -> Vec<Field> {
         return properties(&doc["components"]["schemas"][name], doc);
     }
     let mut fields: Vec<Field> = schema["allOf"]
-        .as_array()
-        .into_iter()
-        .flatten()
+        .items()
         .flat_map(|part| properties(part, doc))
         .collect();
     let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
+        .items()
         .filter_map(Value::as_str)
         .collect();
-    let empty = Map::new();
-    for (name, property) in schema["properties"].as_object().unwrap_or(&empty) {
-        fields.push(Field {
-            name: name.clone(),
-            kind: Kind::of(property),
-            required: required.contains(&name.as_str()),
-            description: paragraphs(property.get("description")),
-        });
+    for (name, property) in schema["properties"].entries() {
+        let required = required.contains(&name.as_str());
+        fields.push(Field::new(
+            name.clone(),
+            Kind::of(property),
+            required,
+            property,
+        ));
     }
     fields
 }
