@@ -18,6 +18,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
+use crate::auth::cookies::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 
 pub fn routes() -> Vec<Route> {
@@ -195,7 +196,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "access_cookie",
             cookie(
-                "access_token",
+                ACCESS_COOKIE,
                 "The access token as the HttpOnly cookie the pages set; used when there is no \
                  `Authorization` header. Unsafe methods also need `csrf`.",
             ),
@@ -203,7 +204,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "refresh_cookie",
             cookie(
-                "refresh_token",
+                REFRESH_COOKIE,
                 "Cookie mode: the HttpOnly refresh-token cookie set by sign-in and refresh. \
                  Always with `csrf`.",
             ),
@@ -211,9 +212,12 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "csrf",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "X-CSRF-Token",
-                "Double submit: equal to the `csrf_token` cookie (set on any answer to a request \
-                 without one). Required on POST and DELETE whenever a cookie authenticates.",
+                CSRF_HEADER.to_owned(),
+                format!(
+                    "Double submit: equal to the `{CSRF_COOKIE}` cookie (set on any answer to a \
+                     request without one). Required on POST and DELETE whenever a cookie \
+                     authenticates."
+                ),
             ))),
         );
     }

@@ -2,8 +2,9 @@
 clients of the app, chosen by FUZZ_AUTH:
 
 - `bearer`: an API client (the body-mode server): `Authorization: Bearer <access token>`;
-- `cookie`: a browser (the cookie-mode server): the `access_token`, `refresh_token` and
-  `csrf_token` cookies from the sign-in page, and `X-CSRF-Token` on every request.
+- `cookie`: a browser (the cookie-mode server): every cookie the sign-in page sets (the access,
+  refresh and CSRF cookies, under whatever names the app gives them), and `X-CSRF-Token` equal to
+  the CSRF cookie on every request.
 
 The session is signed in again every REFRESH seconds and whenever a request answers 401: the fuzzer
 itself signs it out now and then (logout, revoking sessions, a reused refresh token).
@@ -44,10 +45,10 @@ def sign_in_page():
         if answer.status_code != 303:
             raise RuntimeError(f"sign-in page answered {answer.status_code}: {answer.text[:200]}")
         cookies = browser.cookies.get_dict()
-    missing = {"access_token", "refresh_token", "csrf_token"} - cookies.keys()
-    if missing:
-        raise RuntimeError(f"sign-in set no {missing} cookie")
-    return cookies
+    csrf = [value for name, value in cookies.items() if name.endswith("csrf_token")]
+    if len(cookies) < 3 or not csrf:
+        raise RuntimeError(f"sign-in set only the cookies {sorted(cookies)}")
+    return {"cookies": cookies, "csrf": csrf[0]}
 
 
 @schemathesis.auth(refresh_interval=REFRESH)
@@ -61,8 +62,8 @@ class SignedIn:
             # A stateful link may already carry the token of the session it follows.
             headers.setdefault("Authorization", f"Bearer {data['access_token']}")
         else:
-            case.cookies = {**(case.cookies or {}), **data}
-            headers["X-CSRF-Token"] = data["csrf_token"]
+            case.cookies = {**(case.cookies or {}), **data["cookies"]}
+            headers["X-CSRF-Token"] = data["csrf"]
         case.headers = headers
 
 
