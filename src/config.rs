@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::keys::KeyConfig;
 use crate::auth::limits::RateLimitConfig;
+use crate::mail::MailConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -54,6 +55,26 @@ pub struct AuthConfig {
     pub rate_limit_login_per_account: String,
     pub rate_limit_register_per_ip: String,
     pub rate_limit_refresh_per_ip: String,
+    /// Requests that send a mail (forgotten password, a new verification link, an email change),
+    /// per client IP and per address.
+    pub rate_limit_mail_per_ip: String,
+    pub rate_limit_mail_per_address: String,
+    /// Where people reach the app: every link in a mail starts with it.
+    pub public_url: String,
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465` (TLS), `smtp://host:25`
+    /// (plain, local relays only). Unset: mails go to `mail_outbox_dir` as `.eml` files.
+    pub smtp_url: Option<String>,
+    pub mail_outbox_dir: String,
+    /// The `From:` of every mail, `Name <address>`.
+    pub mail_from: String,
+    /// Seconds a verification link (and a new-address confirmation) works.
+    pub email_verify_ttl: i64,
+    /// Seconds a password-reset link works.
+    pub password_reset_ttl: i64,
+    /// When true, `CurrentUser` (and every page but the account's own) refuses an unverified user.
+    pub require_verified_email: bool,
+    /// Mail the user when they sign in from a browser, OS and device kind never seen before.
+    pub new_device_alerts: bool,
 }
 
 impl Default for AuthConfig {
@@ -78,6 +99,16 @@ impl Default for AuthConfig {
             rate_limit_login_per_account: "10/min".into(),
             rate_limit_register_per_ip: "20/h".into(),
             rate_limit_refresh_per_ip: "120/min".into(),
+            rate_limit_mail_per_ip: "20/h".into(),
+            rate_limit_mail_per_address: "5/h".into(),
+            public_url: "http://127.0.0.1:8000".into(),
+            smtp_url: None,
+            mail_outbox_dir: "outbox".into(),
+            mail_from: "Rocket Auth <no-reply@localhost>".into(),
+            email_verify_ttl: 48 * 60 * 60,
+            password_reset_ttl: 30 * 60,
+            require_verified_email: false,
+            new_device_alerts: true,
         }
     }
 }
@@ -101,6 +132,12 @@ pub struct Settings {
     pub retention_days: Option<i64>,
     /// The `rate_limit_*` keys.
     pub rate_limits: RateLimitConfig,
+    /// `public_url`, `smtp_url`, `mail_outbox_dir`, `mail_from`.
+    pub mail: MailConfig,
+    pub email_verify_ttl: i64,
+    pub password_reset_ttl: i64,
+    pub require_verified_email: bool,
+    pub new_device_alerts: bool,
 }
 
 impl Settings {
@@ -108,9 +145,12 @@ impl Settings {
     pub fn from_config(raw: AuthConfig, debug: bool) -> Result<Settings, String> {
         let keys = KeyConfig::from_config(&raw, debug)?;
         let rate_limits = RateLimitConfig::from_config(&raw)?;
+        let mail = MailConfig::from_config(&raw)?;
         for (name, value) in [
             ("access_token_ttl", raw.access_token_ttl),
             ("refresh_token_ttl", raw.refresh_token_ttl),
+            ("email_verify_ttl", raw.email_verify_ttl),
+            ("password_reset_ttl", raw.password_reset_ttl),
         ] {
             if value <= 0 {
                 return Err(format!("{name} must be a positive number of seconds"));
@@ -152,6 +192,11 @@ impl Settings {
             allow_registration: raw.allow_registration,
             retention_days,
             rate_limits,
+            mail,
+            email_verify_ttl: raw.email_verify_ttl,
+            password_reset_ttl: raw.password_reset_ttl,
+            require_verified_email: raw.require_verified_email,
+            new_device_alerts: raw.new_device_alerts,
         })
     }
 

@@ -19,6 +19,10 @@ pub enum ApiError {
     InvalidRefreshToken,
     CsrfFailed,
     Forbidden(&'static str),
+    /// Signed in, but `require_verified_email` is on and the address is not verified yet.
+    EmailUnverified,
+    /// A one-time token (a link from a mail) that is unknown, used, expired or of another purpose.
+    InvalidToken,
     NotFound,
     EmailTaken,
     InvalidEmail,
@@ -42,7 +46,10 @@ impl ApiError {
             | ApiError::TokenExpired
             | ApiError::InvalidCredentials
             | ApiError::InvalidRefreshToken => Status::Unauthorized,
-            ApiError::CsrfFailed | ApiError::Forbidden(_) => Status::Forbidden,
+            ApiError::CsrfFailed | ApiError::Forbidden(_) | ApiError::EmailUnverified => {
+                Status::Forbidden
+            }
+            ApiError::InvalidToken => Status::BadRequest,
             ApiError::NotFound => Status::NotFound,
             ApiError::EmailTaken => Status::Conflict,
             ApiError::InvalidEmail | ApiError::WeakPassword(_) | ApiError::InvalidInput(_) => {
@@ -64,6 +71,8 @@ impl ApiError {
             ApiError::InvalidRefreshToken => "invalid_refresh_token",
             ApiError::CsrfFailed => "csrf_failed",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::EmailUnverified => "email_unverified",
+            ApiError::InvalidToken => "invalid_token",
             ApiError::NotFound => "not_found",
             ApiError::EmailTaken => "email_taken",
             ApiError::InvalidEmail => "invalid_email",
@@ -103,6 +112,12 @@ impl ApiError {
                 "The X-CSRF-Token header (or _csrf field) must match the csrf_token cookie.".into()
             }
             ApiError::Forbidden(why) => (*why).into(),
+            ApiError::EmailUnverified => {
+                "Confirm your email address first: follow the link we mailed you.".into()
+            }
+            ApiError::InvalidToken => {
+                "This link is invalid, expired or already used; ask for a new one.".into()
+            }
             ApiError::NotFound => "Not found.".into(),
             ApiError::EmailTaken => "An account with this email already exists.".into(),
             ApiError::InvalidEmail => "That is not a valid email address.".into(),

@@ -113,6 +113,7 @@ async fn register(
         password: NewPassword::parse(password, &email)?,
         name: parse_name(name.as_deref())?,
         role: Role::User,
+        email_verified: false,
         email,
     };
     let issued = auth.register(new, &client).await?;

@@ -1,7 +1,7 @@
 //! What a person does with their account, each step rate-limited where it can be abused and
 //! written to the security-event log: register, sign in, refresh, sign out, revoke devices,
-//! change the password. API routes and pages both call these, so neither can skip a limit or
-//! an event.
+//! change the password (what is done by mail is in `lifecycle.rs`). API routes and pages both
+//! call these, so neither can skip a limit, an event or a mail.
 
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
@@ -16,6 +16,7 @@ use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
+use crate::mail::Mailer;
 
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
@@ -24,14 +25,36 @@ pub struct Auth<'a> {
     pub passwords: &'a Passwords,
     pub limits: &'a RateLimits,
     pub settings: &'a Settings,
+    pub mailer: &'a Mailer,
+}
+
+impl<'a> Auth<'a> {
+    /// The steps on an app's managed state: for requests (`FromRequest`) and the command line.
+    pub fn of<P: rocket::Phase>(rocket: &'a rocket::Rocket<P>) -> Option<Auth<'a>> {
+        use rocket_db_pools::Database;
+        Some(Auth {
+            db: crate::db::Db::fetch(rocket)?,
+            tokens: rocket.state()?,
+            passwords: rocket.state()?,
+            limits: rocket.state()?,
+            settings: rocket.state()?,
+            mailer: rocket.state()?,
+        })
+    }
 }
 
 impl Auth<'_> {
+    /// A new account, signed in on this device, and a link to verify its address on its way.
     pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
         self.limits.register(client)?;
         let user = users::create_user(self.db, self.passwords, new).await?;
-        self.start_session(EventKind::Registered, user, client)
-            .await
+        let issued = self
+            .start_session(EventKind::Registered, user, client)
+            .await?;
+        if !issued.user.email_verified {
+            self.send_verification(&issued.user).await?;
+        }
+        Ok(issued)
     }
 
     /// A new session on this device, and the event that says why it started.
@@ -57,8 +80,14 @@ impl Auth<'_> {
         self.limits.password_attempt(client, email)?;
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) => {
-                self.start_session(EventKind::LoginSucceeded, user, client)
-                    .await
+                let new_device = self.is_new_device(&user, client).await?;
+                let issued = self
+                    .start_session(EventKind::LoginSucceeded, user, client)
+                    .await?;
+                if new_device {
+                    self.alert_new_device(&issued.user, client);
+                }
+                Ok(issued)
             }
             Err(ApiError::InvalidCredentials) => {
                 let user_id = match Email::parse(email) {
@@ -152,14 +181,9 @@ impl Auth<'_> {
     ) -> Result<u64, ApiError> {
         self.limits.password_attempt(client, &user.email)?;
         let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
-        let plausible =
-            !current_password.is_empty() && current_password.len() <= MAX_PASSWORD_BYTES;
-        let hash = Some(user.password_hash.clone());
-        if !(plausible && self.passwords.verify(current_password, hash).await?) {
-            let kind = EventKind::PasswordChangeFailed;
-            record(self.db, kind, Some(user.id), Some(sid), client).await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+        let failed = EventKind::PasswordChangeFailed;
+        self.check_password(user, sid, current_password, failed, client)
+            .await?;
         let new_hash = self.passwords.hash(new).await?;
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;
@@ -171,6 +195,27 @@ impl Auth<'_> {
     }
 }
 
+impl Auth<'_> {
+    /// The signed-in user confirms a sensitive step with their password (the caller has counted
+    /// the attempt against the login limits). A wrong one is `failed` in the event log.
+    pub(crate) async fn check_password(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        failed: EventKind,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        let plausible = !password.is_empty() && password.len() <= MAX_PASSWORD_BYTES;
+        let hash = Some(user.password_hash.clone());
+        if plausible && self.passwords.verify(password, hash).await? {
+            return Ok(());
+        }
+        record(self.db, failed, Some(user.id), Some(sid), client).await?;
+        Err(ApiError::InvalidCredentials)
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
     type Error = ApiError;
@@ -178,18 +223,7 @@ impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
     async fn from_request(
         req: &'r rocket::Request<'_>,
     ) -> rocket::request::Outcome<Self, ApiError> {
-        use rocket_db_pools::Database;
-        let rocket = req.rocket();
-        let auth = (|| {
-            Some(Auth {
-                db: crate::db::Db::fetch(rocket)?,
-                tokens: rocket.state()?,
-                passwords: rocket.state()?,
-                limits: rocket.state()?,
-                settings: rocket.state()?,
-            })
-        })();
-        match auth {
+        match Auth::of(req.rocket()) {
             Some(auth) => rocket::request::Outcome::Success(auth),
             None => crate::auth::guards::refuse(req, ApiError::Internal),
         }

@@ -43,6 +43,33 @@ impl Device {
     }
 }
 
+/// The value, unless woothee could not tell (empty or `UNKNOWN`).
+pub fn known(value: &str) -> Option<&str> {
+    Some(value).filter(|v| !v.is_empty() && *v != "UNKNOWN")
+}
+
+/// "Firefox on Windows 10", as far as the user agent told.
+pub fn describe(browser: &str, os: &str) -> String {
+    match (known(browser), known(os)) {
+        (Some(browser), Some(os)) => format!("{browser} on {os}"),
+        (Some(browser), None) => browser.to_owned(),
+        (None, Some(os)) => format!("A browser on {os}"),
+        (None, None) => "An unknown device".to_owned(),
+    }
+}
+
+/// woothee's device category as an icon name (a fixed set) and in words.
+pub fn device_kind(category: &str) -> (&'static str, &'static str) {
+    match category {
+        "pc" => ("computer", "Computer"),
+        "smartphone" => ("phone", "Smartphone"),
+        "mobilephone" => ("phone", "Mobile phone"),
+        "appliance" => ("appliance", "TV or console"),
+        "crawler" => ("bot", "Bot"),
+        _ => ("other", "Other device"),
+    }
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -59,6 +86,16 @@ fn truncate(s: &str, max: usize) -> &str {
 pub struct ClientInfo {
     pub device: Device,
     pub ip: Option<IpAddr>,
+}
+
+impl ClientInfo {
+    /// The operator at the command line (`deactivate-user`…), as the event log records them.
+    pub fn command_line() -> ClientInfo {
+        ClientInfo {
+            device: Device::parse("command line"),
+            ip: None,
+        }
+    }
 }
 
 #[rocket::async_trait]

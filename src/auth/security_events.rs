@@ -25,6 +25,23 @@ pub enum EventKind {
     /// A password change refused because the current password was wrong.
     PasswordChangeFailed,
     Logout,
+    /// A verification link was followed.
+    EmailVerified,
+    /// A reset link was mailed (recorded off the request path, like the mail itself).
+    PasswordResetRequested,
+    /// The password was reset with a mailed link; every session was revoked.
+    PasswordReset,
+    /// A link to confirm a new address was mailed to it.
+    EmailChangeRequested,
+    EmailChanged,
+    /// Changing the email or deleting the account was refused: wrong password.
+    PasswordCheckFailed,
+    /// The account is gone; its events stay under its id (never reused), without the email.
+    AccountDeleted,
+    /// From the command line.
+    UserDeactivated,
+    UserActivated,
+    RoleChanged,
 }
 
 impl EventKind {
@@ -39,6 +56,16 @@ impl EventKind {
             EventKind::PasswordChanged => "password_changed",
             EventKind::PasswordChangeFailed => "password_change_failed",
             EventKind::Logout => "logout",
+            EventKind::EmailVerified => "email_verified",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::EmailChangeRequested => "email_change_requested",
+            EventKind::EmailChanged => "email_changed",
+            EventKind::PasswordCheckFailed => "password_check_failed",
+            EventKind::AccountDeleted => "account_deleted",
+            EventKind::UserDeactivated => "user_deactivated",
+            EventKind::UserActivated => "user_activated",
+            EventKind::RoleChanged => "role_changed",
         }
     }
 }

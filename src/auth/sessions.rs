@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::app_claims::AppClaims;
-use crate::auth::device::ClientInfo;
+use crate::auth::device::{ClientInfo, Device};
 use crate::auth::security_events::{self, EventKind};
 use crate::auth::tokens::{RefreshClaims, Tokens, REFRESH};
 use crate::auth::users::{self, User};
@@ -276,6 +276,42 @@ pub async fn revoke_session(db: &Pool, user_id: i64, session_id: &str) -> Result
 /// Revokes every live session of the user but `keep`; returns how many.
 pub async fn revoke_other_sessions(db: &Pool, user_id: i64, keep: &str) -> Result<u64, ApiError> {
     revoke_other_sessions_in(db, user_id, keep).await
+}
+
+/// Revokes every live session of the user (a password reset, a deactivation); returns how many.
+pub async fn revoke_all_sessions_in<'e, E>(db: E, user_id: i64) -> Result<u64, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    // Session ids are never empty, so keeping "" keeps none.
+    revoke_other_sessions_in(db, user_id, "").await
+}
+
+/// What the account's sessions (live or dead, until housekeeping deletes them) say about a
+/// device: whether the account was ever used anywhere, and from this browser, OS and device
+/// kind (versions aside: a browser update is no new device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeviceHistory {
+    pub any_device: bool,
+    pub this_device: bool,
+}
+
+pub async fn device_history(
+    db: &Pool,
+    user_id: i64,
+    device: &Device,
+) -> Result<DeviceHistory, ApiError> {
+    Ok(sqlx::query_as::<_, DeviceHistory>(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1) AS any_device, \
+                EXISTS (SELECT 1 FROM sessions WHERE user_id = $1 AND browser = $2 \
+                        AND os = $3 AND device = $4) AS this_device",
+    )
+    .bind(user_id)
+    .bind(&device.browser)
+    .bind(&device.os)
+    .bind(&device.device)
+    .fetch_one(db)
+    .await?)
 }
 
 /// `revoke_other_sessions` on any executor, e.g. inside a password change's transaction.

@@ -145,6 +145,8 @@ pub struct User {
     pub password_hash: String,
     pub active: bool,
     pub created_at: i64,
+    /// A link mailed to the address was followed (verification, reset, email change).
+    pub email_verified: bool,
 }
 
 /// What the API shows of a user: never the hash.
@@ -155,6 +157,7 @@ pub struct PublicUser {
     pub name: String,
     pub role: Role,
     pub created_at: String,
+    pub email_verified: bool,
 }
 
 impl From<&User> for PublicUser {
@@ -165,6 +168,7 @@ impl From<&User> for PublicUser {
             name: user.name.clone(),
             role: user.role,
             created_at: rfc3339(user.created_at),
+            email_verified: user.email_verified,
         }
     }
 }
@@ -174,9 +178,12 @@ pub struct NewUser {
     pub password: NewPassword,
     pub name: String,
     pub role: Role,
+    /// True only when someone vouches for the address (an operator with `create-user`).
+    pub email_verified: bool,
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, password_hash, active, created_at";
+const USER_COLUMNS: &str =
+    "id, email, name, role, password_hash, active, created_at, email_verified";
 
 pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Result<User, ApiError> {
     let password_hash = passwords.hash(new.password).await?;
@@ -184,8 +191,8 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
     // SQLite may not commit `RETURNING` read with fetch_one outside a transaction (sqlx #2099).
     let mut tx = db.begin().await?;
     let inserted = sqlx::query_as::<_, User>(&format!(
-        "INSERT INTO users (email, name, role, password_hash, active, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (email, name, role, password_hash, active, created_at, email_verified) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
     ))
     .bind(new.email.as_str())
     .bind(&new.name)
@@ -193,6 +200,7 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
     .bind(&password_hash)
     .bind(true)
     .bind(created_at)
+    .bind(new.email_verified)
     .fetch_one(&mut *tx)
     .await;
     let user = match inserted {
@@ -211,6 +219,86 @@ where
 {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the address as proved (a mailed link was followed).
+pub async fn set_email_verified<'e, E>(db: E, user_id: i64) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query("UPDATE users SET email_verified = $1 WHERE id = $2")
+        .bind(true)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the account to a new, proved address; `409 email_taken` when another account has it.
+pub async fn set_email<'e, E>(db: E, user_id: i64, email: &Email) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let updated = sqlx::query("UPDATE users SET email = $1, email_verified = $2 WHERE id = $3")
+        .bind(email.as_str())
+        .bind(true)
+        .bind(user_id)
+        .execute(db)
+        .await;
+    match updated {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(ApiError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_name(db: &Pool, user_id: i64, name: &str) -> Result<(), ApiError> {
+    sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Activates or deactivates; `false` when it already was so.
+pub async fn set_active<'e, E>(db: E, user_id: i64, active: bool) -> Result<bool, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("UPDATE users SET active = $1 WHERE id = $2 AND active <> $1")
+        .bind(active)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes effect at the user's next refresh (the role is read again then), within
+/// `access_token_ttl`. `false` when the user already had it.
+pub async fn set_role<'e, E>(db: E, user_id: i64, role: Role) -> Result<bool, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND role <> $1")
+        .bind(role.as_str())
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the user; their sessions and one-time tokens go with them (foreign keys), their
+/// security events stay under the old id, which is never reused.
+pub async fn delete_user<'e, E>(db: E, user_id: i64) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user_id)
         .execute(db)
         .await?;
@@ -246,8 +334,8 @@ pub async fn find_by_live_session(
     session_id: &str,
 ) -> Result<Option<User>, ApiError> {
     Ok(sqlx::query_as::<_, User>(
-        "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at \
-         FROM users u JOIN sessions s ON s.user_id = u.id \
+        "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at, \
+         u.email_verified FROM users u JOIN sessions s ON s.user_id = u.id \
          WHERE u.id = $1 AND s.id = $2 AND u.active \
            AND s.revoked_at IS NULL AND s.expires_at > $3",
     )

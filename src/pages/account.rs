@@ -137,6 +137,7 @@ async fn register(
             password: NewPassword::parse(password, &parsed)?,
             name: parse_name(name.as_deref())?,
             role: Role::User,
+            email_verified: false,
             email: parsed,
         };
         auth.register(new, &client).await

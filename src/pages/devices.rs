@@ -7,7 +7,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::account::Auth;
-use crate::auth::device::ClientInfo;
+use crate::auth::device::{describe, device_kind, known, ClientInfo};
 use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::users::{Role, User};
@@ -40,34 +40,8 @@ struct DeviceView {
     last_used: When,
 }
 
-fn known(value: &str) -> Option<&str> {
-    Some(value).filter(|v| !v.is_empty() && *v != "UNKNOWN")
-}
-
 /// How many of the account's latest security events the devices page shows.
 const RECENT_EVENTS: i64 = 10;
-
-/// "Firefox on Windows 10", as far as the user agent told.
-fn describe(browser: &str, os: &str) -> String {
-    match (known(browser), known(os)) {
-        (Some(browser), Some(os)) => format!("{browser} on {os}"),
-        (Some(browser), None) => browser.to_owned(),
-        (None, Some(os)) => format!("A browser on {os}"),
-        (None, None) => "An unknown device".to_owned(),
-    }
-}
-
-/// woothee's device category as an icon name (a fixed set) and in words.
-fn device_kind(category: &str) -> (&'static str, &'static str) {
-    match category {
-        "pc" => ("computer", "Computer"),
-        "smartphone" => ("phone", "Smartphone"),
-        "mobilephone" => ("phone", "Mobile phone"),
-        "appliance" => ("appliance", "TV or console"),
-        "crawler" => ("bot", "Bot"),
-        _ => ("other", "Other device"),
-    }
-}
 
 impl DeviceView {
     fn new(session: &Session, current_id: &str, now: i64) -> DeviceView {
