@@ -1,6 +1,7 @@
 //! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error.
 
 mod auth;
+mod by_mail;
 mod jwks;
 mod security_events;
 mod sessions;
@@ -13,6 +14,7 @@ use crate::error::ApiError;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
+    routes.extend(by_mail::routes());
     routes.extend(sessions::routes());
     routes.extend(security_events::routes());
     routes

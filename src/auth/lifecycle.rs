@@ -88,6 +88,13 @@ impl Auth<'_> {
         Ok(())
     }
 
+    /// Whether a reset link still works (the page shows its form, or says to ask again).
+    pub async fn reset_link_works(&self, token: &str) -> ApiResult<bool> {
+        Ok(one_time::find(self.db, token, Purpose::ResetPassword)
+            .await?
+            .is_some())
+    }
+
     /// Sets a new password with a reset link: every session of the user is revoked, the address
     /// counts as proved (the link was read there), and the link is spent, all in one transaction.
     /// A weak password spends nothing: the same link can be used again with a better one.

@@ -68,7 +68,10 @@ impl MailTemplates {
             .parse()
             .map_err(|e| format!("to {:?}: {e}", mail.to))?;
         let name = Some(mail.name.clone()).filter(|n| !n.is_empty());
+        // Under the sender's domain, not this machine's name.
+        let message_id = format!("<{}@{}>", crate::clock::new_id(), from.email.domain());
         Message::builder()
+            .message_id(Some(message_id))
             .from(from.clone())
             .to(Mailbox::new(name, address))
             .subject(mail.kind.subject())

@@ -14,7 +14,7 @@ use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::pages::{
-    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageUser, SafeNext, WithCookies,
+    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSignedIn, SafeNext, WithCookies,
 };
 
 pub fn routes() -> Vec<Route> {
@@ -35,7 +35,7 @@ type FormPage = (Status, Template);
 #[get("/login?<next>")]
 fn login_form(
     layout: Layout,
-    user: Option<PageUser>,
+    user: Option<PageSignedIn>,
     next: Option<&str>,
 ) -> OneOf<Redirect, Template> {
     let next = SafeNext::parse(next);
@@ -144,10 +144,11 @@ async fn register(
     };
     match created.await {
         Ok(issued) => {
-            let to = Flash::success(
-                Redirect::to(next.to_string()),
-                "Welcome! Your account is ready.",
+            let message = format!(
+                "Welcome! Your account is ready. We sent a link to {} to confirm your address.",
+                issued.user.email
             );
+            let to = Flash::success(Redirect::to(next.to_string()), message);
             Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
         }
         Err(
@@ -201,7 +202,7 @@ async fn refresh(
 #[post("/logout", data = "<_form>")]
 async fn logout(
     auth: Auth<'_>,
-    user: PageUser,
+    user: PageSignedIn,
     client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<WithCookies<Flash<Redirect>>> {

@@ -104,6 +104,15 @@ fn event_in_words(kind: &str) -> (&'static str, bool) {
         "password_changed" => ("Password changed", false),
         "password_change_failed" => ("Failed password change", true),
         "logout" => ("Signed out", false),
+        "email_verified" => ("Email address confirmed", false),
+        "password_reset_requested" => ("Password reset link mailed", false),
+        "password_reset" => ("Password reset by mail — every device signed out", false),
+        "email_change_requested" => ("New email address asked for", false),
+        "email_changed" => ("Email address changed", false),
+        "password_check_failed" => ("Wrong password on the account page", true),
+        "user_deactivated" => ("Account deactivated by an administrator", true),
+        "user_activated" => ("Account activated by an administrator", false),
+        "role_changed" => ("Role changed by an administrator", false),
         _ => ("Security event", false),
     }
 }
@@ -135,6 +144,7 @@ async fn find_device(db: &Pool, user: &PageUser, id: &str) -> Result<DeviceView,
 struct Profile {
     name: String,
     email: String,
+    email_verified: bool,
     role: Role,
     member_since: When,
 }
@@ -144,6 +154,7 @@ impl Profile {
         Profile {
             name: user.name.clone(),
             email: user.email.clone(),
+            email_verified: user.email_verified,
             role: user.role,
             member_since: when(user.created_at, now),
         }
