@@ -14,7 +14,12 @@ use crate::auth::guards::SignedIn;
 use crate::error::ApiResult;
 
 pub fn routes() -> Vec<Route> {
-    routes![forgot_password, reset_password, verify_email, resend_verification]
+    routes![
+        forgot_password,
+        reset_password,
+        verify_email,
+        resend_verification
+    ]
 }
 
 type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
@@ -83,8 +88,6 @@ async fn resend_verification(
     signed_in: SignedIn,
     client: ClientInfo,
 ) -> ApiResult<Accepted> {
-    let sent = auth
-        .resend_verification(&signed_in.0.user, &client)
-        .await?;
+    let sent = auth.resend_verification(&signed_in.0.user, &client).await?;
     Ok((Status::Accepted, Json(json!({ "sent": sent }))))
 }

@@ -11,7 +11,7 @@ use lettre::Message;
 use rocket::tokio::sync::{Notify, Semaphore};
 use rocket::tokio::{self, time};
 
-use crate::mail::transport::Transport;
+use crate::mail::transport::{Failure, Transport};
 use crate::mail::Mail;
 
 /// The waits between attempts: five attempts over about two and a half minutes.
@@ -126,11 +126,14 @@ async fn deliver(
     for attempt in 1..=attempts {
         let result = match permits.acquire().await {
             Ok(_permit) => transport.deliver(message, mail).await,
-            Err(_) => Err("the mail queue is closed".to_owned()),
+            Err(_) => Err(Failure {
+                why: "the mail queue is closed".to_owned(),
+                permanent: true,
+            }),
         };
         match result {
             Ok(()) => return true,
-            Err(e) if attempt < attempts => {
+            Err(Failure { why: e, permanent }) if attempt < attempts && !permanent => {
                 let wait = delays[attempt - 1];
                 rocket::warn!(
                     "mail {} to {}: attempt {attempt} of {attempts} failed ({e}); again in {} s",
@@ -140,12 +143,13 @@ async fn deliver(
                 );
                 time::sleep(wait).await;
             }
-            Err(e) => {
+            Err(Failure { why, .. }) => {
                 rocket::error!(
-                    "mail {} to {} NOT SENT: all {attempts} attempts failed, the last with: {e}",
+                    "mail {} to {} NOT SENT after {attempt} attempts (of {attempts}): {why}",
                     mail.kind.name(),
                     mail.to
                 );
+                return false;
             }
         }
     }

@@ -10,6 +10,13 @@ use crate::mail::{Mail, MailConfig};
 /// One SMTP conversation may take this long before the attempt counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Why one attempt failed.
+#[derive(Debug)]
+pub struct Failure {
+    pub why: String,
+    pub permanent: bool,
+}
+
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Outbox(Outbox),
@@ -39,18 +46,26 @@ impl Transport {
         }
     }
 
-    /// One attempt. The error says what went wrong, for the log.
-    pub async fn deliver(&self, message: &Message, mail: &Mail) -> Result<(), String> {
+    /// One attempt. The error says what went wrong, for the log, and whether trying again may
+    /// help (not after the server refused the mail for good: a 5xx answer).
+    pub async fn deliver(&self, message: &Message, mail: &Mail) -> Result<(), Failure> {
         match self {
             Transport::Smtp(smtp) => {
-                smtp.send(message.clone())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                smtp.send(message.clone()).await.map_err(|e| Failure {
+                    permanent: e.is_permanent(),
+                    why: e.to_string(),
+                })?;
                 rocket::info!("mail {} sent to {}", mail.kind.name(), mail.to);
                 Ok(())
             }
             Transport::Outbox(outbox) => {
-                let path = outbox.write(message, mail.kind.name()).await?;
+                let path = outbox
+                    .write(message, mail.kind.name())
+                    .await
+                    .map_err(|why| Failure {
+                        why,
+                        permanent: false,
+                    })?;
                 // The outbox is for development: the link goes to the log so it can be clicked.
                 rocket::info!(
                     "mail {} to {} ({}): {}",

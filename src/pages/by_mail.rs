@@ -98,7 +98,10 @@ async fn reset(
         }
         Err(e @ ApiError::WeakPassword(_)) => {
             let page = json!({ "token": token, "error": e.message() });
-            Ok(OneOf::Right((e.status(), layout.render("reset_password", None, page))))
+            Ok(OneOf::Right((
+                e.status(),
+                layout.render("reset_password", None, page),
+            )))
         }
         Err(e) => Err(e.into()),
     }
@@ -140,7 +143,10 @@ async fn resend(
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
     if !auth.resend_verification(&user.user, &client).await? {
-        let to = Flash::success(Redirect::to("/"), "Your email address is confirmed already.");
+        let to = Flash::success(
+            Redirect::to("/"),
+            "Your email address is confirmed already.",
+        );
         return Ok(to);
     }
     let message = format!("We sent a new link to {}.", user.user.email);

@@ -99,7 +99,13 @@ async fn change_password(
         new_password,
     } = form.0;
     let changed = auth
-        .change_password(&user.user, &user.session_id, current_password, new_password, &client)
+        .change_password(
+            &user.user,
+            &user.session_id,
+            current_password,
+            new_password,
+            &client,
+        )
         .await;
     match changed {
         Ok(revoked) => {

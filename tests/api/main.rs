@@ -8,6 +8,7 @@ mod cli;
 mod database;
 mod health;
 mod input;
+mod mail;
 mod pages;
 mod properties;
 mod refresh;

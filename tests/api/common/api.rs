@@ -92,6 +92,13 @@ impl TestApp {
             .await
     }
 
+    /// Signs in from Firefox with this password.
+    pub async fn login_with(&self, email: &str, password: &str) -> Login {
+        let body = json!({ "email": email, "password": password });
+        self.sign_in("/api/auth/login", body, FIREFOX, Status::Ok)
+            .await
+    }
+
     pub async fn login(&self, email: &str, user_agent: &str) -> Login {
         let body = json!({ "email": email, "password": PASSWORD });
         self.sign_in("/api/auth/login", body, user_agent, Status::Ok)
