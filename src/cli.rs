@@ -104,9 +104,14 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The first paragraph of clap's message on one line ("…not provided: --role <ROLE>").
 fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    format!("{line} (see --help)")
+    let paragraph: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    format!("{} (see --help)", paragraph.join(" "))
 }
 
 /// Rocket's own settings (address, port, limits…) and ours.
