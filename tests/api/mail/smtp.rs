@@ -120,3 +120,24 @@ async fn the_answer_never_waits_for_smtp_and_a_failed_send_is_tried_again() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].subject, VERIFY_SUBJECT);
 }
+
+#[rocket::async_test]
+async fn what_a_user_typed_is_escaped_in_the_html_part() {
+    let app = app().await;
+    let name = "<a href=\"https://evil.example\">Ann</a>";
+    let body = json!({ "email": "ann@example.com", "password": PASSWORD, "name": name });
+    let response = app.post_json("/api/auth/register", body, FIREFOX).await;
+    assert_eq!(response.status(), Status::Created);
+    let mail = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
+    assert!(
+        !mail.html.contains("https://evil.example\">"),
+        "{}",
+        mail.html
+    );
+    assert!(mail.html.contains("&lt;a href="), "{}", mail.html);
+    assert!(
+        mail.text.contains(name),
+        "the text part is text: {}",
+        mail.text
+    );
+}

@@ -96,6 +96,19 @@ async fn forged_reused_expired_or_wrong_purpose_tokens_answer_invalid_token_and_
 }
 
 #[rocket::async_test]
+async fn an_expired_verification_link_verifies_nothing() {
+    let app = app().await;
+    let ann = app.register("ann@example.com").await;
+    let token = app
+        .last_mail("ann@example.com", VERIFY_SUBJECT)
+        .await
+        .token();
+    sql(&app, "UPDATE one_time_tokens SET expires_at = created_at").await;
+    assert_invalid(verify(&app, &token).await).await;
+    assert_unchanged(&app, &ann).await;
+}
+
+#[rocket::async_test]
 async fn tokens_expire_after_their_configured_lifetime() {
     let app = app_with(|f| {
         f.merge(("password_reset_ttl", 600))
