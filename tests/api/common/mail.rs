@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rocket::local::asynchronous::LocalResponse;
 use rocket_auth_template::mail::Mailer;
+use serde_json::json;
 
-use super::{TestApp, PUBLIC_URL};
+use super::{Login, TestApp, FIREFOX, PUBLIC_URL};
 
 /// One delivered mail.
 #[derive(Debug, Clone)]
@@ -121,6 +123,49 @@ impl TestApp {
             .await
             .pop()
             .unwrap_or_else(|| panic!("no mail {subject:?} to {to}"))
+    }
+}
+
+/// The mail flows of the JSON API as a client calls them.
+impl TestApp {
+    /// `POST /api/auth/email/verify`.
+    pub async fn verify_email(&self, token: &str) -> LocalResponse<'_> {
+        let body = json!({ "token": token });
+        self.post_json("/api/auth/email/verify", body, FIREFOX)
+            .await
+    }
+
+    /// `POST /api/auth/password/forgot` from Firefox.
+    pub async fn forgot_password(&self, email: &str) -> LocalResponse<'_> {
+        let body = json!({ "email": email });
+        self.post_json("/api/auth/password/forgot", body, FIREFOX)
+            .await
+    }
+
+    /// `POST /api/auth/password/reset`.
+    pub async fn reset_password(&self, token: &str, password: &str) -> LocalResponse<'_> {
+        let body = json!({ "token": token, "new_password": password });
+        self.post_json("/api/auth/password/reset", body, FIREFOX)
+            .await
+    }
+
+    /// `POST /api/auth/email/resend` with `by`'s access token.
+    pub async fn resend_verification(&self, by: &Login) -> LocalResponse<'_> {
+        let request = self.client.post("/api/auth/email/resend");
+        request.header(by.bearer()).dispatch().await
+    }
+
+    /// The token of the latest verification link mailed to `email`.
+    pub async fn verification_token(&self, email: &str) -> String {
+        self.last_mail(email, VERIFY_SUBJECT).await.token()
+    }
+
+    /// `GET /api/auth/me` answers 200 and says whether the address is verified.
+    pub async fn assert_email_verified(&self, by: &Login, verified: bool) {
+        let response = self.get_with("/api/auth/me", &by.access).await;
+        assert_eq!(response.status(), rocket::http::Status::Ok);
+        let me: serde_json::Value = response.into_json().await.expect("json");
+        assert_eq!(me["user"]["email_verified"], verified);
     }
 }
 

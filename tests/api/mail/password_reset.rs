@@ -4,25 +4,9 @@
 use std::time::Duration;
 
 use rocket::http::Status;
-use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 
 use crate::common::*;
-
-async fn forgot<'a>(app: &'a TestApp, email: &str) -> LocalResponse<'a> {
-    app.post_json(
-        "/api/auth/password/forgot",
-        json!({ "email": email }),
-        FIREFOX,
-    )
-    .await
-}
-
-async fn reset<'a>(app: &'a TestApp, token: &str, password: &str) -> LocalResponse<'a> {
-    let body = json!({ "token": token, "new_password": password });
-    app.post_json("/api/auth/password/reset", body, FIREFOX)
-        .await
-}
 
 async fn login_status(app: &TestApp, password: &str) -> Status {
     let body = json!({ "email": "ann@example.com", "password": password });
@@ -37,7 +21,7 @@ async fn forgot_then_the_mailed_link_then_sign_in_with_the_new_password() {
     let laptop = app.register("ann@example.com").await;
     let phone = app.login("ann@example.com", IPHONE).await;
     assert_eq!(
-        forgot(&app, "Ann@Example.com").await.status(),
+        app.forgot_password("Ann@Example.com").await.status(),
         Status::Accepted
     );
     let mail = app.last_mail("ann@example.com", RESET_SUBJECT).await;
@@ -47,7 +31,9 @@ async fn forgot_then_the_mailed_link_then_sign_in_with_the_new_password() {
     assert!(mail.text.contains("30 minutes"), "{}", mail.text);
 
     assert_eq!(
-        reset(&app, &mail.token(), NEW_PASSWORD).await.status(),
+        app.reset_password(&mail.token(), NEW_PASSWORD)
+            .await
+            .status(),
         Status::NoContent
     );
     // Every session is revoked, both devices.
@@ -70,7 +56,9 @@ async fn forgot_then_the_mailed_link_then_sign_in_with_the_new_password() {
         "{kinds:?}"
     );
     // The link is spent.
-    let reused = reset(&app, &mail.token(), "yet another passphrase").await;
+    let reused = app
+        .reset_password(&mail.token(), "yet another passphrase")
+        .await;
     assert_eq!(error_code(reused).await, "invalid_token");
 }
 
@@ -80,7 +68,7 @@ async fn every_address_gets_the_same_answer_and_only_an_account_gets_a_mail() {
     app.register("ann@example.com").await;
     let mut answers = Vec::new();
     for email in ["ann@example.com", "nobody@example.com"] {
-        let response = forgot(&app, email).await;
+        let response = app.forgot_password(email).await;
         let status = response.status();
         let mut headers: Vec<String> = response
             .headers()
@@ -102,7 +90,7 @@ async fn every_address_gets_the_same_answer_and_only_an_account_gets_a_mail() {
     assert_eq!(resets.len(), 1);
     assert_eq!(resets[0].to, "ann@example.com");
     // A malformed address names no account: said so, which tells nothing about accounts.
-    let bad = forgot(&app, "not an address").await;
+    let bad = app.forgot_password("not an address").await;
     assert_eq!(error_code(bad).await, "invalid_email");
 }
 
@@ -132,9 +120,11 @@ async fn the_answer_does_not_wait_for_the_work_an_existing_account_needs() {
     app.register("ann@example.com").await;
     app.mail_settled().await;
     let lock = block_writes(&app).await;
-    let answered =
-        rocket::tokio::time::timeout(Duration::from_millis(1500), forgot(&app, "ann@example.com"))
-            .await;
+    let answered = rocket::tokio::time::timeout(
+        Duration::from_millis(1500),
+        app.forgot_password("ann@example.com"),
+    )
+    .await;
     let status = answered
         .expect("answered while the account's work still waits")
         .status();
@@ -205,18 +195,18 @@ async fn forgot_password_is_rate_limited_per_address_and_per_ip() {
 async fn a_weak_password_spends_nothing_and_the_link_still_works() {
     let app = app().await;
     app.register("ann@example.com").await;
-    forgot(&app, "ann@example.com").await;
+    app.forgot_password("ann@example.com").await;
     let token = app
         .last_mail("ann@example.com", RESET_SUBJECT)
         .await
         .token();
     for weak in ["short", "ann@example.com"] {
-        let response = reset(&app, &token, weak).await;
+        let response = app.reset_password(&token, weak).await;
         assert_eq!(error_code(response).await, "weak_password");
     }
     assert_eq!(login_status(&app, PASSWORD).await, Status::Ok);
     assert_eq!(
-        reset(&app, &token, NEW_PASSWORD).await.status(),
+        app.reset_password(&token, NEW_PASSWORD).await.status(),
         Status::NoContent
     );
 }

@@ -10,25 +10,6 @@ use sha2::{Digest, Sha256};
 
 use crate::common::*;
 
-async fn verify<'a>(app: &'a TestApp, token: &str) -> LocalResponse<'a> {
-    app.post_json("/api/auth/email/verify", json!({ "token": token }), FIREFOX)
-        .await
-}
-
-async fn reset<'a>(app: &'a TestApp, token: &str) -> LocalResponse<'a> {
-    let body = json!({ "token": token, "new_password": NEW_PASSWORD });
-    app.post_json("/api/auth/password/reset", body, FIREFOX)
-        .await
-}
-
-async fn forgot(app: &TestApp) {
-    let body = json!({ "email": "ann@example.com" });
-    let response = app
-        .post_json("/api/auth/password/forgot", body, FIREFOX)
-        .await;
-    assert_eq!(response.status(), Status::Accepted);
-}
-
 async fn assert_invalid(response: LocalResponse<'_>) {
     assert_eq!(response.status(), Status::BadRequest);
     assert_eq!(error_code(response).await, "invalid_token");
@@ -36,10 +17,7 @@ async fn assert_invalid(response: LocalResponse<'_>) {
 
 /// Ann: still her password, still signed in, still unverified.
 async fn assert_unchanged(app: &TestApp, ann: &Login) {
-    let me = app.get_with("/api/auth/me", &ann.access).await;
-    assert_eq!(me.status(), Status::Ok);
-    let me: serde_json::Value = me.into_json().await.unwrap();
-    assert_eq!(me["user"]["email_verified"], false);
+    app.assert_email_verified(ann, false).await;
     assert!(session_is_live(app, &ann.session_id()).await);
     let body = json!({ "email": "ann@example.com", "password": PASSWORD });
     let login = app.post_json("/api/auth/login", body, FIREFOX).await;
@@ -54,7 +32,10 @@ async fn sql(app: &TestApp, statement: &str) {
 async fn forged_reused_expired_or_wrong_purpose_tokens_answer_invalid_token_and_change_nothing() {
     let app = app().await;
     let ann = app.register("ann@example.com").await;
-    forgot(&app).await;
+    assert_eq!(
+        app.forgot_password("ann@example.com").await.status(),
+        Status::Accepted
+    );
     let verify_token = app
         .last_mail("ann@example.com", VERIFY_SUBJECT)
         .await
@@ -72,25 +53,25 @@ async fn forged_reused_expired_or_wrong_purpose_tokens_answer_invalid_token_and_
         verify_token.to_uppercase(),
     ];
     for token in &forged {
-        assert_invalid(verify(&app, token).await).await;
-        assert_invalid(reset(&app, token).await).await;
+        assert_invalid(app.verify_email(token).await).await;
+        assert_invalid(app.reset_password(token, NEW_PASSWORD).await).await;
     }
     // Of another purpose: each refused by the other's route, and left unspent.
-    assert_invalid(reset(&app, &verify_token).await).await;
-    assert_invalid(verify(&app, &reset_token).await).await;
+    assert_invalid(app.reset_password(&verify_token, NEW_PASSWORD).await).await;
+    assert_invalid(app.verify_email(&reset_token).await).await;
     assert_unchanged(&app, &ann).await;
 
     // Expired.
     sql(&app, "UPDATE one_time_tokens SET expires_at = expires_at - 1801 WHERE purpose = 'reset_password'").await;
-    assert_invalid(reset(&app, &reset_token).await).await;
+    assert_invalid(app.reset_password(&reset_token, NEW_PASSWORD).await).await;
     assert_unchanged(&app, &ann).await;
 
     // Reused: the verification link works once.
     assert_eq!(
-        verify(&app, &verify_token).await.status(),
+        app.verify_email(&verify_token).await.status(),
         Status::NoContent
     );
-    assert_invalid(verify(&app, &verify_token).await).await;
+    assert_invalid(app.verify_email(&verify_token).await).await;
     let kinds = event_kinds(&app, &ann.access).await;
     assert!(!kinds.contains(&"password_reset".to_owned()), "{kinds:?}");
 }
@@ -104,7 +85,7 @@ async fn an_expired_verification_link_verifies_nothing() {
         .await
         .token();
     sql(&app, "UPDATE one_time_tokens SET expires_at = created_at").await;
-    assert_invalid(verify(&app, &token).await).await;
+    assert_invalid(app.verify_email(&token).await).await;
     assert_unchanged(&app, &ann).await;
 }
 
@@ -116,7 +97,10 @@ async fn tokens_expire_after_their_configured_lifetime() {
     })
     .await;
     app.register("ann@example.com").await;
-    forgot(&app).await;
+    assert_eq!(
+        app.forgot_password("ann@example.com").await.status(),
+        Status::Accepted
+    );
     app.mail_settled().await;
     let lifetimes: Vec<(String, i64)> = sqlx::query_as(
         "SELECT purpose, expires_at - created_at FROM one_time_tokens ORDER BY purpose",
@@ -165,26 +149,35 @@ async fn only_a_sha256_of_each_token_is_stored() {
 async fn a_new_link_voids_the_older_one_of_its_purpose_only() {
     let app = app().await;
     app.register("ann@example.com").await;
-    forgot(&app).await;
+    assert_eq!(
+        app.forgot_password("ann@example.com").await.status(),
+        Status::Accepted
+    );
     let first = app
         .last_mail("ann@example.com", RESET_SUBJECT)
         .await
         .token();
-    forgot(&app).await;
+    assert_eq!(
+        app.forgot_password("ann@example.com").await.status(),
+        Status::Accepted
+    );
     let second = app
         .last_mail("ann@example.com", RESET_SUBJECT)
         .await
         .token();
     assert_ne!(first, second);
-    assert_invalid(reset(&app, &first).await).await;
-    assert_eq!(reset(&app, &second).await.status(), Status::NoContent);
+    assert_invalid(app.reset_password(&first, NEW_PASSWORD).await).await;
+    assert_eq!(
+        app.reset_password(&second, NEW_PASSWORD).await.status(),
+        Status::NoContent
+    );
     // The verification link (another purpose) survived both.
     let verify_token = app
         .last_mail("ann@example.com", VERIFY_SUBJECT)
         .await
         .token();
     assert_eq!(
-        verify(&app, &verify_token).await.status(),
+        app.verify_email(&verify_token).await.status(),
         Status::NoContent
     );
 }
@@ -197,7 +190,8 @@ async fn two_uses_at_once_spend_a_token_once() {
         .last_mail("ann@example.com", VERIFY_SUBJECT)
         .await
         .token();
-    let (a, b) = rocket::futures::future::join(verify(&app, &token), verify(&app, &token)).await;
+    let (a, b) =
+        rocket::futures::future::join(app.verify_email(&token), app.verify_email(&token)).await;
     let mut statuses = [a.status().code, b.status().code];
     statuses.sort();
     assert_eq!(statuses, [204, 400]);
@@ -222,7 +216,7 @@ async fn a_verification_link_works_only_for_the_address_it_was_mailed_to() {
         .await
         .assert_redirect("/account");
     // The link sent to the old address proves nothing about the new one.
-    assert_invalid(verify(&app, &old_link.token()).await).await;
+    assert_invalid(app.verify_email(&old_link.token()).await).await;
 }
 
 #[rocket::async_test]
@@ -236,7 +230,7 @@ async fn housekeeping_purges_used_and_expired_tokens_and_keeps_live_ones() {
         .last_mail("ann@example.com", VERIFY_SUBJECT)
         .await
         .token();
-    assert_eq!(verify(&app, &ann).await.status(), Status::NoContent);
+    assert_eq!(app.verify_email(&ann).await.status(), Status::NoContent);
     sql(
         &app,
         "UPDATE one_time_tokens SET expires_at = 0 WHERE email = 'bob@example.com'",

@@ -2,34 +2,9 @@
 //! the API and on the home page, and `require_verified_email`.
 
 use rocket::http::Status;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common::*;
-
-async fn verify<'a>(
-    app: &'a TestApp,
-    token: &str,
-) -> rocket::local::asynchronous::LocalResponse<'a> {
-    let body = json!({ "token": token });
-    app.post_json("/api/auth/email/verify", body, FIREFOX).await
-}
-
-async fn me(app: &TestApp, login: &Login) -> (Status, Value) {
-    let response = app.get_with("/api/auth/me", &login.access).await;
-    let status = response.status();
-    (status, response.into_json().await.unwrap_or_default())
-}
-
-async fn resend<'a>(
-    app: &'a TestApp,
-    login: &Login,
-) -> rocket::local::asynchronous::LocalResponse<'a> {
-    app.client
-        .post("/api/auth/email/resend")
-        .header(login.bearer())
-        .dispatch()
-        .await
-}
 
 #[rocket::async_test]
 async fn the_link_mailed_at_sign_up_verifies_the_address_once() {
@@ -39,15 +14,13 @@ async fn the_link_mailed_at_sign_up_verifies_the_address_once() {
     let mail = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
 
     assert_eq!(
-        verify(&app, &mail.token()).await.status(),
+        app.verify_email(&mail.token()).await.status(),
         Status::NoContent
     );
-    let (status, body) = me(&app, &ann).await;
-    assert_eq!(status, Status::Ok);
-    assert_eq!(body["user"]["email_verified"], true);
+    app.assert_email_verified(&ann, true).await;
     assert_eq!(event_kinds(&app, &ann.access).await[0], "email_verified");
 
-    let again = verify(&app, &mail.token()).await;
+    let again = app.verify_email(&mail.token()).await;
     assert_eq!(again.status(), Status::BadRequest);
     assert_eq!(error_code(again).await, "invalid_token");
 }
@@ -78,14 +51,17 @@ async fn a_new_link_replaces_the_old_one_and_asking_is_rate_limited() {
     let app = app_with(|f| f.merge(("rate_limit_mail_per_address", "2/h"))).await;
     let ann = app.register("ann@example.com").await;
     let first = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
-    let response = resend(&app, &ann).await;
+    let response = app.resend_verification(&ann).await;
     assert_eq!(response.status(), Status::Accepted);
     assert_eq!(response.into_json::<Value>().await.unwrap()["sent"], true);
     let second = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_ne!(first.token(), second.token());
 
-    assert_eq!(resend(&app, &ann).await.status(), Status::Accepted);
-    assert_rate_limited(resend(&app, &ann).await).await;
+    assert_eq!(
+        app.resend_verification(&ann).await.status(),
+        Status::Accepted
+    );
+    assert_rate_limited(app.resend_verification(&ann).await).await;
     assert_eq!(
         app.mails_to("ann@example.com", VERIFY_SUBJECT).await.len(),
         3
@@ -93,15 +69,15 @@ async fn a_new_link_replaces_the_old_one_and_asking_is_rate_limited() {
 
     let newest = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_eq!(
-        verify(&app, &first.token()).await.status(),
+        app.verify_email(&first.token()).await.status(),
         Status::BadRequest
     );
     assert_eq!(
-        verify(&app, &second.token()).await.status(),
+        app.verify_email(&second.token()).await.status(),
         Status::BadRequest
     );
     assert_eq!(
-        verify(&app, &newest.token()).await.status(),
+        app.verify_email(&newest.token()).await.status(),
         Status::NoContent
     );
 }
@@ -111,8 +87,8 @@ async fn a_verified_address_gets_no_new_link() {
     let app = app().await;
     let ann = app.register("ann@example.com").await;
     let mail = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
-    verify(&app, &mail.token()).await;
-    let response = resend(&app, &ann).await;
+    app.verify_email(&mail.token()).await;
+    let response = app.resend_verification(&ann).await;
     assert_eq!(response.status(), Status::Accepted);
     assert_eq!(response.into_json::<Value>().await.unwrap()["sent"], false);
     assert_eq!(
@@ -132,18 +108,19 @@ async fn required_verification_answers_403_email_unverified_until_the_link_is_fo
         assert_eq!(error_code(response).await, "email_unverified", "{path}");
     }
     // What an unverified user still needs works: a new link, the claims, signing out.
-    assert_eq!(resend(&app, &ann).await.status(), Status::Accepted);
+    assert_eq!(
+        app.resend_verification(&ann).await.status(),
+        Status::Accepted
+    );
     let claims = app.get_with("/api/auth/claims", &ann.access).await;
     assert_eq!(claims.status(), Status::Ok);
 
     let mail = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_eq!(
-        verify(&app, &mail.token()).await.status(),
+        app.verify_email(&mail.token()).await.status(),
         Status::NoContent
     );
-    let (status, body) = me(&app, &ann).await;
-    assert_eq!(status, Status::Ok);
-    assert_eq!(body["user"]["email_verified"], true);
+    app.assert_email_verified(&ann, true).await;
 }
 
 #[rocket::async_test]
