@@ -1,6 +1,7 @@
 //! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error.
 
 mod auth;
+mod body;
 mod jwks;
 mod security_events;
 mod sessions;

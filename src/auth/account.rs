@@ -8,8 +8,8 @@ use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{
-    revoke_other_sessions, revoke_other_sessions_in, revoke_session, rotate_session, start_session,
-    Issued,
+    end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
+    revoke_session, rotate_session, start_session, Issued,
 };
 use crate::auth::tokens::Tokens;
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
@@ -85,18 +85,18 @@ impl Auth<'_> {
     }
 
     /// Signs out the device holding this refresh token (a client that lost its access token).
-    /// A token that does not verify is `401 unauthorized`, as for the access token.
+    /// A token that does not verify is `401 unauthorized`, as for the access token; an
+    /// already-rotated one is a grace answer or reuse, exactly as for a refresh.
     pub async fn sign_out_with_refresh_token(
         &self,
         token: &str,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
-        let refresh = self
+        let claims = self
             .tokens
             .verify_refresh(token)
             .map_err(|_| ApiError::Unauthorized)?;
-        let user_id = refresh.user_id().map_err(|_| ApiError::Unauthorized)?;
-        self.sign_out(user_id, &refresh.sid, client).await
+        end_session_with_refresh_token(self.db, self.settings, &claims, client).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.

@@ -10,7 +10,15 @@ async fn cookies_carry_the_contract_flags() {
     let app = app_with(|f| f.merge(("cookie_secure", true))).await;
     let body = json!({ "email": "ann@example.com", "password": PASSWORD });
     let response = app.post_json("/api/auth/register", body, FIREFOX).await;
-    let refresh = set_cookie(&response, "refresh_token").unwrap();
+    // Secure cookies carry the __Host- prefix: HTTPS only, this host only, path /, no Domain.
+    for plain in ["refresh_token", "csrf_token", "access_token"] {
+        assert!(
+            set_cookie(&response, plain).is_none(),
+            "{plain} without prefix"
+        );
+    }
+    let refresh = set_cookie(&response, "__Host-refresh_token").unwrap();
+    assert_eq!(refresh.domain(), None);
     assert_eq!(refresh.http_only(), Some(true));
     assert_eq!(refresh.secure(), Some(true));
     assert_eq!(refresh.same_site(), Some(SameSite::Lax));
@@ -19,14 +27,17 @@ async fn cookies_carry_the_contract_flags() {
         refresh.max_age(),
         Some(rocket::time::Duration::seconds(14 * 24 * 3600))
     );
-    let csrf = set_cookie(&response, "csrf_token").unwrap();
+    let csrf = set_cookie(&response, "__Host-csrf_token").unwrap();
     assert_ne!(
         csrf.http_only(),
         Some(true),
         "scripts must read the CSRF cookie"
     );
     assert_eq!(csrf.secure(), Some(true));
-    assert_eq!(csrf.value().len(), 32);
+    assert_eq!(csrf.path(), Some("/"));
+    // A 128-bit nonce and a 128-bit MAC binding it to the session, in hex.
+    let (nonce, mac) = csrf.value().split_once('.').expect("nonce.mac");
+    assert_eq!((nonce.len(), mac.len()), (32, 32));
     assert_eq!(
         response.headers().get_one("Cache-Control"),
         Some("no-store")
