@@ -35,7 +35,9 @@ fn tokens(c: &mut Criterion) {
         c.bench_function(&format!("{algorithm} verify access token"), |b| {
             b.iter(|| tokens.verify_access(black_box(&token)))
         });
-        let refresh_token = tokens.sign(TokenKind::Refresh, &refresh).expect("a token signs");
+        let refresh_token = tokens
+            .sign(TokenKind::Refresh, &refresh)
+            .expect("a token signs");
         c.bench_function(&format!("{algorithm} verify refresh token"), |b| {
             b.iter(|| tokens.verify_refresh(black_box(&refresh_token)))
         });

@@ -173,3 +173,43 @@ fn the_command_line_has_generated_help_and_one_line_errors() {
         assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     }
 }
+
+#[rocket::async_test]
+async fn insecure_cookies_outside_debug_are_started_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
+    let mut child = Command::new(BIN)
+        .envs([
+            ("ROCKET_PROFILE", "release"),
+            ("ROCKET_DATABASES", databases.as_str()),
+            ("ROCKET_JWT_SECRET", SECRET),
+            ("ROCKET_COOKIE_SECURE", "false"),
+            ("ROCKET_PORT", "0"),
+            ("ROCKET_LOG_LEVEL", "normal"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The warning comes at ignition, before the server listens; then stop it.
+    let mut out = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let warned = loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+            break false;
+        }
+        out.push_str(&line);
+        if line.contains("cookie_secure is false outside debug") {
+            break true;
+        }
+        if line.contains("launched from") {
+            break false;
+        }
+    };
+    child.kill().ok();
+    child.wait().ok();
+    assert!(warned, "{out}");
+}

@@ -1,6 +1,7 @@
 //! How tokens travel: cookie mode and its flags, body mode, CSRF, client IPs.
 
 use rocket::http::{ContentType, Cookie, Header, SameSite, Status};
+use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -221,4 +222,45 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
         ip_seen(&app, "b@example.com", "192.0.2.5:9000").await,
         "192.0.2.5"
     );
+}
+
+#[rocket::async_test]
+async fn a_client_behind_a_trusted_proxy_cannot_choose_its_ip_from_the_left_of_forwarded_for() {
+    let app = app_with(|f| {
+        f.merge(("trusted_proxies", vec!["10.0.0.0/8"]))
+            .merge(("rate_limit_login_per_ip", "3/min"))
+    })
+    .await;
+    async fn through_proxy<'a>(app: &'a TestApp, forwarded: &str) -> LocalResponse<'a> {
+        let body = json!({ "email": "nobody@example.com", "password": "wrong password" });
+        app.json_post("/api/auth/login", &body, FIREFOX)
+            .header(Header::new("X-Forwarded-For", forwarded.to_owned()))
+            .remote("10.0.0.2:9000".parse().unwrap())
+            .dispatch()
+            .await
+    }
+    // The proxy appended 198.51.100.7; whatever the client wrote before it is its own invention,
+    // so varying it does not buy fresh quota.
+    for forged in ["6.6.6.1", "6.6.6.2", "6.6.6.3"] {
+        let response = through_proxy(&app, &format!("{forged}, 198.51.100.7")).await;
+        assert_eq!(response.status(), Status::Unauthorized);
+    }
+    assert_rate_limited(through_proxy(&app, "6.6.6.4, 198.51.100.7").await).await;
+    // Junk right of a forged address ends the walk at the proxy: still no forged IP.
+    for forged in ["6.6.6.5", "6.6.6.6", "6.6.6.7"] {
+        let response = through_proxy(&app, &format!("{forged}, junk")).await;
+        assert_eq!(response.status(), Status::Unauthorized, "{forged}");
+    }
+    assert_rate_limited(through_proxy(&app, "6.6.6.8, junk").await).await;
+
+    // The devices list shows the address the proxy saw.
+    let body = json!({ "email": "ann@example.com", "password": PASSWORD });
+    let response = app
+        .json_post("/api/auth/register", &body, FIREFOX)
+        .header(Header::new("X-Forwarded-For", "6.6.6.6, 203.0.113.9"))
+        .remote("10.0.0.2:9000".parse().unwrap())
+        .dispatch()
+        .await;
+    let body: Value = response.into_json().await.unwrap();
+    assert_eq!(body["session"]["ip"], "203.0.113.9");
 }
