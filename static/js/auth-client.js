@@ -3,7 +3,8 @@
  *
  * - The access token lives in memory only and goes out as `Authorization: Bearer`.
  * - Cookie mode: refresh rides on the HttpOnly `refresh_token` cookie plus `X-CSRF-Token` copied
- *   from the script-readable `csrf_token` cookie. Body mode: the refresh token is kept in a
+ *   from the script-readable CSRF cookie (`__Host-csrf_token` over HTTPS, `csrf_token` on plain
+ *   HTTP). Body mode: the refresh token is kept in a
  *   pluggable storage (default: memory).
  * - A `401` from a non-auth endpoint triggers exactly one refresh however many calls failed at
  *   once; the others wait and are retried once each with the new token. A refused refresh ends
@@ -84,6 +85,12 @@ function readCookie(name) {
   return null;
 }
 
+/** The CSRF cookie under either of its names: `__Host-` prefixed when the app's cookies are
+ * `Secure`, plain on local HTTP. */
+export function readCsrfCookie() {
+  return readCookie('__Host-csrf_token') ?? readCookie('csrf_token');
+}
+
 /** The payload of a JWT, unverified: only to learn `sid` (which session is this device). */
 function jwtPayload(token) {
   try {
@@ -125,8 +132,8 @@ async function errorOf(response) {
  * @property {RequestCredentials} [credentials] for the client's own auth requests (default
  *   `'same-origin'`; `'include'` for a cross-origin API in cookie mode).
  * @property {typeof fetch} [fetch] the underlying fetch (default: the global one).
- * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the `csrf_token`
- *   cookie).
+ * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the
+ *   `__Host-csrf_token` cookie, else the `csrf_token` cookie).
  */
 
 /**
@@ -178,7 +185,7 @@ export class AuthClient extends EventTarget {
     this.#crossTab = options.crossTab ?? this.#mode === 'cookie';
     this.#credentials = options.credentials ?? 'same-origin';
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
-    this.#csrfToken = options.csrfToken ?? (() => readCookie('csrf_token'));
+    this.#csrfToken = options.csrfToken ?? readCsrfCookie;
     if (this.#crossTab && typeof BroadcastChannel !== 'undefined') {
       this.#channel = new BroadcastChannel(`auth-client:${this.#origin}${this.#basePath}`);
       this.#channel.onmessage = (event) => this.#fromOtherTab(event.data);
