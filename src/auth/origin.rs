@@ -22,20 +22,22 @@ impl<'r> FromRequest<'r> for SameSiteRequest {
     type Error = ApiError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
-        let allowed = req
-            .rocket()
-            .state::<Settings>()
-            .map_or(&[][..], |s| &s.allowed_origins[..]);
-        let headers = req.headers();
-        let same_site = match headers.get_one("Origin") {
-            Some(origin) => is_own_origin(origin, headers.get_one("Host"), allowed),
-            None => headers.get_one("Sec-Fetch-Site") != Some("cross-site"),
-        };
-        if same_site {
-            Outcome::Success(SameSiteRequest)
-        } else {
-            refuse(req, ApiError::CrossSiteRequest)
+        match is_same_site(req) {
+            true => Outcome::Success(SameSiteRequest),
+            false => refuse(req, ApiError::CrossSiteRequest),
         }
+    }
+}
+
+fn is_same_site(req: &Request<'_>) -> bool {
+    let headers = req.headers();
+    match headers.get_one("Origin") {
+        Some(origin) => {
+            let settings = req.rocket().state::<Settings>();
+            let allowed = settings.map_or(&[][..], |s| &s.allowed_origins[..]);
+            is_own_origin(origin, headers.get_one("Host"), allowed)
+        }
+        None => headers.get_one("Sec-Fetch-Site") != Some("cross-site"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Refresh: rotation, reuse detection and its grace window, logout.
 
 use rocket::futures::future::join_all;
-use rocket::http::{ContentType, Cookie, Header, Status};
+use rocket::http::{ContentType, Cookie, Status};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -163,14 +163,7 @@ async fn logout_with_only_the_refresh_cookie_needs_csrf() {
     assert_eq!(error_code(without).await, "csrf_failed");
     assert_eq!(live_sessions(&app).await, 1);
 
-    let with = app
-        .client
-        .post("/api/auth/logout")
-        .cookie(Cookie::new("refresh_token", login.refresh.clone()))
-        .cookie(Cookie::new("csrf_token", login.csrf.clone()))
-        .header(Header::new("X-CSRF-Token", login.csrf.clone()))
-        .dispatch()
-        .await;
+    let with = app.logout_with_refresh_cookie(&login, &login.refresh).await;
     assert_eq!(with.status(), Status::NoContent);
     assert_eq!(live_sessions(&app).await, 0);
 }

@@ -163,6 +163,19 @@ impl TestApp {
         with_bearer(request, &by.access).await
     }
 
+    /// `POST /api/auth/logout` with this refresh token in the cookie (and `by`'s CSRF cookie and
+    /// header, from its device), no access token: the JS client after losing its access token.
+    pub async fn logout_with_refresh_cookie(&self, by: &Login, token: &str) -> LocalResponse<'_> {
+        self.client
+            .post("/api/auth/logout")
+            .cookie(Cookie::new("refresh_token", token.to_owned()))
+            .cookie(Cookie::new("csrf_token", by.csrf.clone()))
+            .header(Header::new("X-CSRF-Token", by.csrf.clone()))
+            .header(Header::new("User-Agent", by.user_agent.clone()))
+            .dispatch()
+            .await
+    }
+
     /// `POST /api/auth/logout` with `by`'s access token alone (a mobile app: no cookies).
     pub async fn logout_with_bearer(&self, by: &Login) -> LocalResponse<'_> {
         with_bearer(self.client.post("/api/auth/logout"), &by.access).await

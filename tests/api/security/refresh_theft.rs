@@ -1,7 +1,7 @@
 //! A stolen refresh token replayed after its rotation revokes the session and is logged; the
 //! grace answer is for the session's own device only, for a few seconds, and is logged too.
 
-use rocket::http::{Cookie, Header, Status};
+use rocket::http::Status;
 use rocket_auth_template::clock::now;
 use serde_json::json;
 
@@ -101,29 +101,13 @@ async fn every_rotation_slides_the_expiry_to_a_full_refresh_token_ttl() {
     );
 }
 
-/// The JS client after losing its access token: a logout with its refresh cookie.
-async fn logout_with_refresh<'a>(
-    app: &'a TestApp,
-    login: &Login,
-    token: &str,
-) -> rocket::local::asynchronous::LocalResponse<'a> {
-    app.client
-        .post("/api/auth/logout")
-        .cookie(Cookie::new("refresh_token", token.to_owned()))
-        .cookie(Cookie::new("csrf_token", login.csrf.clone()))
-        .header(Header::new("X-CSRF-Token", login.csrf.clone()))
-        .header(Header::new("User-Agent", login.user_agent.clone()))
-        .dispatch()
-        .await
-}
-
 #[rocket::async_test]
 async fn logout_with_a_rotated_away_token_is_a_grace_answer_or_reuse_like_a_refresh() {
     let app = app().await;
     // Inside the grace window, from the session's device: an ordinary sign-out.
     let login = app.register("ann@example.com").await;
     assert_eq!(app.refresh(&login).await.status(), Status::Ok);
-    let response = logout_with_refresh(&app, &login, &login.refresh).await;
+    let response = app.logout_with_refresh_cookie(&login, &login.refresh).await;
     assert_eq!(response.status(), Status::NoContent);
     assert!(!session_is_live(&app, &login.session_id()).await);
 
@@ -131,7 +115,7 @@ async fn logout_with_a_rotated_away_token_is_a_grace_answer_or_reuse_like_a_refr
     let login = app.login("ann@example.com", FIREFOX).await;
     assert_eq!(app.refresh(&login).await.status(), Status::Ok);
     shift_session_time(&app, &login.session_id(), "rotated_at", -11).await;
-    let response = logout_with_refresh(&app, &login, &login.refresh).await;
+    let response = app.logout_with_refresh_cookie(&login, &login.refresh).await;
     assert_eq!(response.status(), Status::Unauthorized);
     assert_eq!(error_code(response).await, "invalid_refresh_token");
     assert!(!session_is_live(&app, &login.session_id()).await);
