@@ -125,7 +125,7 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
         ("ROCKET_DATABASES", databases.as_str()),
     ];
     let secret = ("ROCKET_JWT_SECRET", SECRET);
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let cases: [(&[(&str, &str)], &str); 9] = [
         (&[], "jwt_secret is not set"),
         (&[("ROCKET_JWT_SECRET", "too-short")], "at least 32"),
         (
@@ -133,6 +133,27 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
             "access_token_ttl",
         ),
         (&[secret, ("ROCKET_PORT", "not-a-port")], "PORT"),
+        // Lifetimes and the grace window have upper bounds.
+        (
+            &[secret, ("ROCKET_ACCESS_TOKEN_TTL", "86401")],
+            "access_token_ttl is 86401",
+        ),
+        (
+            &[secret, ("ROCKET_REFRESH_TOKEN_TTL", "99999999")],
+            "refresh_token_ttl",
+        ),
+        (
+            &[secret, ("ROCKET_SESSION_MAX_LIFETIME", "99999999")],
+            "session_max_lifetime",
+        ),
+        (
+            &[secret, ("ROCKET_REFRESH_REUSE_GRACE", "61")],
+            "refresh_reuse_grace is 61",
+        ),
+        (
+            &[secret, ("ROCKET_ALLOWED_ORIGINS", "[\"evil\"]")],
+            "allowed_origins",
+        ),
     ];
     for (extra, says) in cases {
         let envs: Vec<_> = release.iter().chain(extra).copied().collect();
