@@ -1,4 +1,4 @@
-//! What the database says about sessions, where the API would not tell.
+//! What the database says about sessions and users, where the API would not tell.
 
 use super::TestApp;
 
@@ -16,6 +16,16 @@ pub async fn session_is_live(app: &TestApp, id: &str) -> bool {
 /// How many sessions are not revoked, of all users.
 pub async fn live_sessions(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL")
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+}
+
+/// The stored password hash of the account `email` (a rehash, even of the same password, changes
+/// it: a new salt).
+pub async fn password_hash(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
+        .bind(email)
         .fetch_one(app.db())
         .await
         .unwrap()
