@@ -5,14 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { outputDir } from './harness.mjs';
-import {
-  PASSWORD,
-  WAIT_MS,
-  TEST_TIMEOUT,
-  clientPage,
-  login,
-  withApp,
-} from './client-page.mjs';
+import { PASSWORD, WAIT_MS, TEST_TIMEOUT, clientPage, login, withApp } from './client-page.mjs';
 
 test('demo page: sign in through the client, call /me, live devices table, sign out others, reload', TEST_TIMEOUT, () =>
   withApp({}, async (app, browser) => {

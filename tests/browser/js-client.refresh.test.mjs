@@ -5,17 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  WAIT_MS,
-  TEST_TIMEOUT,
-  served,
-  logMark,
-  since,
-  until,
-  register,
-  clientPage,
-  login,
-  waitUntilExpired,
-  withApp,
+  WAIT_MS, TEST_TIMEOUT, served, logMark, since, until, register, clientPage, login,
+  waitUntilExpired, withApp
 } from './client-page.mjs';
 
 test('ten concurrent calls with an expired token: one refresh on the server, all ten succeed', TEST_TIMEOUT, (t) =>

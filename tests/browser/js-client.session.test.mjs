@@ -5,17 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  PASSWORD,
-  WAIT_MS,
-  TEST_TIMEOUT,
-  served,
-  logMark,
-  since,
-  until,
-  register,
-  clientPage,
-  login,
-  withApp,
+  PASSWORD, WAIT_MS, TEST_TIMEOUT, served, logMark, since, until, register, clientPage, login,
+  withApp
 } from './client-page.mjs';
 
 test('a session revoked from another device: the client refreshes once, fails, calls onLogout', TEST_TIMEOUT, () =>

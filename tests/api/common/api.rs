@@ -172,6 +172,14 @@ pub async fn error_of(response: LocalResponse<'_>) -> (String, String) {
     (field("code"), field("message"))
 }
 
+/// A `422 weak_password` whose message says `why`.
+pub async fn assert_weak_password(response: LocalResponse<'_>, why: &str) {
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let (code, message) = error_of(response).await;
+    assert_eq!(code, "weak_password", "{message}");
+    assert!(message.contains(why), "{message:?} does not say {why:?}");
+}
+
 /// A 429 with the contract body and a usable `Retry-After`.
 pub async fn assert_rate_limited(response: LocalResponse<'_>) {
     assert_eq!(response.status(), Status::TooManyRequests);
