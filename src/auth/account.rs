@@ -141,6 +141,7 @@ impl Auth<'_> {
 
     /// Checks the current password (rate-limited like a login), stores the new one and revokes
     /// every other session in one transaction: a thief holding another session is out at once.
+    /// A new password equal to the current one is refused (`weak_password`), nothing changed.
     /// Returns how many sessions were revoked.
     pub async fn change_password(
         &self,
@@ -154,11 +155,20 @@ impl Auth<'_> {
         let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
         let plausible =
             !current_password.is_empty() && current_password.len() <= MAX_PASSWORD_BYTES;
+        // Once `current_password` is verified, "the new one matches the current hash" is plain
+        // equality with it: no second argon2 run. Told only after the verification, so a wrong
+        // current password is still `invalid_credentials` and counted.
+        let same_as_current = new.expose() == current_password;
         let hash = Some(user.password_hash.clone());
         if !(plausible && self.passwords.verify(current_password, hash).await?) {
             let kind = EventKind::PasswordChangeFailed;
             record(self.db, kind, Some(user.id), Some(sid), client).await?;
             return Err(ApiError::InvalidCredentials);
+        }
+        if same_as_current {
+            return Err(ApiError::WeakPassword(
+                "The new password is the same as the current one: choose a different one.".into(),
+            ));
         }
         let new_hash = self.passwords.hash(new).await?;
         let mut tx = self.db.begin().await?;

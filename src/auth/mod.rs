@@ -2,6 +2,7 @@
 //! security-event log, guards and cookies.
 
 pub mod account;
+pub mod common_passwords;
 pub mod cookies;
 pub mod csrf;
 pub mod device;

@@ -81,15 +81,18 @@ pub struct Issued {
 }
 
 impl Issued {
+    /// `now` is the caller's clock reading, the one the session's times were set from, so that a
+    /// new session's refresh token lives exactly `refresh_token_ttl` (`exp - iat`).
     fn mint(
         tokens: &Tokens,
         user: User,
         session: Session,
         app: AppClaims,
+        now: i64,
     ) -> Result<Issued, ApiError> {
-        let now = now();
         let (sid, jti) = (&session.id, &session.refresh_jti);
-        let refresh = tokens.refresh_claims(user.id, sid, jti, session.expires_at, app);
+        let mut refresh = tokens.refresh_claims(user.id, sid, jti, session.expires_at, app);
+        refresh.iat = now;
         Ok(Issued {
             access_token: tokens.mint_access(&refresh, user.role, now)?,
             refresh_token: tokens.sign(TokenKind::Refresh, &refresh)?,
@@ -147,7 +150,7 @@ pub async fn start_session(
     .execute(db)
     .await?;
     let app = AppClaims::for_user(&user);
-    Issued::mint(tokens, user, session, app)
+    Issued::mint(tokens, user, session, app, now)
 }
 
 /// What a presented refresh token is to its session.
@@ -296,7 +299,7 @@ pub async fn rotate_session(
     tx.commit().await?;
     drop(turn);
     let app = AppClaims::for_user(&user);
-    Issued::mint(tokens, user, session, app)
+    Issued::mint(tokens, user, session, app, now)
 }
 
 /// Signs out the device holding this (verified) refresh token, treating it as a refresh would: the

@@ -200,11 +200,27 @@ pub async fn change_password<'a>(
 
 /// The error code of a contract error body.
 pub async fn error_code(response: LocalResponse<'_>) -> String {
+    error_of(response).await.0
+}
+
+/// The `(code, message)` of a contract error body.
+pub async fn error_of(response: LocalResponse<'_>) -> (String, String) {
     let body: Value = response.into_json().await.expect("json error body");
-    body["error"]["code"]
-        .as_str()
-        .expect("error.code")
-        .to_owned()
+    let field = |name: &str| {
+        body["error"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("error.{name} in {body}"))
+            .to_owned()
+    };
+    (field("code"), field("message"))
+}
+
+/// A `422 weak_password` whose message says `why`.
+pub async fn assert_weak_password(response: LocalResponse<'_>, why: &str) {
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let (code, message) = error_of(response).await;
+    assert_eq!(code, "weak_password", "{message}");
+    assert!(message.contains(why), "{message:?} does not say {why:?}");
 }
 
 /// A 429 with the contract body and a usable `Retry-After`.

@@ -1,4 +1,4 @@
-//! What the database says about sessions, where the API would not tell.
+//! What the database says about sessions and users, where the API would not tell.
 
 use super::TestApp;
 
@@ -39,6 +39,16 @@ pub async fn shift_session_time(app: &TestApp, id: &str, column: &str, seconds: 
 pub async fn session_times(app: &TestApp, id: &str) -> (i64, i64) {
     sqlx::query_as("SELECT created_at, expires_at FROM sessions WHERE id = $1")
         .bind(id)
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+}
+
+/// The stored password hash of the account `email` (a rehash, even of the same password, changes
+/// it: a new salt).
+pub async fn password_hash(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
+        .bind(email)
         .fetch_one(app.db())
         .await
         .unwrap()
