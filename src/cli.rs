@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default) and the administration commands beside it, all on the
+//! The command line: `serve` (the default) and the administration commands beside it
+//! (`create-user`, `deactivate-user`, `activate-user`, `set-role`), all on the
 //! server's own configuration (Rocket.toml, `ROCKET_…`). Add a command as a `Command` variant and
 //! a function below; clap writes `--help`. Every error is one line on stderr and exit status 1.
 
@@ -10,6 +11,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
+use crate::auth::admin::{self, Change};
 use crate::auth::password::Passwords;
 use crate::auth::users::{create_user, parse_name, Email, NewPassword, NewUser, Role};
 use crate::db::{Db, Pool};
@@ -41,6 +43,24 @@ pub enum Command {
         #[arg(long, default_value = "user")]
         role: Role,
     },
+    /// Deactivate a user: every session revoked at once, no sign-in until activated again.
+    DeactivateUser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Activate a deactivated user again (they sign in anew).
+    ActivateUser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Change a user's role; their tokens carry it from their next refresh.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        /// `user` or `admin`.
+        #[arg(long)]
+        role: Role,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -64,6 +84,9 @@ pub async fn run() -> ExitCode {
         Command::CreateUser { email, name, role } => {
             create_user_from_stdin(figment, &email, name.as_deref(), role).await
         }
+        Command::DeactivateUser { email } => set_active(figment, &email, false).await,
+        Command::ActivateUser { email } => set_active(figment, &email, true).await,
+        Command::SetRole { email, role } => set_role(figment, &email, role).await,
     };
     match outcome {
         Ok(message) => {
@@ -81,9 +104,14 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The first paragraph of clap's message on one line ("…not provided: --role <ROLE>").
 fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    format!("{line} (see --help)")
+    let paragraph: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    format!("{} (see --help)", paragraph.join(" "))
 }
 
 /// Rocket's own settings (address, port, limits…) and ours.
@@ -159,6 +187,8 @@ async fn create_user_from_stdin(
         password,
         name,
         role,
+        // The operator vouches for the address they typed.
+        email_verified: true,
     };
     match create_user(pool(&rocket)?, passwords, new).await {
         Ok(user) => Ok(format!(
@@ -168,4 +198,44 @@ async fn create_user_from_stdin(
         Err(ApiError::EmailTaken) => Err("a user with this email already exists".into()),
         Err(e) => Err(e.message()),
     }
+}
+
+/// A user-facing line for a refusal of an administration command.
+fn admin_error(error: ApiError) -> String {
+    match error {
+        ApiError::NotFound => "no user has this email".into(),
+        other => other.message(),
+    }
+}
+
+async fn set_active(figment: Figment, email: &str, active: bool) -> Result<String, String> {
+    let email = Email::parse(email).map_err(|e| e.message())?;
+    let rocket = ignite(figment).await?;
+    let change = admin::set_active(pool(&rocket)?, &email, active)
+        .await
+        .map_err(admin_error)?;
+    Ok(match (change, active) {
+        (Change::Unchanged, true) => format!("{} is already active", email.as_str()),
+        (Change::Unchanged, false) => format!("{} is already deactivated", email.as_str()),
+        (Change::Changed { .. }, true) => format!("activated {}", email.as_str()),
+        (Change::Changed { sessions_revoked }, false) => format!(
+            "deactivated {} and revoked {sessions_revoked} sessions",
+            email.as_str()
+        ),
+    })
+}
+
+async fn set_role(figment: Figment, email: &str, role: Role) -> Result<String, String> {
+    let email = Email::parse(email).map_err(|e| e.message())?;
+    let rocket = ignite(figment).await?;
+    let change = admin::set_role(pool(&rocket)?, &email, role)
+        .await
+        .map_err(admin_error)?;
+    Ok(match change {
+        Change::Unchanged => format!("{} already has role {role}", email.as_str()),
+        Change::Changed { .. } => format!(
+            "{} now has role {role} (in their tokens from their next refresh)",
+            email.as_str()
+        ),
+    })
 }

@@ -12,6 +12,29 @@ pub fn rfc3339(unix: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// "2026-11-24 19:43:00 UTC": a time as people read it, in mails and on hover.
+pub fn utc_text(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+/// A span of seconds in words, rounded up: "45 seconds", "30 minutes", "2 days". Used for how
+/// long to wait (`Retry-After`) and how long a mailed link works.
+pub fn in_words(seconds: u64) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let (n, unit) = match seconds.max(1) {
+        s if s < MINUTE => (s, "second"),
+        s if s < HOUR => (s.div_ceil(MINUTE), "minute"),
+        s if s < 2 * DAY => (s.div_ceil(HOUR), "hour"),
+        s => (s.div_ceil(DAY), "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// 128 random bits as hex: session ids, `jti`s and CSRF tokens.
 pub fn new_id() -> String {
     use rand::RngCore;

@@ -19,7 +19,15 @@ pub enum ApiError {
     /// A refused refresh token; the refresh cookie is cleared with the answer.
     InvalidRefreshToken,
     CsrfFailed,
+    /// Sign-in, sign-up, refresh or logout from a page of another site (`Sec-Fetch-Site`, `Origin`).
+    CrossSiteRequest,
+    /// An unsafe API request whose body is not declared `application/json`.
+    UnsupportedMediaType,
     Forbidden(&'static str),
+    /// Signed in, but `require_verified_email` is on and the address is not verified yet.
+    EmailUnverified,
+    /// A one-time token (a link from a mail) that is unknown, used, expired or of another purpose.
+    InvalidToken,
     NotFound,
     EmailTaken,
     InvalidEmail,
@@ -43,7 +51,12 @@ impl ApiError {
             | ApiError::TokenExpired
             | ApiError::InvalidCredentials
             | ApiError::InvalidRefreshToken => Status::Unauthorized,
-            ApiError::CsrfFailed | ApiError::Forbidden(_) => Status::Forbidden,
+            ApiError::CsrfFailed
+            | ApiError::CrossSiteRequest
+            | ApiError::Forbidden(_)
+            | ApiError::EmailUnverified => Status::Forbidden,
+            ApiError::InvalidToken => Status::BadRequest,
+            ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
             ApiError::NotFound => Status::NotFound,
             ApiError::EmailTaken => Status::Conflict,
             ApiError::InvalidEmail | ApiError::WeakPassword(_) | ApiError::InvalidInput(_) => {
@@ -64,7 +77,11 @@ impl ApiError {
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::InvalidRefreshToken => "invalid_refresh_token",
             ApiError::CsrfFailed => "csrf_failed",
+            ApiError::CrossSiteRequest => "cross_site_request",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::EmailUnverified => "email_unverified",
+            ApiError::InvalidToken => "invalid_token",
             ApiError::NotFound => "not_found",
             ApiError::EmailTaken => "email_taken",
             ApiError::InvalidEmail => "invalid_email",
@@ -103,7 +120,19 @@ impl ApiError {
             ApiError::CsrfFailed => {
                 "The X-CSRF-Token header (or _csrf field) must match the csrf_token cookie.".into()
             }
+            ApiError::CrossSiteRequest => {
+                "Signing in, up or out and refreshing are refused from another site's page.".into()
+            }
+            ApiError::UnsupportedMediaType => {
+                "The request body must be JSON, sent as Content-Type: application/json.".into()
+            }
             ApiError::Forbidden(why) => (*why).into(),
+            ApiError::EmailUnverified => {
+                "Confirm your email address first: follow the link we mailed you.".into()
+            }
+            ApiError::InvalidToken => {
+                "This link is invalid, expired or already used; ask for a new one.".into()
+            }
             ApiError::NotFound => "Not found.".into(),
             ApiError::EmailTaken => "An account with this email already exists.".into(),
             ApiError::InvalidEmail => "That is not a valid email address.".into(),

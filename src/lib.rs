@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod mail;
 pub mod pages;
 pub mod security_headers;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need, then runs them all.
 #   bash tests/run.sh
-# - Rust tests (unit + tests/api, each on its own temp SQLite file): cargo test
+# - Rust tests (unit + tests/api, each on its own temp SQLite file): cargo test; the mail tests
+#   start a real SMTP server, aiosmtpd (Debian's python3-aiosmtpd, run by /usr/bin/python3)
 # - the same tests/api suite on PostgreSQL (feature `postgres`), each test on its own database of a
 #   throwaway server started here from a temp data directory
 # - Browser tests (tests/browser/*.test.mjs, headless Debian Chromium driven by playwright-core
@@ -20,6 +21,9 @@ install_apt() { # install_apt PACKAGE...
 need_apt() { # need_apt COMMAND PACKAGE...: installs the packages unless COMMAND exists
   command -v "$1" >/dev/null 2>&1 || { shift; install_apt "$@"; }
 }
+
+# The SMTP server the mail tests deliver to (tests/api/common/mail.rs starts it per test).
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || install_apt python3-aiosmtpd
 
 # The debug binary, built, by the package's name in whatever target directory cargo uses
 # (CARGO_TARGET_DIR included): a project generated from this template, under another name, runs

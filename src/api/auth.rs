@@ -3,16 +3,18 @@
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
-use rocket::serde::json::{self, Json};
+use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::api::body::{JsonBody, OptionalJsonBody};
 use crate::api::openapi::refusals;
 use crate::auth::account::Auth;
 use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
+use crate::auth::origin::SameSiteRequest;
 use crate::auth::sessions::{Issued, PublicSession};
 use crate::auth::tokens::AccessClaims;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
@@ -74,8 +76,6 @@ struct PasswordChange {
 struct RefreshBody {
     refresh_token: Option<String>,
 }
-
-type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
 
 /// A new access token, and in body mode the new refresh token.
 #[derive(Serialize, ToSchema)]
@@ -145,22 +145,25 @@ impl<'r> Responder<'r, 'static> for TokenAnswer {
     }
 }
 
-refusals!(RegisterRefusals: MalformedJson, PayloadTooLarge, InvalidEmail,
+refusals!(RegisterRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, InvalidEmail,
     WeakPassword("Passwords need at least 8 characters.".into()),
     InvalidInput("name: at most 100 characters, no control characters".into()),
-    Forbidden("Registration is closed."), EmailTaken, RateLimited(60));
+    CrossSiteRequest, Forbidden("Registration is closed."), EmailTaken, RateLimited(60));
 /// Creates an account and signs it in on this device.
 ///
-/// Closed when `allow_registration` is off (`403 forbidden`).
+/// Closed when `allow_registration` is off (`403 forbidden`). A verification link is mailed to
+/// the address; the new user's `email_verified` is `false` until it is followed. Refused from
+/// another site's page (`403 cross_site_request`); the body must be `application/json` (`415`).
 #[utoipa::path(tag = "auth", request_body = Registration, responses(
     (status = 201, description = "Signed up and in; the refresh token as the `refresh_token` \
         cookie (cookie mode) or in the body (body mode)", body = SignedIn),
     RegisterRefusals))]
 #[post("/auth/register", data = "<body>")]
 async fn register(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Registration>,
+    body: JsonBody<Registration>,
 ) -> ApiResult<TokenAnswer> {
     if !auth.settings.allow_registration {
         return Err(ApiError::Forbidden("Registration is closed."));
@@ -169,12 +172,13 @@ async fn register(
         email,
         password,
         name,
-    } = body?.into_inner();
+    } = body.0;
     let email = Email::parse(&email)?;
     let new = NewUser {
         password: NewPassword::parse(password, &email)?,
         name: parse_name(name.as_deref())?,
         role: Role::User,
+        email_verified: false,
         email,
     };
     let issued = auth.register(new, &client).await?;
@@ -185,23 +189,27 @@ async fn register(
     })
 }
 
-refusals!(LoginRefusals: MalformedJson, PayloadTooLarge, InvalidCredentials,
-    InvalidInput("password: 1 to 1024 bytes".into()), RateLimited(60));
+refusals!(LoginRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
+    InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest,
+    RateLimited(60));
 /// Signs in on this device: a new session.
 ///
 /// One answer, `401 invalid_credentials`, for an unknown email, a wrong password and a
-/// deactivated account. Rate-limited per IP and per email.
+/// deactivated account. Rate-limited per IP and per email. In cookie mode the answer also sets a
+/// new CSRF cookie, bound to the new session. Refused from another site's page
+/// (`403 cross_site_request`); the body must be `application/json` (`415`).
 #[utoipa::path(tag = "auth", request_body = Credentials, responses(
     (status = 200, description = "Signed in; the refresh token as the `refresh_token` cookie \
         (cookie mode) or in the body (body mode)", body = SignedIn),
     LoginRefusals))]
 #[post("/auth/login", data = "<body>")]
 async fn login(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Credentials>,
+    body: JsonBody<Credentials>,
 ) -> ApiResult<TokenAnswer> {
-    let Credentials { email, password } = body?.into_inner();
+    let Credentials { email, password } = body.0;
     let issued = auth.sign_in(&email, password, &client).await?;
     Ok(TokenAnswer {
         issued,
@@ -214,21 +222,25 @@ async fn login(
 fn presented_refresh_token(
     settings: &Settings,
     cookie: RefreshCookie,
-    body: Body<'_, RefreshBody>,
+    body: OptionalJsonBody<RefreshBody>,
 ) -> Option<String> {
     if settings.refresh_token_as_cookie {
         cookie.0
     } else {
-        body.ok().and_then(|b| b.into_inner().refresh_token)
+        body.0.and_then(|b| b.refresh_token)
     }
 }
 
-refusals!(RefreshRefusals: InvalidRefreshToken, CsrfFailed, RateLimited(60));
+refusals!(RefreshRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
+    InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()),
+    CsrfFailed, CrossSiteRequest, RateLimited(60));
 /// Rotates the session: a new access token and a new refresh token.
 ///
 /// The refresh token comes from the `refresh_token` cookie (cookie mode, with `X-CSRF-Token`) or
 /// from the body (body mode). A refused token clears the session cookies. An old token presented
-/// after the grace window revokes the whole session.
+/// after the grace window revokes the whole session; within it, the same user agent gets the
+/// current pair again. The CSRF token stays the session's. A body, when sent, must be
+/// `application/json` (`415`); refused from another site's page (`403 cross_site_request`).
 #[utoipa::path(tag = "auth", request_body(content = Option<RefreshBody>, description = "Body mode only"),
     security(("refresh_cookie" = [], "csrf" = []), ()),
     responses(
@@ -237,10 +249,11 @@ refusals!(RefreshRefusals: InvalidRefreshToken, CsrfFailed, RateLimited(60));
         RefreshRefusals))]
 #[post("/auth/refresh", data = "<body>")]
 async fn refresh(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
     cookie: RefreshCookie,
-    body: Body<'_, RefreshBody>,
+    body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<TokenAnswer> {
     let token = presented_refresh_token(auth.settings, cookie, body)
         .ok_or(ApiError::InvalidRefreshToken)?;
@@ -252,21 +265,27 @@ async fn refresh(
     })
 }
 
-refusals!(LogoutRefusals: Unauthorized, CsrfFailed);
+refusals!(LogoutRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, Unauthorized,
+    InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()),
+    CsrfFailed, CrossSiteRequest);
 /// Signs this device out with its access token, or else with its refresh token.
 ///
 /// The session is revoked and the session cookies cleared, also when it was already revoked.
+/// A refresh token that was rotated away is reuse (`401 invalid_refresh_token`), as on refresh.
+/// A body, when sent, must be `application/json` (`415`); refused from another site's page
+/// (`403 cross_site_request`).
 #[utoipa::path(tag = "auth", request_body(content = Option<RefreshBody>,
         description = "Body mode, without an access token"),
     security(("bearer" = []), ("access_cookie" = [], "csrf" = []), ("refresh_cookie" = [], "csrf" = []), ()),
     responses((status = 204, description = "Signed out"), LogoutRefusals))]
 #[post("/auth/logout", data = "<body>")]
 async fn logout(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
     claims: Result<Claims, ApiError>,
     cookie: Result<RefreshCookie, ApiError>,
-    body: Body<'_, RefreshBody>,
+    body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<NoContent> {
     match claims {
         Ok(claims) => {
@@ -283,8 +302,8 @@ async fn logout(
     Ok(NoContent { sign_out: true })
 }
 
-refusals!(PasswordRefusals: MalformedJson, PayloadTooLarge, InvalidCredentials, Unauthorized,
-    TokenExpired, CsrfFailed, WeakPassword("Passwords need at least 8 characters.".into()),
+refusals!(PasswordRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
+    InvalidCredentials, Unauthorized, TokenExpired, CsrfFailed, EmailUnverified, WeakPassword("Passwords need at least 8 characters.".into()),
     InvalidInput("missing field `new_password`".into()), RateLimited(60));
 /// Changes the password and revokes every other session; this one stays signed in.
 ///
@@ -298,12 +317,12 @@ async fn change_password(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-    body: Body<'_, PasswordChange>,
+    body: JsonBody<PasswordChange>,
 ) -> ApiResult<NoContent> {
     let PasswordChange {
         current_password,
         new_password,
-    } = body?.into_inner();
+    } = body.0;
     let sid = &current.claims.sid;
     auth.change_password(&current.user, sid, current_password, new_password, &client)
         .await?;
@@ -329,12 +348,13 @@ struct Me {
     user: PublicUser,
 }
 
-refusals!(SignInRequired: Unauthorized, TokenExpired);
+refusals!(VerifiedSignInRequired: Unauthorized, TokenExpired, EmailUnverified);
 /// The signed-in user, loaded from the database.
 ///
-/// A revoked session or a deactivated user is `401 unauthorized` at once.
+/// A revoked session or a deactivated user is `401 unauthorized` at once; an unverified address
+/// is `403 email_unverified` when `require_verified_email` is on.
 #[utoipa::path(tag = "auth", security(("bearer" = []), ("access_cookie" = [])),
-    responses((status = 200, description = "The user", body = Me), SignInRequired))]
+    responses((status = 200, description = "The user", body = Me), VerifiedSignInRequired))]
 #[get("/auth/me")]
 fn me(current: CurrentUser) -> Json<Me> {
     Json(Me {
@@ -347,6 +367,7 @@ struct ClaimsAnswer {
     claims: AccessClaims,
 }
 
+refusals!(SignInRequired: Unauthorized, TokenExpired);
 /// The verified access-token claims, without a database query: what a stateless service sees.
 ///
 /// A revoked session's access token stays valid here until it expires (`access_token_ttl`).

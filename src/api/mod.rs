@@ -2,6 +2,8 @@
 //! its OpenAPI document (`openapi.rs`) and the reference page rendered from it (`docs.rs`).
 
 mod auth;
+mod body;
+mod by_mail;
 mod docs;
 mod jwks;
 pub mod openapi;
@@ -16,6 +18,7 @@ use crate::error::ApiError;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
+    routes.extend(by_mail::routes());
     routes.extend(sessions::routes());
     routes.extend(security_events::routes());
     routes.extend(openapi::routes());

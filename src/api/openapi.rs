@@ -18,7 +18,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::auth::cookies::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE};
+use crate::auth::cookies::SessionCookie;
+use crate::auth::csrf::CSRF_HEADER;
 use crate::error::{ApiError, ErrorBody};
 
 pub fn routes() -> Vec<Route> {
@@ -32,6 +33,7 @@ pub static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(document
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = Base::openapi()
         .nest("/api", super::auth::Doc::openapi())
+        .nest("/api", super::by_mail::Doc::openapi())
         .nest("/api", super::sessions::Doc::openapi())
         .nest("/api", super::security_events::Doc::openapi())
         .nest("/api", Doc::openapi())
@@ -189,14 +191,18 @@ impl Modify for SecuritySchemes {
                  token.",
             ))
             .build();
-        let cookie = |name: &str, what: &str| {
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(name, what)))
+        // The document does not depend on the configuration: it names the cookies as over plain
+        // HTTP and says what `cookie_secure` changes.
+        let cookie = |which: SessionCookie, what: &str| {
+            let (name, secure) = (which.name(false), which.name(true));
+            let what = format!("{what} Named `{secure}` when `cookie_secure` is on (HTTPS).");
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(name, &what)))
         };
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
         components.add_security_scheme(
             "access_cookie",
             cookie(
-                ACCESS_COOKIE,
+                SessionCookie::Access,
                 "The access token as the HttpOnly cookie the pages set; used when there is no \
                  `Authorization` header. Unsafe methods also need `csrf`.",
             ),
@@ -204,7 +210,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "refresh_cookie",
             cookie(
-                REFRESH_COOKIE,
+                SessionCookie::Refresh,
                 "Cookie mode: the HttpOnly refresh-token cookie set by sign-in and refresh. \
                  Always with `csrf`.",
             ),
@@ -214,9 +220,12 @@ impl Modify for SecuritySchemes {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 CSRF_HEADER.to_owned(),
                 format!(
-                    "Double submit: equal to the `{CSRF_COOKIE}` cookie (set on any answer to a \
-                     request without one). Required on POST and DELETE whenever a cookie \
-                     authenticates."
+                    "Signed double submit: equal to the `{}` cookie (`{}` when `cookie_secure`), \
+                     which sign-in and sign-up set and which is bound to that session: after a \
+                     new sign-in only the new session's token is accepted. Required on POST and \
+                     DELETE whenever a cookie authenticates.",
+                    SessionCookie::Csrf.name(false),
+                    SessionCookie::Csrf.name(true)
                 ),
             ))),
         );

@@ -25,7 +25,7 @@ struct EventList {
     events: Vec<PublicEvent>,
 }
 
-refusals!(SignInRequired: Unauthorized, TokenExpired);
+refusals!(SignInRequired: Unauthorized, TokenExpired, EmailUnverified);
 /// The caller's own security events, newest first.
 ///
 /// `limit` is 1 to 100, default 50; out-of-range values are clamped, not refused.

@@ -28,7 +28,7 @@ struct SessionList {
     sessions: Vec<PublicSession>,
 }
 
-refusals!(SignInRequired: Unauthorized, TokenExpired);
+refusals!(SignInRequired: Unauthorized, TokenExpired, EmailUnverified);
 /// The caller's live sessions, most recently used first; the caller's own is `current: true`.
 #[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [])),
     responses((status = 200, description = "One entry per signed-in device", body = SessionList),
@@ -41,7 +41,7 @@ async fn list_sessions(db: &Db, current: CurrentUser) -> ApiResult<Json<SessionL
     Ok(Json(SessionList { sessions }))
 }
 
-refusals!(RevokeRefusals: Unauthorized, TokenExpired, CsrfFailed, NotFound);
+refusals!(RevokeRefusals: Unauthorized, TokenExpired, CsrfFailed, EmailUnverified, NotFound);
 /// Revokes one of the caller's sessions: it can no longer refresh.
 ///
 /// Revoking the caller's own session signs this device out as well (its cookies are cleared).
@@ -71,7 +71,7 @@ struct Revoked {
     revoked: u64,
 }
 
-refusals!(RevokeOthersRefusals: Unauthorized, TokenExpired, CsrfFailed);
+refusals!(RevokeOthersRefusals: Unauthorized, TokenExpired, CsrfFailed, EmailUnverified);
 /// Revokes every session of the caller but this one.
 #[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
     responses((status = 200, description = "Every other device signed out", body = Revoked),

@@ -1,21 +1,22 @@
 //! What a person does with their account, each step rate-limited where it can be abused and
 //! written to the security-event log: register, sign in, refresh, sign out, revoke devices,
-//! change the password. API routes and pages both call these, so neither can skip a limit or
-//! an event.
+//! change the password (what is done by mail is in `lifecycle.rs`). API routes and pages both
+//! call these, so neither can skip a limit, an event or a mail.
 
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{
-    revoke_other_sessions, revoke_other_sessions_in, revoke_session, rotate_session, start_session,
-    Issued,
+    end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
+    revoke_session, rotate_session, start_session, Issued,
 };
 use crate::auth::tokens::Tokens;
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
+use crate::mail::Mailer;
 
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
@@ -24,14 +25,36 @@ pub struct Auth<'a> {
     pub passwords: &'a Passwords,
     pub limits: &'a RateLimits,
     pub settings: &'a Settings,
+    pub mailer: &'a Mailer,
+}
+
+impl<'a> Auth<'a> {
+    /// The steps on an app's managed state: for requests (`FromRequest`) and the command line.
+    pub fn of<P: rocket::Phase>(rocket: &'a rocket::Rocket<P>) -> Option<Auth<'a>> {
+        use rocket_db_pools::Database;
+        Some(Auth {
+            db: crate::db::Db::fetch(rocket)?,
+            tokens: rocket.state()?,
+            passwords: rocket.state()?,
+            limits: rocket.state()?,
+            settings: rocket.state()?,
+            mailer: rocket.state()?,
+        })
+    }
 }
 
 impl Auth<'_> {
+    /// A new account, signed in on this device, and a link to verify its address on its way.
     pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
         self.limits.register(client)?;
         let user = users::create_user(self.db, self.passwords, new).await?;
-        self.start_session(EventKind::Registered, user, client)
-            .await
+        let issued = self
+            .start_session(EventKind::Registered, user, client)
+            .await?;
+        if !issued.user.email_verified {
+            self.send_verification(&issued.user).await?;
+        }
+        Ok(issued)
     }
 
     /// A new session on this device, and the event that says why it started.
@@ -57,8 +80,14 @@ impl Auth<'_> {
         self.limits.password_attempt(client, email)?;
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) => {
-                self.start_session(EventKind::LoginSucceeded, user, client)
-                    .await
+                let new_device = self.is_new_device(&user, client).await?;
+                let issued = self
+                    .start_session(EventKind::LoginSucceeded, user, client)
+                    .await?;
+                if new_device {
+                    self.alert_new_device(&issued.user, client);
+                }
+                Ok(issued)
             }
             Err(ApiError::InvalidCredentials) => {
                 let user_id = match Email::parse(email) {
@@ -85,18 +114,18 @@ impl Auth<'_> {
     }
 
     /// Signs out the device holding this refresh token (a client that lost its access token).
-    /// A token that does not verify is `401 unauthorized`, as for the access token.
+    /// A token that does not verify is `401 unauthorized`, as for the access token; an
+    /// already-rotated one is a grace answer or reuse, exactly as for a refresh.
     pub async fn sign_out_with_refresh_token(
         &self,
         token: &str,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
-        let refresh = self
+        let claims = self
             .tokens
             .verify_refresh(token)
             .map_err(|_| ApiError::Unauthorized)?;
-        let user_id = refresh.user_id().map_err(|_| ApiError::Unauthorized)?;
-        self.sign_out(user_id, &refresh.sid, client).await
+        end_session_with_refresh_token(self.db, self.settings, &claims, client).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
@@ -141,6 +170,7 @@ impl Auth<'_> {
 
     /// Checks the current password (rate-limited like a login), stores the new one and revokes
     /// every other session in one transaction: a thief holding another session is out at once.
+    /// A new password equal to the current one is refused (`weak_password`), nothing changed.
     /// Returns how many sessions were revoked.
     pub async fn change_password(
         &self,
@@ -152,13 +182,17 @@ impl Auth<'_> {
     ) -> Result<u64, ApiError> {
         self.limits.password_attempt(client, &user.email)?;
         let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
-        let plausible =
-            !current_password.is_empty() && current_password.len() <= MAX_PASSWORD_BYTES;
-        let hash = Some(user.password_hash.clone());
-        if !(plausible && self.passwords.verify(current_password, hash).await?) {
-            let kind = EventKind::PasswordChangeFailed;
-            record(self.db, kind, Some(user.id), Some(sid), client).await?;
-            return Err(ApiError::InvalidCredentials);
+        // Once `current_password` is verified, "the new one matches the current hash" is plain
+        // equality with it: no second argon2 run. Told only after the verification, so a wrong
+        // current password is still `invalid_credentials` and counted.
+        let same_as_current = new.expose() == current_password;
+        let failed = EventKind::PasswordChangeFailed;
+        self.check_password(user, sid, current_password, failed, client)
+            .await?;
+        if same_as_current {
+            return Err(ApiError::WeakPassword(
+                "The new password is the same as the current one: choose a different one.".into(),
+            ));
         }
         let new_hash = self.passwords.hash(new).await?;
         let mut tx = self.db.begin().await?;
@@ -171,6 +205,27 @@ impl Auth<'_> {
     }
 }
 
+impl Auth<'_> {
+    /// The signed-in user confirms a sensitive step with their password (the caller has counted
+    /// the attempt against the login limits). A wrong one is `failed` in the event log.
+    pub(crate) async fn check_password(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        failed: EventKind,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        let plausible = !password.is_empty() && password.len() <= MAX_PASSWORD_BYTES;
+        let hash = Some(user.password_hash.clone());
+        if plausible && self.passwords.verify(password, hash).await? {
+            return Ok(());
+        }
+        record(self.db, failed, Some(user.id), Some(sid), client).await?;
+        Err(ApiError::InvalidCredentials)
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
     type Error = ApiError;
@@ -178,18 +233,7 @@ impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
     async fn from_request(
         req: &'r rocket::Request<'_>,
     ) -> rocket::request::Outcome<Self, ApiError> {
-        use rocket_db_pools::Database;
-        let rocket = req.rocket();
-        let auth = (|| {
-            Some(Auth {
-                db: crate::db::Db::fetch(rocket)?,
-                tokens: rocket.state()?,
-                passwords: rocket.state()?,
-                limits: rocket.state()?,
-                settings: rocket.state()?,
-            })
-        })();
-        match auth {
+        match Auth::of(req.rocket()) {
             Some(auth) => rocket::request::Outcome::Success(auth),
             None => crate::auth::guards::refuse(req, ApiError::Internal),
         }

@@ -1,5 +1,6 @@
-//! Who is calling: `Claims` (stateless, from the access token) and `CurrentUser` (loaded from the
-//! database, session still live). A failing guard leaves its `ApiError` for the catcher to answer.
+//! Who is calling: `Claims` (stateless, from the access token), `SignedIn` (loaded from the
+//! database, session still live) and `CurrentUser` (that, with a verified address when
+//! `require_verified_email` is on). A failing guard leaves its `ApiError` for the catcher.
 
 use std::ops::Deref;
 
@@ -8,7 +9,8 @@ use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket_db_pools::Database;
 
-use crate::auth::cookies::{csrf_matches, is_unsafe_method, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::cookies::{is_unsafe_method, SessionCookie};
+use crate::auth::csrf::csrf_matches;
 use crate::auth::tokens::{AccessClaims, Tokens};
 use crate::auth::users::{find_by_live_session, User};
 use crate::config::Settings;
@@ -45,14 +47,14 @@ fn access_claims(req: &Request<'_>) -> Result<AccessClaims, ApiError> {
             .ok_or(ApiError::Unauthorized)?;
         return tokens.verify_access(token.trim());
     }
-    let cookie = req
-        .cookies()
-        .get(ACCESS_COOKIE)
+    let cookie = SessionCookie::Access
+        .read(req)
         .ok_or(ApiError::Unauthorized)?;
+    let claims = tokens.verify_access(cookie)?;
     if is_unsafe_method(req) && !csrf_matches(req, None) {
         return Err(ApiError::CsrfFailed);
     }
-    tokens.verify_access(cookie.value())
+    Ok(claims)
 }
 
 #[rocket::async_trait]
@@ -69,15 +71,38 @@ impl<'r> FromRequest<'r> for Claims {
 }
 
 /// The signed-in user, loaded from the database: active, and the token's session neither revoked
-/// nor expired. Use it wherever revocation must take effect at once.
+/// nor expired; and, when `require_verified_email` is on, with a verified address (else
+/// `403 email_unverified`). Use it wherever revocation must take effect at once.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
     pub claims: AccessClaims,
 }
 
+/// `CurrentUser` without the verified address: only for what an unverified user must still be
+/// able to do (ask for a new verification link).
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub CurrentUser);
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        let SignedIn(current) = try_outcome!(req.guard::<SignedIn>().await);
+        let required = req
+            .rocket()
+            .state::<Settings>()
+            .is_none_or(|s| s.require_verified_email);
+        if required && !current.user.email_verified {
+            return refuse(req, ApiError::EmailUnverified);
+        }
+        Outcome::Success(current)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignedIn {
     type Error = ApiError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
@@ -89,7 +114,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
             return refuse(req, ApiError::Unauthorized);
         };
         match find_by_live_session(db, user_id, &claims.sid).await {
-            Ok(Some(user)) => Outcome::Success(CurrentUser { user, claims }),
+            Ok(Some(user)) => Outcome::Success(SignedIn(CurrentUser { user, claims })),
             Ok(None) => refuse(req, ApiError::Unauthorized),
             Err(e) => refuse(req, e),
         }
@@ -109,12 +134,12 @@ impl<'r> FromRequest<'r> for RefreshCookie {
             .rocket()
             .state::<Settings>()
             .is_some_and(|s| s.refresh_token_as_cookie);
-        let cookie = req.cookies().get(REFRESH_COOKIE).filter(|_| cookie_mode);
+        let cookie = SessionCookie::Refresh.read(req).filter(|_| cookie_mode);
         match cookie {
             Some(_) if is_unsafe_method(req) && !csrf_matches(req, None) => {
                 refuse(req, ApiError::CsrfFailed)
             }
-            Some(c) => Outcome::Success(RefreshCookie(Some(c.value().to_owned()))),
+            Some(c) => Outcome::Success(RefreshCookie(Some(c.to_owned()))),
             None => Outcome::Success(RefreshCookie(None)),
         }
     }

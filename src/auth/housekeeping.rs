@@ -1,13 +1,15 @@
 //! Housekeeping: deleting what no longer serves anyone, so the tables do not grow forever.
 //! Security events older than `retention_days`, and sessions revoked or expired that long ago
-//! (a live session is never touched). Runs at launch and then hourly; with several instances
-//! each one prunes, which is harmless (the deletes are idempotent).
+//! (a live session is never touched); one-time tokens as soon as they are used or expired,
+//! whatever the retention. Runs at launch and then hourly; with several instances each one
+//! prunes, which is harmless (the deletes are idempotent).
 
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 
+use crate::auth::one_time;
 use crate::clock::now;
 use crate::config::Settings;
 use crate::db::{Db, Pool};
@@ -20,10 +22,20 @@ const EVERY: Duration = Duration::from_secs(60 * 60);
 pub struct Pruned {
     pub events: u64,
     pub sessions: u64,
+    pub tokens: u64,
 }
 
-/// Deletes events older than `before` and sessions revoked or expired before it.
-pub async fn prune(db: &Pool, before: i64) -> Result<Pruned, ApiError> {
+/// Deletes events older than `before` (`None`: keeps them all) and sessions revoked or expired
+/// before it, and the one-time tokens used or expired by now.
+pub async fn prune(db: &Pool, before: Option<i64>) -> Result<Pruned, ApiError> {
+    let tokens = one_time::purge(db, now()).await?;
+    let Some(before) = before else {
+        return Ok(Pruned {
+            events: 0,
+            sessions: 0,
+            tokens,
+        });
+    };
     let events = sqlx::query("DELETE FROM security_events WHERE created_at < $1")
         .bind(before)
         .execute(db)
@@ -36,7 +48,11 @@ pub async fn prune(db: &Pool, before: i64) -> Result<Pruned, ApiError> {
     .execute(db)
     .await?
     .rows_affected();
-    Ok(Pruned { events, sessions })
+    Ok(Pruned {
+        events,
+        sessions,
+        tokens,
+    })
 }
 
 pub fn stage() -> AdHoc {
@@ -46,17 +62,19 @@ pub fn stage() -> AdHoc {
                 .state::<Settings>()
                 .and_then(|s| s.retention_days)
                 .map(|days| days * 24 * 60 * 60);
-            let (Some(retention), Some(db)) = (retention, Db::fetch(rocket)) else {
+            let Some(db) = Db::fetch(rocket) else {
                 return;
             };
             let db: Pool = (**db).clone();
             rocket::tokio::spawn(async move {
                 loop {
-                    match prune(&db, now() - retention).await {
-                        Ok(p) if p.events + p.sessions > 0 => rocket::info!(
-                            "housekeeping: deleted {} security events and {} dead sessions",
+                    match prune(&db, retention.map(|r| now() - r)).await {
+                        Ok(p) if p.events + p.sessions + p.tokens > 0 => rocket::info!(
+                            "housekeeping: deleted {} security events, {} dead sessions and {} \
+                             spent one-time tokens",
                             p.events,
-                            p.sessions
+                            p.sessions,
+                            p.tokens
                         ),
                         Ok(_) => {}
                         Err(e) => rocket::warn!("housekeeping failed: {e}"),

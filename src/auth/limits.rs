@@ -1,5 +1,6 @@
 //! Rate limits on the endpoints that guess or cost: login (per IP and per account), register and
-//! refresh (per IP). Keyed GCRA limiters from `governor`, in memory, one set per process.
+//! refresh (per IP), and requests that send a mail (per IP and per address). Keyed GCRA limiters
+//! from `governor`, in memory, one set per process.
 //!
 //! IPv6 clients are keyed by their /64, since one host usually holds the whole prefix. Requests
 //! without a known IP (local clients, a proxy not listed in `trusted_proxies`) share one key:
@@ -74,6 +75,8 @@ pub struct RateLimitConfig {
     pub rate_limit_login_per_account: Option<Rate>,
     pub rate_limit_register_per_ip: Option<Rate>,
     pub rate_limit_refresh_per_ip: Option<Rate>,
+    pub rate_limit_mail_per_ip: Option<Rate>,
+    pub rate_limit_mail_per_address: Option<Rate>,
 }
 
 impl RateLimitConfig {
@@ -92,6 +95,11 @@ impl RateLimitConfig {
             rate_limit_refresh_per_ip: rate(
                 "rate_limit_refresh_per_ip",
                 &raw.rate_limit_refresh_per_ip,
+            )?,
+            rate_limit_mail_per_ip: rate("rate_limit_mail_per_ip", &raw.rate_limit_mail_per_ip)?,
+            rate_limit_mail_per_address: rate(
+                "rate_limit_mail_per_address",
+                &raw.rate_limit_mail_per_address,
             )?,
         })
     }
@@ -162,6 +170,8 @@ pub struct RateLimits {
     login_account: Option<Limiter<String>>,
     register_ip: Option<Limiter<IpKey>>,
     refresh_ip: Option<Limiter<IpKey>>,
+    mail_ip: Option<Limiter<IpKey>>,
+    mail_address: Option<Limiter<String>>,
 }
 
 impl RateLimits {
@@ -171,6 +181,8 @@ impl RateLimits {
             login_account: Limiter::new(config.rate_limit_login_per_account),
             register_ip: Limiter::new(config.rate_limit_register_per_ip),
             refresh_ip: Limiter::new(config.rate_limit_refresh_per_ip),
+            mail_ip: Limiter::new(config.rate_limit_mail_per_ip),
+            mail_address: Limiter::new(config.rate_limit_mail_per_address),
         }
     }
 
@@ -187,6 +199,14 @@ impl RateLimits {
 
     pub fn refresh(&self, client: &ClientInfo) -> Result<(), ApiError> {
         check(&self.refresh_ip, &ip_key(client))
+    }
+
+    /// A request that mails `address` (a reset link, a new verification link, an email change):
+    /// per IP, then per address, so nobody can flood one mailbox or mail the world from one IP.
+    /// Counted alike whether or not an account uses the address.
+    pub fn mail_request(&self, client: &ClientInfo, address: &str) -> Result<(), ApiError> {
+        check(&self.mail_ip, &ip_key(client))?;
+        check(&self.mail_address, &account_key(address))
     }
 }
 
@@ -240,6 +260,8 @@ mod tests {
             rate_limit_login_per_account: Rate::parse("2/h").unwrap(),
             rate_limit_register_per_ip: None,
             rate_limit_refresh_per_ip: None,
+            rate_limit_mail_per_ip: None,
+            rate_limit_mail_per_address: None,
         });
         let client = ClientInfo {
             device: crate::auth::device::Device::parse(""),

@@ -19,12 +19,32 @@ pub enum EventKind {
     LoginFailed,
     /// An already-rotated refresh token came back outside the grace window: the session is revoked.
     RefreshReuse,
+    /// The session's own device came back with the just-rotated token inside the grace window
+    /// (two tabs, a lost answer) and was given the current pair.
+    RefreshGrace,
     SessionRevoked,
     OtherSessionsRevoked,
     PasswordChanged,
     /// A password change refused because the current password was wrong.
     PasswordChangeFailed,
     Logout,
+    /// A verification link was followed.
+    EmailVerified,
+    /// A reset link was mailed (recorded off the request path, like the mail itself).
+    PasswordResetRequested,
+    /// The password was reset with a mailed link; every session was revoked.
+    PasswordReset,
+    /// A link to confirm a new address was mailed to it.
+    EmailChangeRequested,
+    EmailChanged,
+    /// Changing the email or deleting the account was refused: wrong password.
+    PasswordCheckFailed,
+    /// The account is gone; its events stay under its id (never reused), without the email.
+    AccountDeleted,
+    /// From the command line.
+    UserDeactivated,
+    UserActivated,
+    RoleChanged,
 }
 
 impl EventKind {
@@ -34,11 +54,22 @@ impl EventKind {
             EventKind::LoginSucceeded => "login_succeeded",
             EventKind::LoginFailed => "login_failed",
             EventKind::RefreshReuse => "refresh_reuse",
+            EventKind::RefreshGrace => "refresh_grace",
             EventKind::SessionRevoked => "session_revoked",
             EventKind::OtherSessionsRevoked => "other_sessions_revoked",
             EventKind::PasswordChanged => "password_changed",
             EventKind::PasswordChangeFailed => "password_change_failed",
             EventKind::Logout => "logout",
+            EventKind::EmailVerified => "email_verified",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::EmailChangeRequested => "email_change_requested",
+            EventKind::EmailChanged => "email_changed",
+            EventKind::PasswordCheckFailed => "password_check_failed",
+            EventKind::AccountDeleted => "account_deleted",
+            EventKind::UserDeactivated => "user_deactivated",
+            EventKind::UserActivated => "user_activated",
+            EventKind::RoleChanged => "role_changed",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::common_passwords;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
 use crate::clock::{new_id, now, rfc3339};
 use crate::db::{is_unique_violation, Engine, Pool};
@@ -43,7 +44,8 @@ impl Email {
     }
 }
 
-/// A password good enough to store: 8 characters to 1 KiB.
+/// A password good enough to store: 8 characters to 1 KiB, not the email address, not one of
+/// the most common passwords (`common_passwords`).
 #[derive(Clone)]
 pub struct NewPassword(String);
 
@@ -58,6 +60,12 @@ impl NewPassword {
         }
         if raw.to_lowercase() == email.as_str() {
             return weak("The password must not be the email address.");
+        }
+        if common_passwords::is_common(&raw) {
+            return weak(
+                "This password is one of the most commonly used passwords, \
+                 which attackers try first: choose another.",
+            );
         }
         Ok(NewPassword(raw))
     }
@@ -145,6 +153,8 @@ pub struct User {
     pub password_hash: String,
     pub active: bool,
     pub created_at: i64,
+    /// A link mailed to the address was followed (verification, reset, email change).
+    pub email_verified: bool,
 }
 
 /// What the API shows of a user: never the hash.
@@ -163,6 +173,9 @@ pub struct PublicUser {
     /// RFC 3339, UTC.
     #[schema(format = DateTime, example = "2025-01-31T12:00:00Z")]
     pub created_at: String,
+    /// A link mailed to the address was followed (verification, reset, email change). With
+    /// `require_verified_email` on, the API refuses most routes until it is (`403 email_unverified`).
+    pub email_verified: bool,
 }
 
 impl From<&User> for PublicUser {
@@ -173,6 +186,7 @@ impl From<&User> for PublicUser {
             name: user.name.clone(),
             role: user.role,
             created_at: rfc3339(user.created_at),
+            email_verified: user.email_verified,
         }
     }
 }
@@ -182,9 +196,12 @@ pub struct NewUser {
     pub password: NewPassword,
     pub name: String,
     pub role: Role,
+    /// True only when someone vouches for the address (an operator with `create-user`).
+    pub email_verified: bool,
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, password_hash, active, created_at";
+const USER_COLUMNS: &str =
+    "id, email, name, role, password_hash, active, created_at, email_verified";
 
 pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Result<User, ApiError> {
     let password_hash = passwords.hash(new.password).await?;
@@ -192,8 +209,8 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
     // SQLite may not commit `RETURNING` read with fetch_one outside a transaction (sqlx #2099).
     let mut tx = db.begin().await?;
     let inserted = sqlx::query_as::<_, User>(&format!(
-        "INSERT INTO users (email, name, role, password_hash, active, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (email, name, role, password_hash, active, created_at, email_verified) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
     ))
     .bind(new.email.as_str())
     .bind(&new.name)
@@ -201,6 +218,7 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
     .bind(&password_hash)
     .bind(true)
     .bind(created_at)
+    .bind(new.email_verified)
     .fetch_one(&mut *tx)
     .await;
     let user = match inserted {
@@ -219,6 +237,86 @@ where
 {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the address as proved (a mailed link was followed).
+pub async fn set_email_verified<'e, E>(db: E, user_id: i64) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query("UPDATE users SET email_verified = $1 WHERE id = $2")
+        .bind(true)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the account to a new, proved address; `409 email_taken` when another account has it.
+pub async fn set_email<'e, E>(db: E, user_id: i64, email: &Email) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let updated = sqlx::query("UPDATE users SET email = $1, email_verified = $2 WHERE id = $3")
+        .bind(email.as_str())
+        .bind(true)
+        .bind(user_id)
+        .execute(db)
+        .await;
+    match updated {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(ApiError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_name(db: &Pool, user_id: i64, name: &str) -> Result<(), ApiError> {
+    sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Activates or deactivates; `false` when it already was so.
+pub async fn set_active<'e, E>(db: E, user_id: i64, active: bool) -> Result<bool, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("UPDATE users SET active = $1 WHERE id = $2 AND active <> $1")
+        .bind(active)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes effect at the user's next refresh (the role is read again then), within
+/// `access_token_ttl`. `false` when the user already had it.
+pub async fn set_role<'e, E>(db: E, user_id: i64, role: Role) -> Result<bool, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND role <> $1")
+        .bind(role.as_str())
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the user; their sessions and one-time tokens go with them (foreign keys), their
+/// security events stay under the old id, which is never reused.
+pub async fn delete_user<'e, E>(db: E, user_id: i64) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user_id)
         .execute(db)
         .await?;
@@ -254,8 +352,8 @@ pub async fn find_by_live_session(
     session_id: &str,
 ) -> Result<Option<User>, ApiError> {
     Ok(sqlx::query_as::<_, User>(
-        "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at \
-         FROM users u JOIN sessions s ON s.user_id = u.id \
+        "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at, \
+         u.email_verified FROM users u JOIN sessions s ON s.user_id = u.id \
          WHERE u.id = $1 AND s.id = $2 AND u.active \
            AND s.revoked_at IS NULL AND s.expires_at > $3",
     )
@@ -324,6 +422,7 @@ mod tests {
         assert!(NewPassword::parse("short".into(), &email).is_err());
         assert!(NewPassword::parse("x".repeat(1025), &email).is_err());
         assert!(NewPassword::parse("ANN@example.com".into(), &email).is_err());
+        assert!(NewPassword::parse("Password1".into(), &email).is_err());
         assert!(NewPassword::parse("correct horse".into(), &email).is_ok());
     }
 }

@@ -8,13 +8,14 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::account::Auth;
-use crate::auth::cookies::REFRESH_COOKIE;
+use crate::auth::cookies::SessionCookie;
 use crate::auth::device::ClientInfo;
+use crate::auth::origin::SameSiteRequest;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::pages::{
-    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageUser, SafeNext, WithCookies,
+    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSignedIn, SafeNext, WithCookies,
 };
 
 pub fn routes() -> Vec<Route> {
@@ -35,7 +36,7 @@ type FormPage = (Status, Template);
 #[get("/login?<next>")]
 fn login_form(
     layout: Layout,
-    user: Option<PageUser>,
+    user: Option<PageSignedIn>,
     next: Option<&str>,
 ) -> OneOf<Redirect, Template> {
     let next = SafeNext::parse(next);
@@ -58,6 +59,7 @@ struct LoginForm {
 
 #[post("/login", data = "<form>")]
 async fn login(
+    _same_site: SameSiteRequest,
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
@@ -116,6 +118,7 @@ struct RegisterForm {
 
 #[post("/register", data = "<form>")]
 async fn register(
+    _same_site: SameSiteRequest,
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
@@ -137,16 +140,18 @@ async fn register(
             password: NewPassword::parse(password, &parsed)?,
             name: parse_name(name.as_deref())?,
             role: Role::User,
+            email_verified: false,
             email: parsed,
         };
         auth.register(new, &client).await
     };
     match created.await {
         Ok(issued) => {
-            let to = Flash::success(
-                Redirect::to(next.to_string()),
-                "Welcome! Your account is ready.",
+            let message = format!(
+                "Welcome! Your account is ready. We sent a link to {} to confirm your address.",
+                issued.user.email
             );
+            let to = Flash::success(Redirect::to(next.to_string()), message);
             Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
         }
         Err(
@@ -175,13 +180,15 @@ async fn register(
 /// page and keeps the cookies: the session is fine, only this renewal has to wait.
 #[get("/auth/refresh?<next>")]
 async fn refresh(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
     cookies: &CookieJar<'_>,
     next: Option<&str>,
 ) -> PageResult<WithCookies<Redirect>> {
     let next = SafeNext::parse(next);
-    let Some(token) = cookies.get(REFRESH_COOKIE).map(|c| c.value().to_owned()) else {
+    let name = SessionCookie::Refresh.name(auth.settings.cookie_secure);
+    let Some(token) = cookies.get(name).map(|c| c.value().to_owned()) else {
         return Ok(WithCookies::signed_out(Redirect::to(next.login_url())));
     };
     match auth.refresh(&token, &client).await {
@@ -199,8 +206,9 @@ async fn refresh(
 /// Signs this device out: its session is revoked and both cookies cleared.
 #[post("/logout", data = "<_form>")]
 async fn logout(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
-    user: PageUser,
+    user: PageSignedIn,
     client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<WithCookies<Flash<Redirect>>> {

@@ -7,7 +7,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::account::Auth;
-use crate::auth::device::ClientInfo;
+use crate::auth::device::{describe, device_kind, known, ClientInfo};
 use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::users::{Role, User};
@@ -40,34 +40,8 @@ struct DeviceView {
     last_used: When,
 }
 
-fn known(value: &str) -> Option<&str> {
-    Some(value).filter(|v| !v.is_empty() && *v != "UNKNOWN")
-}
-
 /// How many of the account's latest security events the devices page shows.
 const RECENT_EVENTS: i64 = 10;
-
-/// "Firefox on Windows 10", as far as the user agent told.
-fn describe(browser: &str, os: &str) -> String {
-    match (known(browser), known(os)) {
-        (Some(browser), Some(os)) => format!("{browser} on {os}"),
-        (Some(browser), None) => browser.to_owned(),
-        (None, Some(os)) => format!("A browser on {os}"),
-        (None, None) => "An unknown device".to_owned(),
-    }
-}
-
-/// woothee's device category as an icon name (a fixed set) and in words.
-fn device_kind(category: &str) -> (&'static str, &'static str) {
-    match category {
-        "pc" => ("computer", "Computer"),
-        "smartphone" => ("phone", "Smartphone"),
-        "mobilephone" => ("phone", "Mobile phone"),
-        "appliance" => ("appliance", "TV or console"),
-        "crawler" => ("bot", "Bot"),
-        _ => ("other", "Other device"),
-    }
-}
 
 impl DeviceView {
     fn new(session: &Session, current_id: &str, now: i64) -> DeviceView {
@@ -125,11 +99,21 @@ fn event_in_words(kind: &str) -> (&'static str, bool) {
         "login_succeeded" => ("Signed in", false),
         "login_failed" => ("Failed sign-in", true),
         "refresh_reuse" => ("Refresh token reused — session revoked", true),
+        "refresh_grace" => ("Refreshed twice at once (another tab)", false),
         "session_revoked" => ("Device signed out", false),
         "other_sessions_revoked" => ("Signed out everywhere else", false),
         "password_changed" => ("Password changed", false),
         "password_change_failed" => ("Failed password change", true),
         "logout" => ("Signed out", false),
+        "email_verified" => ("Email address confirmed", false),
+        "password_reset_requested" => ("Password reset link mailed", false),
+        "password_reset" => ("Password reset by mail — every device signed out", false),
+        "email_change_requested" => ("New email address asked for", false),
+        "email_changed" => ("Email address changed", false),
+        "password_check_failed" => ("Wrong password on the account page", true),
+        "user_deactivated" => ("Account deactivated by an administrator", true),
+        "user_activated" => ("Account activated by an administrator", false),
+        "role_changed" => ("Role changed by an administrator", false),
         _ => ("Security event", false),
     }
 }
@@ -161,6 +145,7 @@ async fn find_device(db: &Pool, user: &PageUser, id: &str) -> Result<DeviceView,
 struct Profile {
     name: String,
     email: String,
+    email_verified: bool,
     role: Role,
     member_since: When,
 }
@@ -170,6 +155,7 @@ impl Profile {
         Profile {
             name: user.name.clone(),
             email: user.email.clone(),
+            email_verified: user.email_verified,
             role: user.role,
             member_since: when(user.created_at, now),
         }

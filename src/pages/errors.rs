@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::auth::cookies::is_unsafe_method;
 use crate::auth::guards::error_for;
 use crate::error::ApiError;
-use crate::pages::guard::SignInRequired;
+use crate::pages::guard::{PageUser, SignInRequired, Unverified};
 use crate::pages::layout::Layout;
 use crate::pages::next::SafeNext;
 use crate::pages::time::wait;
@@ -45,9 +45,20 @@ fn error_view(error: &ApiError) -> ErrorView {
                 .to_owned(),
         ),
         ApiError::Forbidden(why) => ("Not allowed", (*why).to_owned()),
+        ApiError::CrossSiteRequest => (
+            "Sent from another site",
+            "This was sent from a page of another site, so it was refused. Open this site \
+             directly and try again."
+                .to_owned(),
+        ),
         ApiError::InvalidInput(why) | ApiError::WeakPassword(why) => {
             ("That did not work", why.clone())
         }
+        ApiError::InvalidToken => (
+            "This link does not work",
+            "The link is invalid, has expired, or was used already. Ask for a new one.".to_owned(),
+        ),
+        ApiError::EmailTaken => ("That did not work", error.message()),
         ApiError::RateLimited(seconds) => (
             "Too many attempts",
             format!("Please wait {} and try again.", wait(*seconds)),
@@ -85,9 +96,21 @@ fn error_view(error: &ApiError) -> ErrorView {
     }
 }
 
+/// The "check your mail" page: the address the link went to, and a way to get another.
+pub fn check_email_view(user: &PageUser) -> serde_json::Value {
+    serde_json::json!({ "email": user.user.email })
+}
+
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let page = Layout::without_flash(req).render("error", None, error_view(&self.0));
+        let layout = Layout::without_flash(req);
+        let page = match (&self.0, &req.local_cache(|| Unverified(None)).0) {
+            // `PageUser` refused an unverified address: what to do about it, not an error.
+            (ApiError::EmailUnverified, Some(user)) => {
+                layout.render("check_email", Some(user), check_email_view(user))
+            }
+            _ => layout.render("error", None, error_view(&self.0)),
+        };
         let mut response = page.respond_to(req)?;
         self.0.apply_side_effects(req, &mut response);
         Ok(response)

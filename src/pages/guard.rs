@@ -2,18 +2,22 @@
 //! a good refresh cookie on the spot; with neither it forwards, and the 401 catcher sends the
 //! browser to `/login?next=…`. It only records cookie changes: the cookie fairing writes them.
 //! A renewal refused by the rate limit refuses the page with 429 and leaves the cookies alone.
+//! With `require_verified_email`, `PageUser` refuses an unverified address with 403 and the
+//! "check your mail" page; `PageSignedIn` lets them through, for the account's own pages.
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::auth::account::Auth;
-use crate::auth::cookies::{Audience, CookieAction, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::cookies::{Audience, CookieAction, SessionCookie};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::refuse;
 use crate::auth::users::{find_by_live_session, User};
+use crate::config::Settings;
 use crate::error::ApiError;
 
-/// A signed-in user on a live session. A route that takes it cannot run without one.
+/// A signed-in user on a live session, with a verified address when `require_verified_email`
+/// is on. A route that takes it cannot run without one.
 #[derive(Debug, Clone)]
 pub struct PageUser {
     pub user: User,
@@ -25,14 +29,47 @@ pub struct PageUser {
 /// the sign-in page instead of showing an error.
 pub struct SignInRequired(pub bool);
 
+/// A signed-in user, address verified or not: for the pages an unverified user must still
+/// reach (the account page, a new verification link, signing out).
+#[derive(Debug, Clone)]
+pub struct PageSignedIn(pub PageUser);
+
+impl std::ops::Deref for PageSignedIn {
+    type Target = PageUser;
+    fn deref(&self) -> &PageUser {
+        &self.0
+    }
+}
+
+/// Left by `PageUser` when it refused an unverified address: who, for the "check your mail" page.
+pub struct Unverified(pub Option<PageUser>);
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for PageUser {
     type Error = ApiError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        let PageSignedIn(user) = rocket::outcome::try_outcome!(req.guard::<PageSignedIn>().await);
+        let required = req
+            .rocket()
+            .state::<Settings>()
+            .is_none_or(|s| s.require_verified_email);
+        if required && !user.user.email_verified {
+            req.local_cache(|| Unverified(Some(user.clone())));
+            return refuse(req, ApiError::EmailUnverified);
+        }
+        Outcome::Success(user)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageSignedIn {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
         // Cached: a refresh token must be rotated at most once per request.
         match req.local_cache_async(identify(req)).await {
-            Ok(Some(user)) => Outcome::Success(user.clone()),
+            Ok(Some(user)) => Outcome::Success(PageSignedIn(user.clone())),
             Ok(None) => {
                 req.local_cache(|| SignInRequired(true));
                 Outcome::Forward(Status::Unauthorized)
@@ -47,8 +84,8 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
         Outcome::Success(auth) => auth,
         _ => return Err(ApiError::Internal),
     };
-    let access = req.cookies().get(ACCESS_COOKIE);
-    if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c.value()).ok()) {
+    let access = SessionCookie::Access.read(req);
+    if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c).ok()) {
         if let Ok(user_id) = claims.user_id() {
             if let Some(user) = find_by_live_session(auth.db, user_id, &claims.sid).await? {
                 return Ok(Some(PageUser {
@@ -60,7 +97,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     }
     // No usable access cookie (missing, expired, forged, or its session revoked): the refresh
     // cookie decides. Pages read it in body mode too (see `CookieAction::SetSession`).
-    let Some(refresh) = req.cookies().get(REFRESH_COOKIE) else {
+    let Some(refresh) = SessionCookie::Refresh.read(req) else {
         if access.is_some() {
             CookieAction::ClearSession.record(req);
         }
@@ -72,7 +109,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     };
     // Any error but a refused token (rate limit, database) keeps the cookies: the session may
     // well be good, this request just could not renew it.
-    match auth.refresh(refresh.value(), &client).await {
+    match auth.refresh(refresh, &client).await {
         Ok(issued) => {
             CookieAction::signed_in(&issued, Audience::Pages).record(req);
             Ok(Some(PageUser {

@@ -3,12 +3,14 @@
 //! errors into pages and "no user" into a trip to `/login?next=…`.
 
 mod account;
+mod by_mail;
 mod devices;
 mod errors;
 mod form;
 mod guard;
 mod layout;
 mod next;
+mod settings;
 mod time;
 
 use rocket::request::Request;
@@ -20,13 +22,15 @@ use crate::auth::sessions::Issued;
 
 pub use errors::{catchers, PageError, PageResult};
 pub use form::{Confirm, CsrfForm};
-pub use guard::PageUser;
+pub use guard::{PageSignedIn, PageUser};
 pub use layout::Layout;
 pub use next::SafeNext;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = account::routes();
+    routes.extend(by_mail::routes());
     routes.extend(devices::routes());
+    routes.extend(settings::routes());
     routes
 }
 

@@ -2,7 +2,11 @@
 
 use serde::Serialize;
 
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, utc_text};
+
+/// How long to wait, from a `Retry-After` in seconds: "45 seconds", "2 minutes", rounded up so
+/// whoever waits that long is not refused again.
+pub use crate::clock::in_words as wait;
 
 #[derive(Debug, Serialize)]
 pub struct When {
@@ -15,14 +19,10 @@ pub struct When {
 }
 
 pub fn when(unix: i64, now: i64) -> When {
-    let exact = chrono::DateTime::from_timestamp(unix, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string();
     When {
         ago: ago(now - unix),
         iso: rfc3339(unix),
-        exact,
+        exact: utc_text(unix),
     }
 }
 
@@ -43,19 +43,6 @@ pub fn ago(seconds: i64) -> String {
         s if s < 365 * DAY => plural(s / (30 * DAY), "month"),
         s => plural(s / (365 * DAY), "year"),
     }
-}
-
-/// How long to wait, from a `Retry-After` in seconds: "45 seconds", "2 minutes". Rounded up, so
-/// whoever waits that long is not refused again.
-pub fn wait(seconds: u64) -> String {
-    const MINUTE: u64 = 60;
-    const HOUR: u64 = 60 * MINUTE;
-    let (n, unit) = match seconds.max(1) {
-        s if s < MINUTE => (s, "second"),
-        s if s < HOUR => (s.div_ceil(MINUTE), "minute"),
-        s => (s.div_ceil(HOUR), "hour"),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -94,6 +81,9 @@ mod tests {
             (1800, "30 minutes"),
             (3600, "1 hour"),
             (3601, "2 hours"),
+            (30 * 60, "30 minutes"),
+            (48 * 3600, "2 days"),
+            (47 * 3600, "47 hours"),
         ];
         for (seconds, expected) in cases {
             assert_eq!(wait(seconds), expected, "{seconds}");

@@ -6,6 +6,7 @@
  * @property {string} name may be empty
  * @property {'user'|'admin'} role
  * @property {string} created_at RFC 3339, UTC
+ * @property {boolean} email_verified a link mailed to the address was followed
  */
 /**
  * A signed-in device (`Session` in `/api/openapi.json`).
@@ -41,6 +42,9 @@
 export function memoryStorage(): RefreshTokenStorage;
 /** The default `onLogout`: to the sign-in page, coming back here afterwards. */
 export function goToLogin(): void;
+/** The CSRF cookie under either of its names: `__Host-` prefixed when the app's cookies are
+ * `Secure`, plain on local HTTP. */
+export function readCsrfCookie(): string;
 /**
  * An error answer of the API (`{"error": {"code", "message"}}`), or a session the client lost.
  * `fetch` resolves with non-2xx responses like the platform's `fetch`; the helpers (`login`,
@@ -72,8 +76,8 @@ export class ApiError extends Error {
  * @property {RequestCredentials} [credentials] for the client's own auth requests (default
  *   `'same-origin'`; `'include'` for a cross-origin API in cookie mode).
  * @property {typeof fetch} [fetch] the underlying fetch (default: the global one).
- * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the `csrf_token`
- *   cookie).
+ * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the
+ *   `__Host-csrf_token` cookie, else the `csrf_token` cookie).
  */
 /**
  * The client. Events (`addEventListener` or `on`), each a `CustomEvent` with `detail`:
@@ -151,10 +155,12 @@ export class AuthClient extends EventTarget {
     logout(): Promise<boolean>;
     /**
      * A drop-in `fetch` for the app's API: adds the Bearer token (same origin only) and the CSRF
-     * header on unsafe methods; on a `401` refreshes once (shared with every concurrent call) and
-     * retries once. Resolves with the `Response` like `fetch` does; rejects when the session could
-     * not be refreshed (`ApiError`) or on a network error. Requests to other origins, requests that
-     * carry their own `Authorization`, and the auth endpoints pass through without any of that.
+     * header on unsafe methods; on a `401` `token_expired` or `unauthorized` refreshes once (shared
+     * with every concurrent call) and retries once; any other answer, other `401`s included
+     * (`invalid_credentials` from a password change), is returned as is. Resolves with the
+     * `Response` like `fetch` does; rejects when the session could not be refreshed (`ApiError`) or
+     * on a network error. Requests to other origins, requests that carry their own
+     * `Authorization`, and the auth endpoints pass through without any of that.
      * @param {RequestInfo|URL} input
      * @param {RequestInit} [init]
      * @returns {Promise<Response>}
@@ -209,6 +215,10 @@ export type User = {
      * RFC 3339, UTC
      */
     created_at: string;
+    /**
+     * a link mailed to the address was followed
+     */
+    email_verified: boolean;
 };
 /**
  * A signed-in device (`Session` in `/api/openapi.json`).
@@ -302,8 +312,8 @@ export type AuthClientOptions = {
      */
     fetch?: typeof fetch;
     /**
-     * reads the CSRF token (default: the `csrf_token`
-     * cookie).
+     * reads the CSRF token (default: the
+     * `__Host-csrf_token` cookie, else the `csrf_token` cookie).
      */
     csrfToken?: () => (string | null);
 };

@@ -1,4 +1,5 @@
-//! The binary: `create-user` from the shell, and the release profile's refusal of weak keys.
+//! The binary: `create-user`, `deactivate-user`, `activate-user` and `set-role` from the shell,
+//! and the release profile's refusal of a bad configuration.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -125,7 +126,7 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
         ("ROCKET_DATABASES", databases.as_str()),
     ];
     let secret = ("ROCKET_JWT_SECRET", SECRET);
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let cases: [(&[(&str, &str)], &str); 11] = [
         (&[], "jwt_secret is not set"),
         (&[("ROCKET_JWT_SECRET", "too-short")], "at least 32"),
         (
@@ -133,6 +134,35 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
             "access_token_ttl",
         ),
         (&[secret, ("ROCKET_PORT", "not-a-port")], "PORT"),
+        (
+            &[secret, ("ROCKET_SMTP_URL", "imap://u:pw@x.example")],
+            "smtp_url",
+        ),
+        (
+            &[secret, ("ROCKET_PUBLIC_URL", "app.example.com")],
+            "public_url",
+        ),
+        // Lifetimes and the grace window have upper bounds.
+        (
+            &[secret, ("ROCKET_ACCESS_TOKEN_TTL", "86401")],
+            "access_token_ttl is 86401",
+        ),
+        (
+            &[secret, ("ROCKET_REFRESH_TOKEN_TTL", "99999999")],
+            "refresh_token_ttl",
+        ),
+        (
+            &[secret, ("ROCKET_SESSION_MAX_LIFETIME", "99999999")],
+            "session_max_lifetime",
+        ),
+        (
+            &[secret, ("ROCKET_REFRESH_REUSE_GRACE", "61")],
+            "refresh_reuse_grace is 61",
+        ),
+        (
+            &[secret, ("ROCKET_ALLOWED_ORIGINS", "[\"evil\"]")],
+            "allowed_origins",
+        ),
     ];
     for (extra, says) in cases {
         let envs: Vec<_> = release.iter().chain(extra).copied().collect();
@@ -153,7 +183,15 @@ fn the_command_line_has_generated_help_and_one_line_errors() {
     let (code, stdout, _) = run_loud(&["--help"], &[]);
     assert_eq!(code, Some(0));
     assert!(
-        stdout.contains("serve") && stdout.contains("create-user"),
+        [
+            "serve",
+            "create-user",
+            "deactivate-user",
+            "activate-user",
+            "set-role"
+        ]
+        .iter()
+        .all(|command| stdout.contains(command)),
         "{stdout}"
     );
     let (code, stdout, _) = run_loud(&["create-user", "--help"], &[]);
@@ -172,4 +210,114 @@ fn the_command_line_has_generated_help_and_one_line_errors() {
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
     }
+}
+
+#[rocket::async_test]
+async fn deactivate_activate_and_set_role_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
+    let envs = [("ROCKET_DATABASES", databases.as_str())];
+    let create = ["create-user", "--email", "ann@example.com"];
+    assert!(run(&create, &envs, &format!("{PASSWORD}\n")).0);
+    let app = app_with(|f| f.merge(("databases.app.url", url))).await;
+    let ann = app.login("ann@example.com", FIREFOX).await;
+
+    let deactivate = ["deactivate-user", "--email", "Ann@Example.com"];
+    let (ok, out) = run(&deactivate, &envs, "");
+    assert!(
+        ok && out.contains("deactivated ann@example.com and revoked 1 sessions"),
+        "{out}"
+    );
+    // Out at once, everywhere: no refresh, no page, no sign-in.
+    assert_eq!(app.refresh(&ann).await.status(), Status::Unauthorized);
+    let me = app.get_with("/api/auth/me", &ann.access).await;
+    assert_eq!(me.status(), Status::Unauthorized);
+    let body = json!({ "email": "ann@example.com", "password": PASSWORD });
+    let refused = app
+        .post_json("/api/auth/login", body.clone(), FIREFOX)
+        .await;
+    assert_eq!(refused.status(), Status::Unauthorized);
+    let (ok, out) = run(&deactivate, &envs, "");
+    assert!(ok && out.contains("already deactivated"), "{out}");
+
+    let (ok, out) = run(&["activate-user", "--email", "ann@example.com"], &envs, "");
+    assert!(ok && out.contains("activated ann@example.com"), "{out}");
+    let ann = app.login("ann@example.com", FIREFOX).await;
+    assert_eq!(payload(&ann.access)["role"], "user");
+
+    let set_role = ["set-role", "--email", "ann@example.com", "--role", "admin"];
+    let (ok, out) = run(&set_role, &envs, "");
+    assert!(ok && out.contains("now has role admin"), "{out}");
+    let refreshed: serde_json::Value = app.refresh(&ann).await.into_json().await.unwrap();
+    let access = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(payload(access)["role"], "admin", "from the next refresh");
+    let (ok, out) = run(&set_role, &envs, "");
+    assert!(ok && out.contains("already has role admin"), "{out}");
+    let kinds = event_kinds(&app, access).await;
+    for kind in ["role_changed", "user_activated", "user_deactivated"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind}: {kinds:?}");
+    }
+
+    // Refusals: one line on stderr, exit status 1.
+    for (args, says) in [
+        (
+            &["deactivate-user", "--email", "nobody@example.com"][..],
+            "no user has this email",
+        ),
+        (&["activate-user", "--email", "nope"], "valid email"),
+        (
+            &["set-role", "--email", "ann@example.com", "--role", "god"],
+            "role",
+        ),
+        (&["set-role", "--email", "ann@example.com"], "--role"),
+    ] {
+        let (code, _, stderr) = run_loud(args, &envs);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(says),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn insecure_cookies_outside_debug_are_started_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
+    let mut child = Command::new(BIN)
+        .envs([
+            ("ROCKET_PROFILE", "release"),
+            ("ROCKET_DATABASES", databases.as_str()),
+            ("ROCKET_JWT_SECRET", SECRET),
+            ("ROCKET_COOKIE_SECURE", "false"),
+            ("ROCKET_PORT", "0"),
+            ("ROCKET_LOG_LEVEL", "normal"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The warning comes at ignition, before the server listens; then stop it.
+    let mut out = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let warned = loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+            break false;
+        }
+        out.push_str(&line);
+        if line.contains("cookie_secure is false outside debug") {
+            break true;
+        }
+        if line.contains("launched from") {
+            break false;
+        }
+    };
+    child.kill().ok();
+    child.wait().ok();
+    assert!(warned, "{out}");
 }

@@ -69,12 +69,13 @@ async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one(
     age(&app, &phone.session_id(), 100).await;
 
     let cutoff = rocket_auth_template::clock::now() - 90 * DAY;
-    let pruned = prune(app.db(), cutoff).await.unwrap();
+    let pruned = prune(app.db(), Some(cutoff)).await.unwrap();
     assert_eq!(
         pruned,
         Pruned {
             events: events as u64,
-            sessions: 1
+            sessions: 1,
+            tokens: 0
         }
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM security_events").await, 0);
@@ -84,10 +85,11 @@ async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one(
     assert_eq!(response.status(), rocket::http::Status::Ok);
     // Nothing newer than the cutoff goes.
     assert_eq!(
-        prune(app.db(), cutoff).await.unwrap(),
+        prune(app.db(), Some(cutoff)).await.unwrap(),
         Pruned {
             events: 0,
-            sessions: 0
+            sessions: 0,
+            tokens: 0
         }
     );
 }

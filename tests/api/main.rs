@@ -8,6 +8,7 @@ mod cli;
 mod database;
 mod health;
 mod input;
+mod mail;
 mod openapi;
 mod pages;
 mod properties;

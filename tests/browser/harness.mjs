@@ -6,7 +6,7 @@
 //   try { ... await page.goto(`${app.url}/login`) ... } finally { await browser.close(); await app.stop(); }
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,14 +46,17 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts the app binary (`APP_BIN`, else target/debug/rocket-auth-template) on a fresh temp SQLite
- * file and a free loopback port. `env` overrides any variable (e.g. ROCKET_ACCESS_TOKEN_TTL).
- * Returns { url, stop, dbPath, output }: `output()` is everything the server printed so far
- * (stdout and stderr, Rocket's request log included); `stop()` kills it and removes the temp dir.
+ * file and a free loopback port, its mail going to an outbox in the same temp dir and its links
+ * starting with its own URL. `env` overrides any variable (e.g. ROCKET_ACCESS_TOKEN_TTL).
+ * Returns { url, stop, dbPath, outboxDir, output, mails }: `output()` is everything the server
+ * printed so far (stdout and stderr, Rocket's request log included); `mails()` the outbox (see
+ * `readMails`); `stop()` kills it and removes the temp dir.
  */
 export async function startApp({ env = {} } = {}) {
   const bin = process.env.APP_BIN || path.join(repoRoot, 'target', 'debug', 'rocket-auth-template');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rat-browser-'));
   const dbPath = path.join(dir, 'app.db');
+  const outboxDir = path.join(dir, 'outbox');
   const port = await freePort();
   const child = spawn(bin, [], {
     cwd: repoRoot,
@@ -67,6 +70,8 @@ export async function startApp({ env = {} } = {}) {
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
       ROCKET_LOG_LEVEL: 'normal',
       ROCKET_CLI_COLORS: 'false',
+      ROCKET_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ROCKET_MAIL_OUTBOX_DIR: outboxDir,
       ...env,
     },
   });
@@ -103,7 +108,62 @@ export async function startApp({ env = {} } = {}) {
     }
     await sleep(100);
   }
-  return { url: `http://127.0.0.1:${port}`, stop, dbPath, output };
+  const mails = () => readMails(outboxDir);
+  return { url: `http://127.0.0.1:${port}`, stop, dbPath, outboxDir, output, mails };
+}
+
+/** A MIME body as text: quoted-printable and base64 decoded (the mails are UTF-8). */
+function decodeBody(body, encoding) {
+  if (/quoted-printable/i.test(encoding)) {
+    const bytes = body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return body;
+}
+
+/**
+ * The outbox's mails, oldest first: { file, to, subject, text, link } where `text` is the plain
+ * part and `link` its first http(s) link. Enough of MIME for the app's own mails (one
+ * multipart/alternative), not a general parser.
+ */
+export function readMails(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.eml'))
+    .sort()
+    .map((name) => {
+      const raw = readFileSync(path.join(dir, name), 'utf8');
+      const [head] = raw.split(/\r?\n\r?\n/);
+      const header = (key) => head.replace(/\r?\n[ \t]+/g, ' ').match(new RegExp(`^${key}: (.*)$`, 'im'))?.[1] ?? '';
+      const boundary = header('Content-Type').match(/boundary="?([^";]+)"?/)?.[1];
+      const part = raw
+        .split(`--${boundary}`)
+        .find((p) => /Content-Type: text\/plain/i.test(p)) ?? '';
+      const [partHead, ...rest] = part.replace(/^\r?\n/, '').split(/\r?\n\r?\n/);
+      const encoding = partHead.match(/Content-Transfer-Encoding: (.*)/i)?.[1] ?? '7bit';
+      const text = decodeBody(rest.join('\n\n'), encoding);
+      return {
+        file: name,
+        to: header('To').match(/<([^>]+)>/)?.[1] ?? header('To'),
+        subject: header('Subject'),
+        text,
+        link: text.match(/https?:\/\/\S+/)?.[0],
+      };
+    });
+}
+
+/** Polls the outbox until a mail to `to` whose subject matches comes (the app sends in the background). */
+export async function waitForMail(app, to, subject, { timeoutMs = 10_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = app.mails().filter((m) => m.to === to && subject.test(m.subject)).pop();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no mail ${subject} to ${to}; outbox: ${JSON.stringify(app.mails())}`);
+    await sleep(100);
+  }
 }
 
 /** Headless Debian Chromium (/usr/bin/chromium), kept off every network but loopback. */

@@ -84,6 +84,10 @@ class Server:
                 "ROCKET_RATE_LIMIT_LOGIN_PER_ACCOUNT": "off",
                 "ROCKET_RATE_LIMIT_REGISTER_PER_IP": "off",
                 "ROCKET_RATE_LIMIT_REFRESH_PER_IP": "off",
+                "ROCKET_RATE_LIMIT_MAIL_PER_IP": "off",
+                "ROCKET_RATE_LIMIT_MAIL_PER_ADDRESS": "off",
+                # Mails (verification, reset links, new-device alerts) go to the temp dir.
+                "ROCKET_MAIL_OUTBOX_DIR": os.path.join(self.dir, "outbox"),
                 **env,
             },
         )

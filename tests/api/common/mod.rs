@@ -6,7 +6,8 @@
 //! - `remote`: the same requests from a chosen client IP (rate limits, the event log);
 //! - `browser`: a cookie-keeping browser that fills in the pages' forms;
 //! - `jwt`: reading, forging and re-signing tokens;
-//! - `db`: what the database says about sessions.
+//! - `db`: what the database says about sessions;
+//! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to.
 
 #![allow(dead_code)]
 
@@ -14,12 +15,14 @@ mod api;
 mod browser;
 mod db;
 mod jwt;
+mod mail;
 mod remote;
 
 pub use api::*;
 pub use browser::*;
 pub use db::*;
 pub use jwt::*;
+pub use mail::*;
 pub use remote::*;
 
 use rocket::figment::Figment;
@@ -39,11 +42,17 @@ pub const FIREFOX: &str =
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) \
     AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
+/// Where every link in the tests' mails starts (`public_url`).
+pub const PUBLIC_URL: &str = "https://app.test";
+
 pub struct TestApp {
     pub client: Client,
     /// The SQLite URL, so a second app (another key configuration) can share the database.
     pub db_url: String,
+    /// This app's `mail_outbox_dir` (unless the test gave it an SMTP server).
+    pub outbox: std::path::PathBuf,
     _dir: Option<tempfile::TempDir>,
+    _outbox_dir: tempfile::TempDir,
 }
 
 pub async fn app() -> TestApp {
@@ -94,17 +103,23 @@ async fn ignite(
     dir: Option<tempfile::TempDir>,
     tweak: impl FnOnce(Figment) -> Figment,
 ) -> TestApp {
+    let outbox_dir = tempfile::tempdir().expect("temp dir");
+    let outbox = outbox_dir.path().join("outbox");
     let figment = rocket::Config::figment()
         .merge(("databases.app.url", db_url.clone()))
         .merge(("jwt_secret", SECRET))
-        .merge(("log_level", "off"));
+        .merge(("log_level", "off"))
+        .merge(("public_url", PUBLIC_URL))
+        .merge(("mail_outbox_dir", outbox.display().to_string()));
     let client = Client::untracked(rocket_auth_template::build(tweak(figment)))
         .await
         .expect("the app ignites");
     TestApp {
         client,
         db_url,
+        outbox,
         _dir: dir,
+        _outbox_dir: outbox_dir,
     }
 }
 

@@ -1,0 +1,336 @@
+//! Mail: what the core asks to send (`Mail`), rendered from `templates/mail/` into a plain-text
+//! and an HTML part, and handed to the queue, which delivers it off the request path (SMTP when
+//! `smtp_url` is set, else an `.eml` file in `mail_outbox_dir`) and retries a failed send.
+
+mod outbox;
+mod queue;
+mod templates;
+mod transport;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use rocket::fairing::AdHoc;
+use serde::Serialize;
+
+use crate::config::{AuthConfig, Settings};
+
+pub use queue::MailStats;
+use queue::Queue;
+use templates::MailTemplates;
+use transport::Transport;
+
+/// How long a shutdown waits for mails still being sent before it says which were not.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The mail part of the configuration, validated (`public_url`, `smtp_url`, `mail_outbox_dir`,
+/// `mail_from`).
+#[derive(Clone)]
+pub struct MailConfig {
+    /// Without a trailing `/`.
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_outbox_dir: PathBuf,
+    pub mail_from: Mailbox,
+}
+
+/// The SMTP URL may hold a password: never printed.
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("mail_outbox_dir", &self.mail_outbox_dir)
+            .field("mail_from", &self.mail_from.to_string())
+            .finish()
+    }
+}
+
+impl MailConfig {
+    pub fn from_config(raw: &AuthConfig) -> Result<MailConfig, String> {
+        let public_url = raw.public_url.trim().trim_end_matches('/').to_owned();
+        let parsed = rocket::http::uri::Absolute::parse(&public_url).ok();
+        let usable = parsed.is_some_and(|uri| {
+            matches!(uri.scheme(), "http" | "https")
+                && uri.authority().is_some()
+                && uri.query().is_none()
+        });
+        if !usable {
+            return Err(format!(
+                "public_url {:?} is not an http(s) URL like \"https://app.example.com\"",
+                raw.public_url
+            ));
+        }
+        let smtp_url = raw
+            .smtp_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned);
+        if let Some(url) = &smtp_url {
+            // Only the shape is checked here (no connection); the error never repeats the URL.
+            transport::check_smtp_url(url)
+                .map_err(|e| format!("smtp_url is not a usable SMTP URL: {e}"))?;
+        }
+        let mail_from = raw.mail_from.parse::<Mailbox>().map_err(|e| {
+            format!(
+                "mail_from {:?} is not like \"Name <address>\": {e}",
+                raw.mail_from
+            )
+        })?;
+        if raw.mail_outbox_dir.trim().is_empty() && smtp_url.is_none() {
+            return Err("mail_outbox_dir must name a directory when smtp_url is not set".into());
+        }
+        Ok(MailConfig {
+            public_url,
+            smtp_url,
+            mail_outbox_dir: PathBuf::from(raw.mail_outbox_dir.trim()),
+            mail_from,
+        })
+    }
+}
+
+/// Every mail the app sends; each has `templates/mail/text/<name>.txt.tera` and
+/// `templates/mail/html/<name>.html.tera`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    VerifyEmail,
+    ResetPassword,
+    /// To the new address of an email change: the link that confirms it.
+    ConfirmNewEmail,
+    /// To the old address once an email change is done.
+    EmailChanged,
+    NewDevice,
+}
+
+impl MailKind {
+    pub const ALL: [MailKind; 5] = [
+        MailKind::VerifyEmail,
+        MailKind::ResetPassword,
+        MailKind::ConfirmNewEmail,
+        MailKind::EmailChanged,
+        MailKind::NewDevice,
+    ];
+
+    /// The template name, also the outbox file's suffix.
+    pub fn name(self) -> &'static str {
+        match self {
+            MailKind::VerifyEmail => "verify_email",
+            MailKind::ResetPassword => "reset_password",
+            MailKind::ConfirmNewEmail => "confirm_new_email",
+            MailKind::EmailChanged => "email_changed",
+            MailKind::NewDevice => "new_device",
+        }
+    }
+
+    pub fn subject(self) -> &'static str {
+        match self {
+            MailKind::VerifyEmail => "Confirm your email address",
+            MailKind::ResetPassword => "Reset your password",
+            MailKind::ConfirmNewEmail => "Confirm your new email address",
+            MailKind::EmailChanged => "Your email address was changed",
+            MailKind::NewDevice => "New sign-in to your account",
+        }
+    }
+}
+
+/// One mail as the core describes it: to whom, which, and what its template shows.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub kind: MailKind,
+    pub to: String,
+    /// The person's name, may be empty.
+    pub name: String,
+    /// The link the mail is about, if any (printed in the log by the outbox, never by SMTP).
+    pub link: Option<String>,
+    /// Anything else the template shows (`{ "device": …, "ip": … }`).
+    pub details: serde_json::Value,
+}
+
+/// What every mail template can use.
+#[derive(Serialize)]
+struct MailContext<'a> {
+    name: &'a str,
+    email: &'a str,
+    link: Option<&'a str>,
+    public_url: &'a str,
+    details: &'a serde_json::Value,
+}
+
+/// The mailer (managed state): renders mails and queues them for delivery. Cheap to clone, so
+/// a background job can hold one.
+#[derive(Clone)]
+pub struct Mailer {
+    templates: Arc<MailTemplates>,
+    from: Mailbox,
+    public_url: String,
+    queue: Queue,
+}
+
+impl Mailer {
+    /// Loads the templates from `template_dir/mail` and opens the transport. Needs the Tokio
+    /// runtime (the SMTP pool starts a task).
+    pub fn new(config: &MailConfig, template_dir: &Path) -> Result<Mailer, String> {
+        let templates = MailTemplates::load(template_dir)?;
+        let transport = Transport::open(config)?;
+        Ok(Mailer {
+            templates: Arc::new(templates),
+            from: config.mail_from.clone(),
+            public_url: config.public_url.clone(),
+            queue: Queue::new(transport, queue::RETRY_DELAYS.to_vec()),
+        })
+    }
+
+    /// `public_url` + `path` + `?token=…`: the link a mail carries.
+    pub fn link(&self, path: &str, token: &str) -> String {
+        format!("{}{path}?token={token}", self.public_url)
+    }
+
+    /// `public_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+
+    /// Queues the mail and returns at once; it is rendered and delivered in the background.
+    pub fn send(&self, mail: Mail) {
+        self.send_when(async move { Some(mail) });
+    }
+
+    /// Queues a job that finds out whether there is a mail to send (looks up an account, issues
+    /// a token) and sends it: the caller returns at once and the same whatever the job finds.
+    pub fn send_when(&self, job: impl Future<Output = Option<Mail>> + Send + 'static) {
+        let mailer = self.clone();
+        self.queue.track(async move {
+            if let Some(mail) = job.await {
+                mailer.deliver(mail).await;
+            }
+        });
+    }
+
+    /// Renders and delivers, with the retries. A mail that cannot be built (a template error,
+    /// an address lettre refuses) is logged and counted as failed.
+    async fn deliver(&self, mail: Mail) {
+        let context = MailContext {
+            name: &mail.name,
+            email: &mail.to,
+            link: mail.link.as_deref(),
+            public_url: &self.public_url,
+            details: &mail.details,
+        };
+        match self.templates.message(&self.from, &mail, &context) {
+            Ok(message) => self.queue.deliver(&message, &mail).await,
+            Err(e) => {
+                rocket::error!(
+                    "mail {} to {} NOT SENT: cannot build it: {e}",
+                    mail.kind.name(),
+                    mail.to
+                );
+                self.queue.count_failed();
+            }
+        }
+    }
+
+    /// Waits until every queued mail is delivered or given up; `false` after `timeout`.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        self.queue.wait_idle(timeout).await
+    }
+
+    pub fn stats(&self) -> MailStats {
+        self.queue.stats()
+    }
+}
+
+/// Builds the mailer from the validated settings (so `config::stage` attaches it only then), and
+/// at shutdown gives mails still in flight a moment to go, then logs those that did not.
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Mail", |rocket| async move {
+        let Some(settings) = rocket.state::<Settings>() else {
+            return Err(rocket);
+        };
+        let template_dir: PathBuf = rocket
+            .figment()
+            .extract_inner("template_dir")
+            .unwrap_or_else(|_| PathBuf::from("templates"));
+        let mail = &settings.mail;
+        if mail.smtp_url.is_none() && rocket.figment().profile() != "debug" {
+            rocket::warn!(
+                "mail: no smtp_url, so mails are only written to {}",
+                mail.mail_outbox_dir.display()
+            );
+        }
+        match Mailer::new(mail, &template_dir) {
+            Ok(mailer) => {
+                Ok(rocket
+                    .manage(mailer)
+                    .attach(AdHoc::on_shutdown("Mail queue", |rocket| {
+                        Box::pin(async move {
+                            if let Some(mailer) = rocket.state::<Mailer>() {
+                                if !mailer.wait_idle(SHUTDOWN_GRACE).await {
+                                    let left = mailer.stats().pending;
+                                    rocket::error!("mail: shutting down with {left} mails unsent");
+                                }
+                            }
+                        })
+                    })))
+            }
+            Err(e) => {
+                rocket::error!("mail: {e}");
+                Err(rocket)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(tweak: impl FnOnce(&mut AuthConfig)) -> Result<MailConfig, String> {
+        let mut raw = AuthConfig::default();
+        tweak(&mut raw);
+        MailConfig::from_config(&raw)
+    }
+
+    #[test]
+    fn public_url_is_an_http_url_without_its_trailing_slash() {
+        let ok = config(|c| c.public_url = "https://app.example.com/".into()).unwrap();
+        assert_eq!(ok.public_url, "https://app.example.com");
+        for bad in [
+            "",
+            "app.example.com",
+            "ftp://x.example",
+            "https://x.example/?a=1",
+        ] {
+            assert!(config(|c| c.public_url = bad.into()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn smtp_urls_say_how_to_connect_and_errors_never_show_the_password() {
+        for good in [
+            "smtp://127.0.0.1:2525",
+            "smtp://user:pw@mail.example.com:587?tls=required",
+            "smtps://user:pw@mail.example.com",
+        ] {
+            assert!(config(|c| c.smtp_url = Some(good.into())).is_ok(), "{good}");
+        }
+        let bad = config(|c| c.smtp_url = Some("imap://user:s3cret@x.example".into()));
+        let message = bad.unwrap_err();
+        assert!(message.contains("smtp_url"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+        let debug = format!(
+            "{:?}",
+            config(|c| c.smtp_url = Some("smtp://u:s3cret@x.example".into())).unwrap()
+        );
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn mail_from_must_be_a_mailbox() {
+        assert!(config(|c| c.mail_from = "App <app@example.com>".into()).is_ok());
+        assert!(config(|c| c.mail_from = "not an address".into()).is_err());
+    }
+}
