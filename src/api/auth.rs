@@ -12,6 +12,7 @@ use crate::auth::account::Auth;
 use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
+use crate::auth::second_factor::{MfaTicket, SignIn};
 use crate::auth::sessions::Issued;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
 use crate::config::Settings;
@@ -53,14 +54,38 @@ struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
+pub(crate) type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
 
 /// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
-struct TokenAnswer {
-    issued: Issued,
-    status: Status,
+pub(crate) struct TokenAnswer {
+    pub issued: Issued,
+    pub status: Status,
     /// Login and register also describe the user and the new session.
-    with_profile: bool,
+    pub with_profile: bool,
+}
+
+/// What `login` answers: tokens, or (MFA on) `202` with the ticket for the second step.
+enum LoginAnswer {
+    Tokens(TokenAnswer),
+    MfaRequired(MfaTicket),
+}
+
+impl<'r> Responder<'r, 'static> for LoginAnswer {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self {
+            LoginAnswer::Tokens(answer) => answer.respond_to(req),
+            LoginAnswer::MfaRequired(ticket) => {
+                let body = json!({
+                    "mfa_required": true,
+                    "mfa_token": ticket.token,
+                    "expires_in": ticket.expires_in,
+                });
+                let mut response = Json(body).respond_to(req)?;
+                response.set_status(Status::Accepted);
+                Ok(response)
+            }
+        }
+    }
 }
 
 impl<'r> Responder<'r, 'static> for TokenAnswer {
@@ -129,13 +154,15 @@ async fn login(
     auth: Auth<'_>,
     client: ClientInfo,
     body: Body<'_, Credentials>,
-) -> ApiResult<TokenAnswer> {
+) -> ApiResult<LoginAnswer> {
     let Credentials { email, password } = body?.into_inner();
-    let issued = auth.sign_in(&email, password, &client).await?;
-    Ok(TokenAnswer {
-        issued,
-        status: Status::Ok,
-        with_profile: true,
+    Ok(match auth.sign_in(&email, password, &client).await? {
+        SignIn::Done(issued) => LoginAnswer::Tokens(TokenAnswer {
+            issued: *issued,
+            status: Status::Ok,
+            with_profile: true,
+        }),
+        SignIn::MfaRequired(ticket) => LoginAnswer::MfaRequired(ticket),
     })
 }
 

@@ -3,6 +3,7 @@
 mod auth;
 mod by_mail;
 mod jwks;
+mod mfa;
 mod security_events;
 mod sessions;
 
@@ -15,6 +16,7 @@ use crate::error::ApiError;
 pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
     routes.extend(by_mail::routes());
+    routes.extend(mfa::routes());
     routes.extend(sessions::routes());
     routes.extend(security_events::routes());
     routes

@@ -46,7 +46,7 @@ async fn revoke_others(
     current: CurrentUser,
     client: ClientInfo,
 ) -> ApiResult<Json<Value>> {
-    let (user_id, sid) = (current.user.id, &current.claims.sid);
-    let revoked = auth.revoke_other_devices(user_id, sid, &client).await?;
+    let sid = &current.claims.sid;
+    let revoked = auth.revoke_other_devices(&current.user, sid, &client).await?;
     Ok(Json(json!({ "revoked": revoked })))
 }

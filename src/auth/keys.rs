@@ -316,6 +316,8 @@ pub struct KeySet {
     signing_algorithm: Algorithm,
     encoding: EncodingKey,
     verifying: Vec<VerifyingKey>,
+    /// The secret key material, current first, for `derive`.
+    secrets: Vec<Vec<u8>>,
 }
 
 impl KeySet {
@@ -353,12 +355,36 @@ impl KeySet {
                 jwk,
             });
         }
+        let secrets = std::iter::once(&config.current)
+            .chain(&config.previous)
+            .filter_map(|spec| match &spec.material {
+                KeyMaterial::Hmac(secret) => Some(secret.clone()),
+                KeyMaterial::Ed25519 { pkcs8, .. } => pkcs8.clone(),
+            })
+            .collect();
         KeySet {
             signing_kid: config.current.kid(),
             signing_algorithm: config.current.algorithm,
             encoding,
             verifying,
+            secrets,
         }
+    }
+
+    /// Keys for another purpose, derived from the signing secrets (the current one first, then
+    /// those still accepted after a rotation): SHA-256 over a label and the secret.
+    pub fn derive(&self, label: &str) -> Vec<[u8; 32]> {
+        self.secrets
+            .iter()
+            .map(|secret| {
+                let mut hash = Sha256::new();
+                hash.update(b"rocket-auth-template derived key v1\0");
+                hash.update(label.as_bytes());
+                hash.update(b"\0");
+                hash.update(secret);
+                hash.finalize().into()
+            })
+            .collect()
     }
 
     /// The header of every token we sign: the current algorithm and its `kid`.

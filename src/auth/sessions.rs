@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::app_claims::AppClaims;
 use crate::auth::device::{ClientInfo, Device};
 use crate::auth::security_events::{self, EventKind};
-use crate::auth::tokens::{RefreshClaims, Tokens, REFRESH};
+use crate::auth::tokens::{RefreshClaims, Tokens, AMR_OTP, AMR_PASSWORD, REFRESH};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now, rfc3339};
 use crate::config::Settings;
@@ -30,10 +30,18 @@ pub struct Session {
     pub os: String,
     pub device: String,
     pub ip: Option<String>,
+    /// Started with a second factor.
+    pub mfa: bool,
+    /// When this session last proved who it is (sign-in or re-authentication).
+    pub auth_time: i64,
 }
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_jti, previous_jti, rotated_at, created_at, \
-     last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip";
+     last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip, \
+     mfa, auth_time";
+
+/// How long a sign-in or re-authentication counts for sensitive steps (ASVS 4 V3.7.1).
+pub const REAUTH_WINDOW: i64 = 600;
 
 /// What the API shows of a session.
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +54,8 @@ pub struct PublicSession {
     pub device: String,
     pub user_agent: String,
     pub ip: Option<String>,
+    /// Signed in with a second factor.
+    pub mfa: bool,
     pub created_at: String,
     pub last_used_at: String,
     pub expires_at: String,
@@ -62,6 +72,7 @@ impl Session {
             device: self.device.clone(),
             user_agent: self.user_agent.clone(),
             ip: self.ip.clone(),
+            mfa: self.mfa,
             created_at: rfc3339(self.created_at),
             last_used_at: rfc3339(self.last_used_at),
             expires_at: rfc3339(self.expires_at),
@@ -80,6 +91,17 @@ pub struct Issued {
     pub user: User,
 }
 
+impl Session {
+    /// The `amr` claim of its tokens.
+    pub fn amr(&self) -> Vec<String> {
+        let mut amr = vec![AMR_PASSWORD.to_owned()];
+        if self.mfa {
+            amr.push(AMR_OTP.to_owned());
+        }
+        amr
+    }
+}
+
 impl Issued {
     fn mint(
         tokens: &Tokens,
@@ -95,6 +117,8 @@ impl Issued {
             iat: now,
             exp: session.expires_at,
             typ: REFRESH.into(),
+            amr: session.amr(),
+            auth_time: session.auth_time,
             app,
         };
         Ok(Issued {
@@ -108,11 +132,13 @@ impl Issued {
     }
 }
 
-/// Signs a user in on this device: a new whitelisted session and its first token pair.
+/// Signs a user in on this device (with a second factor when `mfa`): a new whitelisted session
+/// and its first token pair.
 pub async fn start_session(
     db: &Pool,
     tokens: &Tokens,
     user: User,
+    mfa: bool,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
     let now = now();
@@ -133,11 +159,13 @@ pub async fn start_session(
         os: device.os.clone(),
         device: device.device.clone(),
         ip: client.ip.map(|ip| ip.to_string()),
+        mfa,
+        auth_time: now,
     };
     sqlx::query(
         "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, \
-         user_agent, browser, browser_version, os, device, ip) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         user_agent, browser, browser_version, os, device, ip, mfa, auth_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&session.id)
     .bind(session.user_id)
@@ -151,6 +179,8 @@ pub async fn start_session(
     .bind(&session.os)
     .bind(&session.device)
     .bind(&session.ip)
+    .bind(session.mfa)
+    .bind(session.auth_time)
     .execute(db)
     .await?;
     let app = AppClaims::for_new_session(&user);
@@ -244,6 +274,30 @@ pub async fn rotate_session(
     tx.commit().await?;
     drop(turn);
     Issued::mint(tokens, user, session, claims.app)
+}
+
+/// When the user's live session `sid` last proved who it is; `None` when it is not live.
+pub async fn auth_time(db: &Pool, user_id: i64, sid: &str) -> Result<Option<i64>, ApiError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT auth_time FROM sessions \
+         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+    )
+    .bind(sid)
+    .bind(user_id)
+    .bind(now())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The session proved who it is again (password, and a code with MFA on).
+pub async fn set_auth_time(db: &Pool, user_id: i64, sid: &str, at: i64) -> Result<(), ApiError> {
+    sqlx::query("UPDATE sessions SET auth_time = $1 WHERE id = $2 AND user_id = $3")
+        .bind(at)
+        .bind(sid)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The user's live sessions, most recently used first.

@@ -10,7 +10,7 @@ use crate::auth::keys::KeySet;
 use crate::auth::users::Role;
 use crate::clock::{new_id, now};
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// How far in the future an `iat` may lie (clock skew between instances); beyond, the token is
 /// refused as not yet valid.
@@ -18,6 +18,12 @@ pub const MAX_CLOCK_SKEW: i64 = 60;
 
 pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
+/// The ticket between a right password and the second factor: never an access or refresh token.
+pub const MFA_TICKET: &str = "mfa";
+
+/// How the session's user proved who they are (RFC 8176 `amr` values).
+pub const AMR_PASSWORD: &str = "pwd";
+pub const AMR_OTP: &str = "otp";
 
 /// Claims of a short-lived access token. Verified without touching the database.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -31,6 +37,12 @@ pub struct AccessClaims {
     pub exp: i64,
     pub typ: String,
     pub role: Role,
+    /// `["pwd"]`, or `["pwd", "otp"]` for a session started with a second factor.
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// When this session last proved who it is (sign-in or re-authentication), unix seconds.
+    #[serde(default)]
+    pub auth_time: i64,
     #[serde(flatten)]
     pub app: AppClaims,
 }
@@ -44,8 +56,22 @@ pub struct RefreshClaims {
     pub iat: i64,
     pub exp: i64,
     pub typ: String,
+    #[serde(default)]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub auth_time: i64,
     #[serde(flatten)]
     pub app: AppClaims,
+}
+
+/// Claims of an MFA ticket: whose password was right, and the `jti` its row is kept under.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MfaTicketClaims {
+    pub sub: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: String,
 }
 
 impl AccessClaims {
@@ -99,8 +125,33 @@ impl Tokens {
             exp: now + self.access_token_ttl,
             typ: ACCESS.into(),
             role,
+            amr: refresh.amr.clone(),
+            auth_time: refresh.auth_time,
             app: refresh.app.clone(),
         })
+    }
+
+    /// An MFA ticket for `user_id`, living `ttl` seconds; its row is the caller's.
+    pub fn mint_mfa_ticket(&self, user_id: i64, jti: &str, now: i64, ttl: i64) -> ApiResult<String> {
+        self.sign(&MfaTicketClaims {
+            sub: user_id.to_string(),
+            jti: jti.to_owned(),
+            iat: now,
+            exp: now + ttl,
+            typ: MFA_TICKET.into(),
+        })
+    }
+
+    /// Signature, expiry and `typ` of an MFA ticket; whether it is spent is the row's business.
+    pub fn verify_mfa_ticket(&self, token: &str) -> ApiResult<(i64, String)> {
+        let claims: MfaTicketClaims = self
+            .verify(token)
+            .map_err(|_| ApiError::InvalidMfaToken)?;
+        if claims.typ != MFA_TICKET || claims.iat > now() + MAX_CLOCK_SKEW {
+            return Err(ApiError::InvalidMfaToken);
+        }
+        let user_id = claims.sub.parse().map_err(|_| ApiError::InvalidMfaToken)?;
+        Ok((user_id, claims.jti))
     }
 
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {
@@ -163,6 +214,8 @@ mod tests {
             iat: now,
             exp: now + 60,
             typ: REFRESH.into(),
+            amr: vec![AMR_PASSWORD.into()],
+            auth_time: now,
             app: AppClaims::default(),
         }
     }

@@ -10,9 +10,11 @@ use serde::Serialize;
 use crate::auth::account::Auth;
 use crate::auth::cookies::REFRESH_COOKIE;
 use crate::auth::device::ClientInfo;
+use crate::auth::second_factor::SignIn;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::pages::mfa::to_second_step;
 use crate::pages::{
     Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSignedIn, SafeNext, WithCookies,
 };
@@ -61,8 +63,9 @@ async fn login(
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
+    cookies: &CookieJar<'_>,
     form: CsrfForm<LoginForm>,
-) -> PageResult<OneOf<WithCookies<Redirect>, FormPage>> {
+) -> PageResult<OneOf<OneOf<WithCookies<Redirect>, Redirect>, FormPage>> {
     let LoginForm {
         email,
         password,
@@ -70,9 +73,14 @@ async fn login(
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
     match auth.sign_in(&email, password, &client).await {
-        Ok(issued) => {
+        Ok(SignIn::Done(issued)) => {
             let to = Redirect::to(next.to_string());
-            Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
+            Ok(OneOf::Left(OneOf::Left(WithCookies::signed_in(*issued, to))))
+        }
+        Ok(SignIn::MfaRequired(ticket)) => {
+            let secure = auth.settings.cookie_secure;
+            let to = to_second_step(cookies, secure, ticket, &next);
+            Ok(OneOf::Left(OneOf::Right(to)))
         }
         // One answer for unknown email, wrong password and an unusable password field.
         Err(ApiError::InvalidCredentials | ApiError::InvalidInput(_)) => {

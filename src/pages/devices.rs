@@ -231,7 +231,7 @@ async fn revoke_others(
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
     let revoked = auth
-        .revoke_other_devices(user.user.id, &user.session_id, &client)
+        .revoke_other_devices(&user.user, &user.session_id, &client)
         .await?;
     let message = match revoked {
         0 => "There were no other devices to sign out.".to_owned(),
