@@ -26,6 +26,8 @@ fn refresh_claims() -> RefreshClaims {
         iat: now,
         exp: now + 14 * 24 * 3600,
         typ: REFRESH.into(),
+        amr: vec!["pwd".into()],
+        auth_time: 0,
         app: AppClaims::default(),
     }
 }

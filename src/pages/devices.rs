@@ -26,6 +26,8 @@ pub fn routes() -> Vec<Route> {
 struct DeviceView {
     id: String,
     current: bool,
+    /// Signed in with a second factor.
+    mfa: bool,
     /// "Firefox on Windows 10".
     title: String,
     browser: String,
@@ -49,6 +51,7 @@ impl DeviceView {
         DeviceView {
             id: session.id.clone(),
             current: session.id == current_id,
+            mfa: session.mfa,
             title: describe(&session.browser, &session.os),
             browser: known(&session.browser)
                 .unwrap_or("Unknown browser")

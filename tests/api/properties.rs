@@ -30,6 +30,8 @@ fn genuine_pair(keys: &Tokens) -> (String, String) {
         iat: now(),
         exp: now() + 600,
         typ: REFRESH.into(),
+        amr: vec!["pwd".into()],
+        auth_time: 0,
         app: AppClaims::default(),
     };
     let access = keys.mint_access(&refresh, Role::User, now()).expect("mint");
