@@ -50,7 +50,9 @@ async fn setup(
 ) -> ApiResult<Json<TotpSetup>> {
     let PasswordOnly { password } = body?.into_inner();
     let sid = &current.claims.sid;
-    let setup = auth.setup_totp(&current.user, sid, password, &client).await?;
+    let setup = auth
+        .setup_totp(&current.user, sid, password, &client)
+        .await?;
     Ok(Json(setup))
 }
 
@@ -64,7 +66,9 @@ async fn confirm(
 ) -> ApiResult<Json<Value>> {
     let CodeOnly { code } = body?.into_inner();
     let sid = &current.claims.sid;
-    let codes = auth.confirm_totp(&current.user, sid, &code, &client).await?;
+    let codes = auth
+        .confirm_totp(&current.user, sid, &code, &client)
+        .await?;
     Ok(Json(json!({ "recovery_codes": codes })))
 }
 
@@ -78,7 +82,8 @@ async fn disable(
     let PasswordAndCode { password, code } = body?.into_inner();
     let (user, sid) = (&current.user, &current.claims.sid);
     let code = code.unwrap_or_default();
-    auth.disable_totp(user, sid, password, &code, &client).await?;
+    auth.disable_totp(user, sid, password, &code, &client)
+        .await?;
     Ok(NoContent { sign_out: false })
 }
 

@@ -47,6 +47,8 @@ async fn revoke_others(
     client: ClientInfo,
 ) -> ApiResult<Json<Value>> {
     let sid = &current.claims.sid;
-    let revoked = auth.revoke_other_devices(&current.user, sid, &client).await?;
+    let revoked = auth
+        .revoke_other_devices(&current.user, sid, &client)
+        .await?;
     Ok(Json(json!({ "revoked": revoked })))
 }

@@ -70,7 +70,9 @@ impl MfaKeys {
         for key in &self.secret {
             let mut buffer = sealed.to_vec();
             let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| ApiError::Internal)?;
-            if let Ok(plain) = aead_key(key)?.open_in_place(nonce, Aad::from(aad(user_id)), &mut buffer) {
+            if let Ok(plain) =
+                aead_key(key)?.open_in_place(nonce, Aad::from(aad(user_id)), &mut buffer)
+            {
                 return Ok(plain.to_vec());
             }
         }
@@ -104,6 +106,21 @@ pub fn new_secret() -> Vec<u8> {
     let mut secret = vec![0u8; SECRET_BYTES];
     rand::thread_rng().fill(&mut secret[..]);
     secret
+}
+
+/// The host of `public_url`, as the issuer authenticator apps show (no scheme, port or path: the
+/// `otpauth` label forbids a colon in it).
+pub fn issuer_of(public_url: &str) -> String {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or_default();
+    // An IPv6 literal (`[::1]`) has colons of its own: no name to show.
+    if host.is_empty() || host.starts_with('[') {
+        "rocket-auth-template".to_owned()
+    } else {
+        host.to_owned()
+    }
 }
 
 /// The TOTP of a secret, labelled for authenticator apps as `issuer:account`.
@@ -230,16 +247,23 @@ pub async fn save_pending(db: &Pool, user_id: i64, sealed: &str, now: i64) -> Ap
 
 /// Spends time step `step` for this user; `false` when it (or a later one) was spent already.
 pub async fn spend_step(db: &Pool, user_id: i64, step: i64) -> ApiResult<bool> {
-    let done = sqlx::query("UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1")
-        .bind(step)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1")
+            .bind(step)
+            .bind(user_id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Turns MFA on with these recovery codes (earlier codes go), in one transaction.
-pub async fn enable(db: &Pool, keys: &MfaKeys, user_id: i64, codes: &[String], now: i64) -> ApiResult<()> {
+pub async fn enable(
+    db: &Pool,
+    keys: &MfaKeys,
+    user_id: i64,
+    codes: &[String],
+    now: i64,
+) -> ApiResult<()> {
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE mfa_totp SET enabled_at = $1 WHERE user_id = $2")
         .bind(now)
@@ -279,7 +303,13 @@ pub async fn disable(db: &Pool, user_id: i64) -> ApiResult<()> {
 }
 
 /// Spends a recovery code; `false` when it is not one of the user's unused codes.
-pub async fn spend_recovery_code(db: &Pool, keys: &MfaKeys, user_id: i64, code: &str, now: i64) -> ApiResult<bool> {
+pub async fn spend_recovery_code(
+    db: &Pool,
+    keys: &MfaKeys,
+    user_id: i64,
+    code: &str,
+    now: i64,
+) -> ApiResult<bool> {
     for hash in keys.recovery_hashes(user_id, code) {
         let done = sqlx::query(
             "UPDATE mfa_recovery_codes SET used_at = $1 \
@@ -307,13 +337,15 @@ pub async fn recovery_codes_left(db: &Pool, user_id: i64) -> ApiResult<i64> {
 }
 
 pub async fn issue_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<()> {
-    sqlx::query("INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(jti)
-        .bind(user_id)
-        .bind(now)
-        .bind(now + TICKET_TTL)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(jti)
+    .bind(user_id)
+    .bind(now)
+    .bind(now + TICKET_TTL)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -366,7 +398,10 @@ mod tests {
 
     #[test]
     fn codes_parse_as_totp_or_recovery() {
-        assert_eq!(Code::parse(" 123 456 ").unwrap(), Code::Totp("123456".into()));
+        assert_eq!(
+            Code::parse(" 123 456 ").unwrap(),
+            Code::Totp("123456".into())
+        );
         assert_eq!(
             Code::parse("ABCDE-fghjk").unwrap(),
             Code::Recovery("abcdefghjk".into())
@@ -384,6 +419,20 @@ mod tests {
         assert_eq!(matching_step(&totp, "287082", 59), Some(1));
         assert_eq!(matching_step(&totp, "287082", 59 + 30), Some(1));
         assert_eq!(matching_step(&totp, "287082", 59 + 60), None);
+    }
+
+    #[test]
+    fn the_issuer_is_the_bare_host() {
+        assert_eq!(issuer_of("https://app.test/"), "app.test");
+        assert_eq!(issuer_of("http://127.0.0.1:8000/x"), "127.0.0.1");
+        assert_eq!(issuer_of(""), "rocket-auth-template");
+        assert_eq!(issuer_of("http://[::1]:8000"), "rocket-auth-template");
+        for url in ["http://127.0.0.1:8000", "http://[::1]:8000"] {
+            assert!(
+                totp(vec![7; 20], &issuer_of(url), "a@b.co").is_ok(),
+                "{url}"
+            );
+        }
     }
 
     #[test]

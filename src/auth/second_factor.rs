@@ -42,9 +42,7 @@ impl Auth<'_> {
 
     /// The name authenticator apps show above the code: this site's host.
     fn issuer(&self) -> String {
-        let url = self.mailer.url("");
-        let host = url.split("://").nth(1).unwrap_or(&url);
-        host.trim_end_matches('/').to_owned()
+        mfa::issuer_of(&self.mailer.url(""))
     }
 
     /// A new secret, not yet in force: the password first (counted as a sign-in attempt).
@@ -109,17 +107,36 @@ impl Auth<'_> {
             return Err(ApiError::InvalidCode);
         };
         if !self.totp_code_is_right(user, &row, &code).await? {
-            record(self.db, EventKind::MfaFailed, Some(user.id), Some(sid), client).await?;
+            record(
+                self.db,
+                EventKind::MfaFailed,
+                Some(user.id),
+                Some(sid),
+                client,
+            )
+            .await?;
             return Err(ApiError::InvalidCode);
         }
         let codes = mfa::new_recovery_codes();
         mfa::enable(self.db, &self.mfa_keys(), user.id, &codes, now()).await?;
-        record(self.db, EventKind::MfaEnabled, Some(user.id), Some(sid), client).await?;
+        record(
+            self.db,
+            EventKind::MfaEnabled,
+            Some(user.id),
+            Some(sid),
+            client,
+        )
+        .await?;
         Ok(codes)
     }
 
     /// Right for a time step not spent yet; spends it.
-    async fn totp_code_is_right(&self, user: &User, row: &mfa::TotpRow, code: &str) -> ApiResult<bool> {
+    async fn totp_code_is_right(
+        &self,
+        user: &User,
+        row: &mfa::TotpRow,
+        code: &str,
+    ) -> ApiResult<bool> {
         let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
         let totp = mfa::totp(secret, &self.issuer(), &user.email)?;
         let now = u64::try_from(now()).unwrap_or_default();
@@ -130,7 +147,13 @@ impl Auth<'_> {
     }
 
     /// A TOTP code or a recovery code of a user with MFA on; a wrong one is `mfa_failed`.
-    async fn check_code(&self, user: &User, sid: Option<&str>, code: &str, client: &ClientInfo) -> ApiResult<()> {
+    async fn check_code(
+        &self,
+        user: &User,
+        sid: Option<&str>,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
         let row = mfa::find_totp(self.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_some())
@@ -169,11 +192,20 @@ impl Auth<'_> {
         self.check_password(user, sid, password, failed, client)
             .await?;
         if !user.mfa_enabled {
-            return Err(ApiError::InvalidInput("Two-factor sign-in is off already.".into()));
+            return Err(ApiError::InvalidInput(
+                "Two-factor sign-in is off already.".into(),
+            ));
         }
         self.check_code(user, Some(sid), code, client).await?;
         mfa::disable(self.db, user.id).await?;
-        record(self.db, EventKind::MfaDisabled, Some(user.id), Some(sid), client).await?;
+        record(
+            self.db,
+            EventKind::MfaDisabled,
+            Some(user.id),
+            Some(sid),
+            client,
+        )
+        .await?;
         Ok(())
     }
 
@@ -181,7 +213,9 @@ impl Auth<'_> {
     pub(crate) async fn mfa_ticket(&self, user: &User) -> ApiResult<MfaTicket> {
         let (jti, now) = (new_id(), now());
         mfa::issue_ticket(self.db, user.id, &jti, now).await?;
-        let token = self.tokens.mint_mfa_ticket(user.id, &jti, now, mfa::TICKET_TTL)?;
+        let token = self
+            .tokens
+            .mint_mfa_ticket(user.id, &jti, now, mfa::TICKET_TTL)?;
         Ok(MfaTicket {
             token,
             expires_in: mfa::TICKET_TTL,
@@ -189,7 +223,12 @@ impl Auth<'_> {
     }
 
     /// Finishes a sign-in with the ticket and a code: a session started with MFA.
-    pub async fn complete_mfa(&self, ticket: &str, code: &str, client: &ClientInfo) -> ApiResult<Issued> {
+    pub async fn complete_mfa(
+        &self,
+        ticket: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ApiResult<Issued> {
         let (user_id, jti) = self.tokens.verify_mfa_ticket(ticket)?;
         let user = users::find_by_id(self.db, user_id)
             .await?
@@ -204,7 +243,9 @@ impl Auth<'_> {
             return Err(e);
         }
         let new_device = self.is_new_device(&user, client).await?;
-        let issued = self.start_session(EventKind::LoginSucceeded, user, true, client).await?;
+        let issued = self
+            .start_session(EventKind::LoginSucceeded, user, true, client)
+            .await?;
         if new_device {
             self.alert_new_device(&issued.user, client);
         }
@@ -225,7 +266,9 @@ impl Auth<'_> {
         self.check_password(user, sid, password, failed, client)
             .await?;
         if user.mfa_enabled {
-            let code = code.filter(|c| !c.trim().is_empty()).ok_or(ApiError::InvalidCode)?;
+            let code = code
+                .filter(|c| !c.trim().is_empty())
+                .ok_or(ApiError::InvalidCode)?;
             self.check_code(user, Some(sid), code, client).await?;
         }
         sessions::set_auth_time(self.db, user.id, sid, now()).await

@@ -132,7 +132,13 @@ impl Tokens {
     }
 
     /// An MFA ticket for `user_id`, living `ttl` seconds; its row is the caller's.
-    pub fn mint_mfa_ticket(&self, user_id: i64, jti: &str, now: i64, ttl: i64) -> ApiResult<String> {
+    pub fn mint_mfa_ticket(
+        &self,
+        user_id: i64,
+        jti: &str,
+        now: i64,
+        ttl: i64,
+    ) -> ApiResult<String> {
         self.sign(&MfaTicketClaims {
             sub: user_id.to_string(),
             jti: jti.to_owned(),
@@ -144,9 +150,7 @@ impl Tokens {
 
     /// Signature, expiry and `typ` of an MFA ticket; whether it is spent is the row's business.
     pub fn verify_mfa_ticket(&self, token: &str) -> ApiResult<(i64, String)> {
-        let claims: MfaTicketClaims = self
-            .verify(token)
-            .map_err(|_| ApiError::InvalidMfaToken)?;
+        let claims: MfaTicketClaims = self.verify(token).map_err(|_| ApiError::InvalidMfaToken)?;
         if claims.typ != MFA_TICKET || claims.iat > now() + MAX_CLOCK_SKEW {
             return Err(ApiError::InvalidMfaToken);
         }

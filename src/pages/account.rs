@@ -75,7 +75,9 @@ async fn login(
     match auth.sign_in(&email, password, &client).await {
         Ok(SignIn::Done(issued)) => {
             let to = Redirect::to(next.to_string());
-            Ok(OneOf::Left(OneOf::Left(WithCookies::signed_in(*issued, to))))
+            Ok(OneOf::Left(OneOf::Left(WithCookies::signed_in(
+                *issued, to,
+            ))))
         }
         Ok(SignIn::MfaRequired(ticket)) => {
             let secure = auth.settings.cookie_secure;

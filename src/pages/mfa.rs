@@ -16,9 +16,7 @@ use crate::auth::mfa::TICKET_TTL;
 use crate::auth::second_factor::MfaTicket;
 use crate::error::ApiError;
 use crate::pages::next::encode_value;
-use crate::pages::{
-    CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies,
-};
+use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -179,7 +177,11 @@ async fn confirm(
             );
             let download = format!("data:text/plain;charset=utf-8,{}", encode_value(&text));
             let view = json!({ "codes": codes, "download": download });
-            Ok(OneOf::Left(layout.render("mfa_recovery_codes", Some(&user.0), view)))
+            Ok(OneOf::Left(layout.render(
+                "mfa_recovery_codes",
+                Some(&user.0),
+                view,
+            )))
         }
         Err(e) => Ok(OneOf::Right(back(Err(fixable(e)?)))),
     }
@@ -233,18 +235,31 @@ async fn reauth(
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
     let done = auth
-        .reauthenticate(&user.user, &user.session_id, password, code.as_deref(), &client)
+        .reauthenticate(
+            &user.user,
+            &user.session_id,
+            password,
+            code.as_deref(),
+            &client,
+        )
         .await;
     match done {
         Ok(()) => {
             let message = "Thank you. You can go on for the next 10 minutes.";
-            Ok(OneOf::Left(Flash::success(Redirect::to(next.to_string()), message)))
+            Ok(OneOf::Left(Flash::success(
+                Redirect::to(next.to_string()),
+                message,
+            )))
         }
         Err(e) => {
             let status = e.status();
             let error = fixable(e)?;
-            let view = json!({ "next": next.as_str(), "mfa": user.user.mfa_enabled, "error": error });
-            Ok(OneOf::Right((status, layout.render("reauth", Some(&user.0), view))))
+            let view =
+                json!({ "next": next.as_str(), "mfa": user.user.mfa_enabled, "error": error });
+            Ok(OneOf::Right((
+                status,
+                layout.render("reauth", Some(&user.0), view),
+            )))
         }
     }
 }

@@ -16,14 +16,16 @@
  *   import { AuthClient } from '/static/js/auth-client.js';
  *   const auth = new AuthClient();
  *   auth.addEventListener('logout', (e) => console.log('signed out:', e.detail.reason));
- *   const user = (await auth.resume()) ?? (await auth.login(email, password)).user;
+ *   let signedIn = await auth.login(email, password);
+ *   if (signedIn.mfaRequired) signedIn = await auth.completeMfa(signedIn.mfaToken, codeFromUser);
+ *   const user = signedIn.user;
  *   const response = await auth.fetch('/api/things', { method: 'POST', body: '{}' });
  *
  * @module auth-client
  */
 
 /** The auth endpoints: never retried, never a reason to refresh. */
-const AUTH_ENDPOINTS = ['login', 'register', 'refresh', 'logout'];
+const AUTH_ENDPOINTS = ['login', 'register', 'refresh', 'logout', 'mfa'];
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -222,14 +224,28 @@ export class AuthClient extends EventTarget {
   }
 
   /**
-   * Signs in on this device.
+   * Signs in on this device. With two-factor sign-in on, a right password resolves
+   * `{mfaRequired: true, mfaToken, expiresIn}` and signs nothing in yet: pass the token and the
+   * code the person types to `completeMfa`.
    * @param {string} email
    * @param {string} password
-   * @returns {Promise<{user: object, session: object}>} rejects with `ApiError`
-   *   (`invalid_credentials`, `rate_limited`…)
+   * @returns {Promise<{user: object, session: object}|{mfaRequired: true, mfaToken: string,
+   *   expiresIn: number}>} rejects with `ApiError` (`invalid_credentials`, `rate_limited`…)
    */
   async login(email, password) {
     return this.#signIn('login', { email, password });
+  }
+
+  /**
+   * The second step of a sign-in with two-factor on: a code from the authenticator app, or a
+   * recovery code. A wrong code rejects with `invalid_code` and the same token may be tried
+   * again (five times at most); `invalid_mfa_token` means starting over with `login`.
+   * @param {string} mfaToken from `login`
+   * @param {string} code
+   * @returns {Promise<{user: object, session: object}>} rejects with `ApiError`
+   */
+  async completeMfa(mfaToken, code) {
+    return this.#signIn('mfa', { mfa_token: mfaToken, code });
   }
 
   /**
@@ -524,6 +540,9 @@ export class AuthClient extends EventTarget {
     });
     if (!response.ok) throw await errorOf(response);
     const answer = await response.json();
+    if (response.status === 202 && answer.mfa_required) {
+      return { mfaRequired: true, mfaToken: answer.mfa_token, expiresIn: answer.expires_in };
+    }
     await this.#accept(answer, 'login');
     return { user: answer.user, session: answer.session };
   }

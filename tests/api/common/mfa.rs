@@ -53,7 +53,11 @@ impl TestApp {
 
     pub async fn mfa_setup(&self, by: &Login) -> Value {
         let response = self
-            .post_as(by, "/api/auth/mfa/totp/setup", json!({ "password": PASSWORD }))
+            .post_as(
+                by,
+                "/api/auth/mfa/totp/setup",
+                json!({ "password": PASSWORD }),
+            )
             .await;
         assert_eq!(response.status(), Status::Ok);
         response.into_json().await.expect("json")

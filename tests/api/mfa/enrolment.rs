@@ -12,7 +12,11 @@ async fn setup_answers_the_secret_an_otpauth_uri_and_an_inline_svg_but_changes_n
     let app = app().await;
     let ann = app.register(ANN).await;
     let wrong = app
-        .post_as(&ann, "/api/auth/mfa/totp/setup", json!({ "password": "nope nope" }))
+        .post_as(
+            &ann,
+            "/api/auth/mfa/totp/setup",
+            json!({ "password": "nope nope" }),
+        )
         .await;
     assert_eq!(wrong.status(), Status::Unauthorized);
     assert_eq!(error_code(wrong).await, "invalid_credentials");
@@ -28,7 +32,12 @@ async fn setup_answers_the_secret_an_otpauth_uri_and_an_inline_svg_but_changes_n
     assert!(!svg.contains("<script") && !svg.contains("style="));
 
     // Not in force: sign-in still takes the password alone, and the user says MFA is off.
-    let me: Value = app.get_with("/api/auth/me", &ann.access).await.into_json().await.unwrap();
+    let me: Value = app
+        .get_with("/api/auth/me", &ann.access)
+        .await
+        .into_json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["mfa_enabled"], false);
     app.login(ANN, FIREFOX).await;
 
@@ -72,9 +81,16 @@ async fn confirm_with_a_right_code_turns_mfa_on_with_ten_recovery_codes_stored_h
     assert_eq!(hashes.len(), 10);
     for code in codes {
         let code = code.as_str().unwrap();
-        assert!(hashes.iter().all(|h| !h.contains(code) && !h.contains(&code.replace('-', ""))));
+        assert!(hashes
+            .iter()
+            .all(|h| !h.contains(code) && !h.contains(&code.replace('-', ""))));
     }
-    let me: Value = app.get_with("/api/auth/me", &ann.access).await.into_json().await.unwrap();
+    let me: Value = app
+        .get_with("/api/auth/me", &ann.access)
+        .await
+        .into_json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["mfa_enabled"], true);
     let kinds = event_kinds(&app, &ann.access).await;
     assert_eq!(kinds[0], "mfa_enabled");
@@ -89,7 +105,11 @@ async fn with_mfa_on_a_right_password_answers_a_ticket_and_no_session_and_the_co
     let before = live_sessions(&app).await;
 
     let response = app
-        .post_json("/api/auth/login", json!({ "email": ANN, "password": PASSWORD }), FIREFOX)
+        .post_json(
+            "/api/auth/login",
+            json!({ "email": ANN, "password": PASSWORD }),
+            FIREFOX,
+        )
         .await;
     assert_eq!(response.status(), Status::Accepted);
     assert!(set_cookie(&response, "refresh_token").is_none());
@@ -98,7 +118,11 @@ async fn with_mfa_on_a_right_password_answers_a_ticket_and_no_session_and_the_co
     assert_eq!(body["mfa_required"], true);
     assert_eq!(body["expires_in"], 300);
     assert!(body.get("access_token").is_none() && body.get("refresh_token").is_none());
-    assert_eq!(live_sessions(&app).await, before, "no session before the code");
+    assert_eq!(
+        live_sessions(&app).await,
+        before,
+        "no session before the code"
+    );
 
     let ticket = body["mfa_token"].as_str().unwrap();
     let done = app.complete_mfa(ticket, &enrolled.next_code()).await;
@@ -111,7 +135,12 @@ async fn with_mfa_on_a_right_password_answers_a_ticket_and_no_session_and_the_co
     assert_eq!(body["session"]["mfa"], true);
     assert_eq!(payload(&ann.access)["amr"], json!(["pwd"]));
 
-    let sessions: Value = app.get_with("/api/sessions", access).await.into_json().await.unwrap();
+    let sessions: Value = app
+        .get_with("/api/sessions", access)
+        .await
+        .into_json()
+        .await
+        .unwrap();
     let mfa: Vec<bool> = sessions["sessions"]
         .as_array()
         .unwrap()
@@ -152,7 +181,10 @@ async fn a_recovery_code_signs_in_once_ever() {
     assert_eq!(first.status(), Status::Ok);
     let body: Value = first.into_json().await.unwrap();
     let access = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(event_kinds(&app, &access).await[..2], ["login_succeeded", "recovery_code_used"]);
+    assert_eq!(
+        event_kinds(&app, &access).await[..2],
+        ["login_succeeded", "recovery_code_used"]
+    );
 
     let again = app.complete_mfa(&app.mfa_ticket(ANN).await, &code).await;
     assert_eq!(again.status(), Status::BadRequest);

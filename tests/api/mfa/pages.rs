@@ -9,7 +9,10 @@ const ANN: &str = "ann@example.com";
 
 /// The text between `start` and the next `end` in `html`.
 fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let from = html.find(start).unwrap_or_else(|| panic!("{start} in {html}")) + start.len();
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {html}"))
+        + start.len();
     let len = html[from..].find(end).expect("end");
     &html[from..from + len]
 }
@@ -28,22 +31,37 @@ async fn enrol_on_the_account_page_then_sign_in_with_the_second_step() {
     assert!(account.body.contains("<svg"), "the QR code inline");
     let secret = between(&account.body, "<code class=\"mfa-secret\">", "</code>").to_owned();
     let step = current_step();
-    let wrong = laptop.post("/account/mfa/confirm", &[("code", "12345")]).await;
+    let wrong = laptop
+        .post("/account/mfa/confirm", &[("code", "12345")])
+        .await;
     wrong.assert_redirect("/account#mfa");
     let codes = laptop
         .post("/account/mfa/confirm", &[("code", &code_at(&secret, step))])
         .await;
     assert_eq!(codes.status, Status::Ok);
     assert_eq!(codes.body.matches("<li><code>").count(), 10);
-    assert!(codes.body.contains("href=\"data:text/plain;charset=utf-8,Recovery%20codes"));
+    assert!(codes
+        .body
+        .contains("href=\"data:text/plain;charset=utf-8,Recovery%20codes"));
     assert!(codes.body.contains("download=\"recovery-codes.txt\""));
     let account = laptop.get("/account").await;
-    assert!(account.body.contains("10 recovery codes left"), "{}", account.body);
+    assert!(
+        account.body.contains("10 recovery codes left"),
+        "{}",
+        account.body
+    );
 
     laptop.post("/logout", &[]).await;
     laptop.get("/login").await;
     let first = laptop
-        .post("/login", &[("email", ANN), ("password", PASSWORD), ("next", "/sessions")])
+        .post(
+            "/login",
+            &[
+                ("email", ANN),
+                ("password", PASSWORD),
+                ("next", "/sessions"),
+            ],
+        )
         .await;
     first.assert_redirect("/login/mfa?next=/sessions");
     assert!(!first.sets_session_cookies());
@@ -53,11 +71,16 @@ async fn enrol_on_the_account_page_then_sign_in_with_the_second_step() {
 
     let form = laptop.get("/login/mfa?next=/sessions").await;
     assert!(form.body.contains("One more step"));
-    let wrong = laptop.post("/login/mfa", &[("code", "000000"), ("next", "/sessions")]).await;
+    let wrong = laptop
+        .post("/login/mfa", &[("code", "000000"), ("next", "/sessions")])
+        .await;
     assert_eq!(wrong.status, Status::BadRequest);
     assert!(wrong.body.contains("That code is not right"));
     let done = laptop
-        .post("/login/mfa", &[("code", &code_at(&secret, step + 1)), ("next", "/sessions")])
+        .post(
+            "/login/mfa",
+            &[("code", &code_at(&secret, step + 1)), ("next", "/sessions")],
+        )
         .await;
     done.assert_redirect("/sessions");
     assert!(done.sets_session_cookies());
@@ -82,7 +105,9 @@ async fn turning_mfa_off_on_the_account_page_needs_the_password_and_a_code() {
     let enrolled = app.enable_mfa(&ann).await;
     let mut laptop = Browser::new(&app, FIREFOX);
     laptop.get("/login").await;
-    laptop.post("/login", &[("email", ANN), ("password", PASSWORD)]).await;
+    laptop
+        .post("/login", &[("email", ANN), ("password", PASSWORD)])
+        .await;
     laptop
         .post("/login/mfa", &[("code", &enrolled.recovery_codes[0])])
         .await
@@ -90,14 +115,28 @@ async fn turning_mfa_off_on_the_account_page_needs_the_password_and_a_code() {
     let account = laptop.get("/account").await;
     assert!(account.body.contains("9 recovery codes left"));
     laptop
-        .post("/account/mfa/disable", &[("password", PASSWORD), ("code", "000000")])
+        .post(
+            "/account/mfa/disable",
+            &[("password", PASSWORD), ("code", "000000")],
+        )
         .await
         .assert_redirect("/account#mfa");
-    assert!(laptop.get("/account").await.body.contains("Turn two-factor sign-in off"));
+    assert!(laptop
+        .get("/account")
+        .await
+        .body
+        .contains("Turn two-factor sign-in off"));
     let code = &enrolled.recovery_codes[1];
     laptop
-        .post("/account/mfa/disable", &[("password", PASSWORD), ("code", code)])
+        .post(
+            "/account/mfa/disable",
+            &[("password", PASSWORD), ("code", code)],
+        )
         .await
         .assert_redirect("/account#mfa");
-    assert!(laptop.get("/account").await.body.contains("Set up two-factor sign-in"));
+    assert!(laptop
+        .get("/account")
+        .await
+        .body
+        .contains("Set up two-factor sign-in"));
 }

@@ -21,14 +21,23 @@ async fn sensitive_steps_on_a_stale_session_answer_reauth_required_until_it_reau
     let change = change_password(&app, &ann.access, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(error_code(change).await, "reauth_required");
     // Everyday requests are not sensitive.
-    assert_eq!(app.get_with("/api/sessions", &ann.access).await.status(), Status::Ok);
+    assert_eq!(
+        app.get_with("/api/sessions", &ann.access).await.status(),
+        Status::Ok
+    );
 
     let wrong = app
-        .post_as(&ann, "/api/auth/reauth", json!({ "password": "not it at all" }))
+        .post_as(
+            &ann,
+            "/api/auth/reauth",
+            json!({ "password": "not it at all" }),
+        )
         .await;
     assert_eq!(wrong.status(), Status::Unauthorized);
     assert_eq!(error_code(wrong).await, "invalid_credentials");
-    let ok = app.post_as(&ann, "/api/auth/reauth", json!({ "password": PASSWORD })).await;
+    let ok = app
+        .post_as(&ann, "/api/auth/reauth", json!({ "password": PASSWORD }))
+        .await;
     assert_eq!(ok.status(), Status::NoContent);
     assert_eq!(app.revoke_others(&ann).await.status(), Status::Ok);
 }
@@ -40,7 +49,10 @@ async fn a_fresh_sign_in_counts_for_ten_minutes() {
     app.age_authentication(&ann.session_id(), 590).await;
     assert_eq!(app.revoke_others(&ann).await.status(), Status::Ok);
     app.age_authentication(&ann.session_id(), 610).await;
-    assert_eq!(error_code(app.revoke_others(&ann).await).await, "reauth_required");
+    assert_eq!(
+        error_code(app.revoke_others(&ann).await).await,
+        "reauth_required"
+    );
 }
 
 #[rocket::async_test]
@@ -49,10 +61,15 @@ async fn with_mfa_on_reauthentication_needs_a_code_too() {
     let ann = app.register(ANN).await;
     let mut enrolled = app.enable_mfa(&ann).await;
     app.age_authentication(&ann.session_id(), 601).await;
-    let without = app.post_as(&ann, "/api/auth/reauth", json!({ "password": PASSWORD })).await;
+    let without = app
+        .post_as(&ann, "/api/auth/reauth", json!({ "password": PASSWORD }))
+        .await;
     assert_eq!(without.status(), Status::BadRequest);
     assert_eq!(error_code(without).await, "invalid_code");
-    assert_eq!(error_code(app.revoke_others(&ann).await).await, "reauth_required");
+    assert_eq!(
+        error_code(app.revoke_others(&ann).await).await,
+        "reauth_required"
+    );
     let body = json!({ "password": PASSWORD, "code": enrolled.next_code() });
     let with = app.post_as(&ann, "/api/auth/reauth", body).await;
     assert_eq!(with.status(), Status::NoContent);

@@ -53,9 +53,16 @@ async fn an_expired_ticket_is_refused() {
     assert_eq!(late.status(), Status::Unauthorized);
     assert_eq!(error_code(late).await, "invalid_mfa_token");
     // Its JWT expired (signed 6 minutes ago with a 5-minute life).
-    let user_id: i64 = payload(&ann.access)["sub"].as_str().unwrap().parse().unwrap();
+    let user_id: i64 = payload(&ann.access)["sub"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let then = rocket_auth_template::clock::now() - 360;
-    let old = app.tokens().mint_mfa_ticket(user_id, "old", then, 300).unwrap();
+    let old = app
+        .tokens()
+        .mint_mfa_ticket(user_id, "old", then, 300)
+        .unwrap();
     let refused = app.complete_mfa(&old, &enrolled.recovery_codes[0]).await;
     assert_eq!(refused.status(), Status::Unauthorized);
     assert_eq!(error_code(refused).await, "invalid_mfa_token");
@@ -97,10 +104,16 @@ async fn codes_are_rate_limited_per_account() {
 #[rocket::async_test]
 async fn malformed_second_step_bodies_are_contract_errors() {
     let app = app().await;
-    let missing = app.post_json("/api/auth/mfa", json!({ "code": "123456" }), FIREFOX).await;
+    let missing = app
+        .post_json("/api/auth/mfa", json!({ "code": "123456" }), FIREFOX)
+        .await;
     assert_eq!(missing.status(), Status::UnprocessableEntity);
     let garbage = app
-        .post_json("/api/auth/mfa", json!({ "mfa_token": "x.y.z", "code": "123456" }), FIREFOX)
+        .post_json(
+            "/api/auth/mfa",
+            json!({ "mfa_token": "x.y.z", "code": "123456" }),
+            FIREFOX,
+        )
         .await;
     assert_eq!(garbage.status(), Status::Unauthorized);
     assert_eq!(error_code(garbage).await, "invalid_mfa_token");
