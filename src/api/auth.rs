@@ -66,14 +66,14 @@ pub(crate) struct TokenAnswer {
 
 /// What `login` answers: tokens, or (MFA on) `202` with the ticket for the second step.
 enum LoginAnswer {
-    Tokens(TokenAnswer),
+    Tokens(Box<TokenAnswer>),
     MfaRequired(MfaTicket),
 }
 
 impl<'r> Responder<'r, 'static> for LoginAnswer {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         match self {
-            LoginAnswer::Tokens(answer) => answer.respond_to(req),
+            LoginAnswer::Tokens(answer) => (*answer).respond_to(req),
             LoginAnswer::MfaRequired(ticket) => {
                 let body = json!({
                     "mfa_required": true,
@@ -157,11 +157,11 @@ async fn login(
 ) -> ApiResult<LoginAnswer> {
     let Credentials { email, password } = body?.into_inner();
     Ok(match auth.sign_in(&email, password, &client).await? {
-        SignIn::Done(issued) => LoginAnswer::Tokens(TokenAnswer {
+        SignIn::Done(issued) => LoginAnswer::Tokens(Box::new(TokenAnswer {
             issued: *issued,
             status: Status::Ok,
             with_profile: true,
-        }),
+        })),
         SignIn::MfaRequired(ticket) => LoginAnswer::MfaRequired(ticket),
     })
 }
