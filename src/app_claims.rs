@@ -1,9 +1,11 @@
 //! The extension point for application claims: what your app wants in every access token.
 //!
-//! `AppClaims::for_new_session` runs once when a session starts (login, register). Its result is
-//! signed into the refresh token and copied into every access token minted from it, so route
-//! guards read it from `Claims` without a database query. Add fields here; keep them small and
-//! non-secret (a JWT is signed, not encrypted). Changes take effect at the user's next sign-in.
+//! `AppClaims::for_user` runs when a session starts (login, register) and again at every refresh,
+//! on the user as loaded from the database then. Its result is signed into the refresh token and
+//! copied into every access token minted from it, so route guards read it from `Claims` without a
+//! database query. Add fields here; keep them small and non-secret (a JWT is signed, not
+//! encrypted). A change to the user (a demotion) takes effect at the next refresh, within
+//! `access_token_ttl`.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +20,7 @@ pub struct AppClaims {
 }
 
 impl AppClaims {
-    pub fn for_new_session(user: &User) -> AppClaims {
+    pub fn for_user(user: &User) -> AppClaims {
         let perms = match user.role {
             Role::Admin => vec!["users:read".into(), "users:write".into()],
             Role::User => Vec::new(),

@@ -13,6 +13,12 @@ use crate::mail::MailConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
 pub const MIN_SECRET_BYTES: usize = 32;
+/// An access token is checked without the database: a day is already long to outlive a revocation.
+pub const MAX_ACCESS_TOKEN_TTL: i64 = 24 * 60 * 60;
+/// A year and a day: refresh tokens and sessions.
+pub const MAX_SESSION_SECONDS: i64 = 366 * 24 * 60 * 60;
+/// The grace answer is for two tabs refreshing at once, not for a replay a minute later.
+pub const MAX_REUSE_GRACE: i64 = 60;
 /// A century: beyond, `retention_days` in seconds would overflow nothing but mean nothing either.
 pub const MAX_RETENTION_DAYS: i64 = 36_500;
 
@@ -33,8 +39,19 @@ pub struct AuthConfig {
     pub access_token_ttl: i64,
     /// Refresh-token (and session) lifetime in seconds; each rotation slides it.
     pub refresh_token_ttl: i64,
-    /// Seconds during which the previous refresh token of a session is still answered (two tabs).
+    /// Seconds during which the previous refresh token of a session is still answered (two tabs),
+    /// to the session's own device only. At most `MAX_REUSE_GRACE`.
     pub refresh_reuse_grace: i64,
+    /// Absolute session lifetime in seconds, counted from sign-in: no refresh extends a session
+    /// beyond it, however active. Then the user signs in again.
+    pub session_max_lifetime: i64,
+    /// `iss` of every token, checked on every verification.
+    pub jwt_issuer: String,
+    /// `aud` of every token, checked on every verification.
+    pub jwt_audience: String,
+    /// Origins (`https://app.example.com`) besides the app's own whose pages may sign in, up, out
+    /// and refresh (an SPA on another origin). Everything else marked cross-site is refused.
+    pub allowed_origins: Vec<String>,
     /// Refresh token in an HttpOnly cookie (true) or in the JSON body (false).
     pub refresh_token_as_cookie: bool,
     /// `Secure` flag on cookies; turn off only for local plain HTTP.
@@ -88,6 +105,10 @@ impl Default for AuthConfig {
             access_token_ttl: 5 * 60,
             refresh_token_ttl: 14 * 24 * 60 * 60,
             refresh_reuse_grace: 10,
+            session_max_lifetime: 30 * 24 * 60 * 60,
+            jwt_issuer: "rocket-auth-template".into(),
+            jwt_audience: "rocket-auth-template".into(),
+            allowed_origins: Vec::new(),
             refresh_token_as_cookie: true,
             cookie_secure: true,
             password_hash_concurrency: 0,
@@ -122,6 +143,11 @@ pub struct Settings {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub refresh_reuse_grace: i64,
+    pub session_max_lifetime: i64,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Lower-cased, without a trailing `/`.
+    pub allowed_origins: Vec<String>,
     pub refresh_token_as_cookie: bool,
     pub cookie_secure: bool,
     /// Resolved: the configured 0 ("one per core") is the number of cores here.
@@ -146,19 +172,76 @@ impl Settings {
         let keys = KeyConfig::from_config(&raw, debug)?;
         let rate_limits = RateLimitConfig::from_config(&raw)?;
         let mail = MailConfig::from_config(&raw)?;
-        for (name, value) in [
-            ("access_token_ttl", raw.access_token_ttl),
-            ("refresh_token_ttl", raw.refresh_token_ttl),
-            ("email_verify_ttl", raw.email_verify_ttl),
-            ("password_reset_ttl", raw.password_reset_ttl),
+        for (name, value, min, max) in [
+            (
+                "access_token_ttl",
+                raw.access_token_ttl,
+                1,
+                MAX_ACCESS_TOKEN_TTL,
+            ),
+            (
+                "refresh_token_ttl",
+                raw.refresh_token_ttl,
+                60,
+                MAX_SESSION_SECONDS,
+            ),
+            (
+                "session_max_lifetime",
+                raw.session_max_lifetime,
+                60,
+                MAX_SESSION_SECONDS,
+            ),
+            (
+                "refresh_reuse_grace",
+                raw.refresh_reuse_grace,
+                0,
+                MAX_REUSE_GRACE,
+            ),
+            (
+                "email_verify_ttl",
+                raw.email_verify_ttl,
+                60,
+                30 * 24 * 60 * 60,
+            ),
+            (
+                "password_reset_ttl",
+                raw.password_reset_ttl,
+                60,
+                24 * 60 * 60,
+            ),
         ] {
-            if value <= 0 {
-                return Err(format!("{name} must be a positive number of seconds"));
+            if !(min..=max).contains(&value) {
+                return Err(format!(
+                    "{name} is {value}; it must be {min} to {max} seconds"
+                ));
             }
         }
-        if raw.refresh_reuse_grace < 0 {
-            return Err("refresh_reuse_grace must not be negative".into());
+        for (name, value) in [
+            ("jwt_issuer", &raw.jwt_issuer),
+            ("jwt_audience", &raw.jwt_audience),
+        ] {
+            if value.trim().is_empty() {
+                return Err(format!("{name} must not be empty"));
+            }
         }
+        let allowed_origins = raw
+            .allowed_origins
+            .iter()
+            .map(|o| {
+                let o = o.trim().trim_end_matches('/').to_ascii_lowercase();
+                let valid = ["https://", "http://"].iter().any(|s| o.starts_with(s))
+                    && !o
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/'));
+                if valid {
+                    Ok(o)
+                } else {
+                    Err(format!(
+                        "allowed_origins: {o:?} is not an origin like \"https://app.example.com\""
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let trusted_proxies = raw
             .trusted_proxies
             .iter()
@@ -185,6 +268,10 @@ impl Settings {
             access_token_ttl: raw.access_token_ttl,
             refresh_token_ttl: raw.refresh_token_ttl,
             refresh_reuse_grace: raw.refresh_reuse_grace,
+            session_max_lifetime: raw.session_max_lifetime,
+            jwt_issuer: raw.jwt_issuer,
+            jwt_audience: raw.jwt_audience,
+            allowed_origins,
             refresh_token_as_cookie: raw.refresh_token_as_cookie,
             cookie_secure: raw.cookie_secure,
             password_hash_concurrency,
@@ -217,7 +304,15 @@ fn parse_net(s: &str) -> Option<IpNet> {
 pub fn stage(then: AdHoc) -> AdHoc {
     AdHoc::try_on_ignite("Auth configuration", |rocket| async move {
         match load(rocket.figment()) {
-            Ok(settings) => Ok(rocket.manage(settings).attach(then)),
+            Ok(settings) => {
+                if !settings.cookie_secure && rocket.figment().profile() != "debug" {
+                    rocket::warn!(
+                        "cookie_secure is false outside debug: session cookies go over plain \
+                         HTTP and lose their __Host- prefix; serve over HTTPS and keep it true"
+                    );
+                }
+                Ok(rocket.manage(settings).attach(then))
+            }
             Err(message) => {
                 rocket::error!("invalid configuration: {message}");
                 Err(rocket)

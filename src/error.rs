@@ -18,6 +18,10 @@ pub enum ApiError {
     /// A refused refresh token; the refresh cookie is cleared with the answer.
     InvalidRefreshToken,
     CsrfFailed,
+    /// Sign-in, sign-up, refresh or logout from a page of another site (`Sec-Fetch-Site`, `Origin`).
+    CrossSiteRequest,
+    /// An unsafe API request whose body is not declared `application/json`.
+    UnsupportedMediaType,
     Forbidden(&'static str),
     /// Signed in, but `require_verified_email` is on and the address is not verified yet.
     EmailUnverified,
@@ -54,10 +58,12 @@ impl ApiError {
             | ApiError::InvalidRefreshToken
             | ApiError::ReauthRequired
             | ApiError::InvalidMfaToken => Status::Unauthorized,
-            ApiError::CsrfFailed | ApiError::Forbidden(_) | ApiError::EmailUnverified => {
-                Status::Forbidden
-            }
+            ApiError::CsrfFailed
+            | ApiError::CrossSiteRequest
+            | ApiError::Forbidden(_)
+            | ApiError::EmailUnverified => Status::Forbidden,
             ApiError::InvalidToken | ApiError::InvalidCode => Status::BadRequest,
+            ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
             ApiError::NotFound => Status::NotFound,
             ApiError::EmailTaken => Status::Conflict,
             ApiError::InvalidEmail | ApiError::WeakPassword(_) | ApiError::InvalidInput(_) => {
@@ -78,6 +84,8 @@ impl ApiError {
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::InvalidRefreshToken => "invalid_refresh_token",
             ApiError::CsrfFailed => "csrf_failed",
+            ApiError::CrossSiteRequest => "cross_site_request",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::EmailUnverified => "email_unverified",
             ApiError::InvalidToken => "invalid_token",
@@ -121,6 +129,12 @@ impl ApiError {
             }
             ApiError::CsrfFailed => {
                 "The X-CSRF-Token header (or _csrf field) must match the csrf_token cookie.".into()
+            }
+            ApiError::CrossSiteRequest => {
+                "Signing in, up or out and refreshing are refused from another site's page.".into()
+            }
+            ApiError::UnsupportedMediaType => {
+                "The request body must be JSON, sent as Content-Type: application/json.".into()
             }
             ApiError::Forbidden(why) => (*why).into(),
             ApiError::EmailUnverified => {

@@ -1,4 +1,4 @@
-//! Security headers on every response: no framing, no MIME sniffing, no referrer leaks, HSTS on
+//! Security headers on every response: no framing, no MIME sniffing, no referrer to other sites, HSTS on
 //! HTTPS sites, and a Content-Security-Policy that allows no inline script. Rocket's `Shield`
 //! sets the standard ones (replacing its default, which allows same-origin framing); a small
 //! fairing adds the CSP, which Shield does not know. A route that sets one of these itself keeps
@@ -27,7 +27,10 @@ pub fn stage() -> AdHoc {
         let mut shield = Shield::default()
             .enable(NoSniff::Enable)
             .enable(Frame::Deny)
-            .enable(Referrer::NoReferrer);
+            // Not `no-referrer`: under it a browser sends `Origin: null` with every form POST,
+            // and sign-in could no longer tell its own pages from another site's. `same-origin`
+            // gives other sites nothing either.
+            .enable(Referrer::SameOrigin);
         if https {
             shield = shield.enable(Hsts::Enable(rocket::time::Duration::days(365)));
         }

@@ -3,15 +3,17 @@
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
-use rocket::serde::json::{self, Json};
+use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::api::body::{JsonBody, OptionalJsonBody};
 use crate::auth::account::Auth;
 use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
+use crate::auth::origin::SameSiteRequest;
 use crate::auth::second_factor::{MfaTicket, SignIn};
 use crate::auth::sessions::Issued;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
@@ -53,8 +55,6 @@ struct PasswordChange {
 struct RefreshBody {
     refresh_token: Option<String>,
 }
-
-pub(crate) type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
 
 /// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
 pub(crate) struct TokenAnswer {
@@ -121,9 +121,10 @@ impl<'r> Responder<'r, 'static> for TokenAnswer {
 
 #[post("/auth/register", data = "<body>")]
 async fn register(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Registration>,
+    body: JsonBody<Registration>,
 ) -> ApiResult<TokenAnswer> {
     if !auth.settings.allow_registration {
         return Err(ApiError::Forbidden("Registration is closed."));
@@ -132,7 +133,7 @@ async fn register(
         email,
         password,
         name,
-    } = body?.into_inner();
+    } = body.0;
     let email = Email::parse(&email)?;
     let new = NewUser {
         password: NewPassword::parse(password, &email)?,
@@ -151,11 +152,12 @@ async fn register(
 
 #[post("/auth/login", data = "<body>")]
 async fn login(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Credentials>,
+    body: JsonBody<Credentials>,
 ) -> ApiResult<LoginAnswer> {
-    let Credentials { email, password } = body?.into_inner();
+    let Credentials { email, password } = body.0;
     Ok(match auth.sign_in(&email, password, &client).await? {
         SignIn::Done(issued) => LoginAnswer::Tokens(Box::new(TokenAnswer {
             issued: *issued,
@@ -170,21 +172,22 @@ async fn login(
 fn presented_refresh_token(
     settings: &Settings,
     cookie: RefreshCookie,
-    body: Body<'_, RefreshBody>,
+    body: OptionalJsonBody<RefreshBody>,
 ) -> Option<String> {
     if settings.refresh_token_as_cookie {
         cookie.0
     } else {
-        body.ok().and_then(|b| b.into_inner().refresh_token)
+        body.0.and_then(|b| b.refresh_token)
     }
 }
 
 #[post("/auth/refresh", data = "<body>")]
 async fn refresh(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
     cookie: RefreshCookie,
-    body: Body<'_, RefreshBody>,
+    body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<TokenAnswer> {
     let token = presented_refresh_token(auth.settings, cookie, body)
         .ok_or(ApiError::InvalidRefreshToken)?;
@@ -199,11 +202,12 @@ async fn refresh(
 /// Signs this device out with its access token, or else with its refresh token.
 #[post("/auth/logout", data = "<body>")]
 async fn logout(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
     claims: Result<Claims, ApiError>,
     cookie: Result<RefreshCookie, ApiError>,
-    body: Body<'_, RefreshBody>,
+    body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<NoContent> {
     match claims {
         Ok(claims) => {
@@ -226,12 +230,12 @@ async fn change_password(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-    body: Body<'_, PasswordChange>,
+    body: JsonBody<PasswordChange>,
 ) -> ApiResult<NoContent> {
     let PasswordChange {
         current_password,
         new_password,
-    } = body?.into_inner();
+    } = body.0;
     let sid = &current.claims.sid;
     auth.change_password(&current.user, sid, current_password, new_password, &client)
         .await?;

@@ -2,12 +2,13 @@
 //! link from a mail. Thin: the steps are in `auth/lifecycle.rs`.
 
 use rocket::http::Status;
-use rocket::serde::json::{self, Json};
+use rocket::serde::json::Json;
 use rocket::{post, routes, Route};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::auth::NoContent;
+use crate::api::body::JsonBody;
 use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::SignedIn;
@@ -22,7 +23,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-type Body<'r, T> = Result<Json<T>, json::Error<'r>>;
 type Accepted = (Status, Json<Value>);
 
 #[derive(Deserialize)]
@@ -46,9 +46,9 @@ struct Token {
 async fn forgot_password(
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Forgot>,
+    body: JsonBody<Forgot>,
 ) -> ApiResult<Accepted> {
-    let Forgot { email } = body?.into_inner();
+    let Forgot { email } = body.0;
     auth.forgot_password(&email, &client).await?;
     let message = "If an account uses this address, a link to reset its password is on its way.";
     Ok((Status::Accepted, Json(json!({ "message": message }))))
@@ -59,12 +59,12 @@ async fn forgot_password(
 async fn reset_password(
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Reset>,
+    body: JsonBody<Reset>,
 ) -> ApiResult<NoContent> {
     let Reset {
         token,
         new_password,
-    } = body?.into_inner();
+    } = body.0;
     auth.reset_password(&token, new_password, &client).await?;
     Ok(NoContent { sign_out: false })
 }
@@ -73,9 +73,9 @@ async fn reset_password(
 async fn verify_email(
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, Token>,
+    body: JsonBody<Token>,
 ) -> ApiResult<NoContent> {
-    let Token { token } = body?.into_inner();
+    let Token { token } = body.0;
     auth.verify_email(&token, &client).await?;
     Ok(NoContent { sign_out: false })
 }

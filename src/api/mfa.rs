@@ -7,10 +7,12 @@ use rocket::{delete, post, routes, Route};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::auth::{Body, NoContent, TokenAnswer};
+use crate::api::auth::{NoContent, TokenAnswer};
+use crate::api::body::JsonBody;
 use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::CurrentUser;
+use crate::auth::origin::SameSiteRequest;
 use crate::auth::second_factor::TotpSetup;
 use crate::error::ApiResult;
 
@@ -46,9 +48,9 @@ async fn setup(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-    body: Body<'_, PasswordOnly>,
+    body: JsonBody<PasswordOnly>,
 ) -> ApiResult<Json<TotpSetup>> {
-    let PasswordOnly { password } = body?.into_inner();
+    let PasswordOnly { password } = body.0;
     let sid = &current.claims.sid;
     let setup = auth
         .setup_totp(&current.user, sid, password, &client)
@@ -62,9 +64,9 @@ async fn confirm(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-    body: Body<'_, CodeOnly>,
+    body: JsonBody<CodeOnly>,
 ) -> ApiResult<Json<Value>> {
-    let CodeOnly { code } = body?.into_inner();
+    let CodeOnly { code } = body.0;
     let sid = &current.claims.sid;
     let codes = auth
         .confirm_totp(&current.user, sid, &code, &client)
@@ -77,9 +79,9 @@ async fn disable(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-    body: Body<'_, PasswordAndCode>,
+    body: JsonBody<PasswordAndCode>,
 ) -> ApiResult<NoContent> {
-    let PasswordAndCode { password, code } = body?.into_inner();
+    let PasswordAndCode { password, code } = body.0;
     let (user, sid) = (&current.user, &current.claims.sid);
     let code = code.unwrap_or_default();
     auth.disable_totp(user, sid, password, &code, &client)
@@ -90,11 +92,12 @@ async fn disable(
 /// The second step of sign-in: the ticket from `login` and a TOTP or recovery code.
 #[post("/auth/mfa", data = "<body>")]
 async fn complete(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
-    body: Body<'_, TicketAndCode>,
+    body: JsonBody<TicketAndCode>,
 ) -> ApiResult<TokenAnswer> {
-    let TicketAndCode { mfa_token, code } = body?.into_inner();
+    let TicketAndCode { mfa_token, code } = body.0;
     let issued = auth.complete_mfa(&mfa_token, &code, &client).await?;
     Ok(TokenAnswer {
         issued,
@@ -110,9 +113,9 @@ async fn reauth(
     auth: Auth<'_>,
     current: CurrentUser,
     client: ClientInfo,
-    body: Body<'_, PasswordAndCode>,
+    body: JsonBody<PasswordAndCode>,
 ) -> ApiResult<NoContent> {
-    let PasswordAndCode { password, code } = body?.into_inner();
+    let PasswordAndCode { password, code } = body.0;
     let (user, sid) = (&current.user, &current.claims.sid);
     auth.reauthenticate(user, sid, password, code.as_deref(), &client)
         .await?;

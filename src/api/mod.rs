@@ -1,6 +1,7 @@
 //! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error.
 
 mod auth;
+mod body;
 mod by_mail;
 mod jwks;
 mod mfa;

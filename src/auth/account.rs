@@ -9,8 +9,8 @@ use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
 use crate::auth::second_factor::SignIn;
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{
-    revoke_other_sessions, revoke_other_sessions_in, revoke_session, rotate_session, start_session,
-    Issued,
+    end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
+    revoke_session, rotate_session, start_session, Issued,
 };
 use crate::auth::tokens::Tokens;
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
@@ -119,18 +119,18 @@ impl Auth<'_> {
     }
 
     /// Signs out the device holding this refresh token (a client that lost its access token).
-    /// A token that does not verify is `401 unauthorized`, as for the access token.
+    /// A token that does not verify is `401 unauthorized`, as for the access token; an
+    /// already-rotated one is a grace answer or reuse, exactly as for a refresh.
     pub async fn sign_out_with_refresh_token(
         &self,
         token: &str,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
-        let refresh = self
+        let claims = self
             .tokens
             .verify_refresh(token)
             .map_err(|_| ApiError::Unauthorized)?;
-        let user_id = refresh.user_id().map_err(|_| ApiError::Unauthorized)?;
-        self.sign_out(user_id, &refresh.sid, client).await
+        end_session_with_refresh_token(self.db, self.settings, &claims, client).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
@@ -178,6 +178,7 @@ impl Auth<'_> {
 
     /// Checks the current password (rate-limited like a login), stores the new one and revokes
     /// every other session in one transaction: a thief holding another session is out at once.
+    /// A new password equal to the current one is refused (`weak_password`), nothing changed.
     /// Returns how many sessions were revoked.
     pub async fn change_password(
         &self,
@@ -190,9 +191,18 @@ impl Auth<'_> {
         self.require_recent_auth(user, sid).await?;
         self.limits.password_attempt(client, &user.email)?;
         let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
+        // Once `current_password` is verified, "the new one matches the current hash" is plain
+        // equality with it: no second argon2 run. Told only after the verification, so a wrong
+        // current password is still `invalid_credentials` and counted.
+        let same_as_current = new.expose() == current_password;
         let failed = EventKind::PasswordChangeFailed;
         self.check_password(user, sid, current_password, failed, client)
             .await?;
+        if same_as_current {
+            return Err(ApiError::WeakPassword(
+                "The new password is the same as the current one: choose a different one.".into(),
+            ));
+        }
         let new_hash = self.passwords.hash(new).await?;
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;

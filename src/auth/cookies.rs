@@ -5,19 +5,47 @@
 use std::sync::Mutex;
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::{Cookie, Header, SameSite};
+use rocket::http::{ContentType, Cookie, Header, SameSite};
 use rocket::request::Request;
 use rocket::time::{Duration, OffsetDateTime};
 use rocket::Response;
 
+use crate::auth::csrf::{self, CsrfKeys};
 use crate::auth::sessions::Issued;
-use crate::clock::new_id;
 use crate::config::Settings;
 
-pub const REFRESH_COOKIE: &str = "refresh_token";
-pub const ACCESS_COOKIE: &str = "access_token";
-pub const CSRF_COOKIE: &str = "csrf_token";
-pub const CSRF_HEADER: &str = "X-CSRF-Token";
+/// The three cookies of a browser session. With `cookie_secure` their names carry the `__Host-`
+/// prefix: the browser then accepts them only over HTTPS, for the whole host, from the host
+/// itself, so a sibling subdomain or a plain-HTTP man in the middle cannot plant one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCookie {
+    Refresh,
+    Access,
+    /// Readable by scripts on purpose: the JS client copies it into `X-CSRF-Token`.
+    Csrf,
+}
+
+impl SessionCookie {
+    pub fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (SessionCookie::Refresh, false) => "refresh_token",
+            (SessionCookie::Access, false) => "access_token",
+            (SessionCookie::Csrf, false) => "csrf_token",
+            (SessionCookie::Refresh, true) => "__Host-refresh_token",
+            (SessionCookie::Access, true) => "__Host-access_token",
+            (SessionCookie::Csrf, true) => "__Host-csrf_token",
+        }
+    }
+
+    /// This cookie's value on the request, under the configured name only.
+    pub fn read<'r>(self, req: &'r Request<'_>) -> Option<&'r str> {
+        let secure = req
+            .rocket()
+            .state::<Settings>()
+            .is_none_or(|s| s.cookie_secure);
+        req.cookies().get(self.name(secure)).map(|c| c.value())
+    }
+}
 
 /// What a handler wants done with the session cookies of its response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +54,13 @@ pub enum CookieAction {
     /// A page sign-in (`access: Some`) sets the refresh cookie in body mode too: a browser
     /// navigating pages has no body to keep it in, and the JSON API ignores that cookie in body mode.
     SetSession {
+        session_id: String,
         refresh_token: String,
         refresh_max_age: i64,
         access: Option<(String, i64)>,
     },
-    /// Sign-out or a refused refresh token: both session cookies are removed.
+    /// Sign-out or a refused refresh token: the session cookies the request carried are removed
+    /// (never one it did not carry: a cookieless cross-site request cannot sign anyone out).
     ClearSession,
 }
 
@@ -51,6 +81,7 @@ impl CookieAction {
     /// The one conversion from a freshly issued pair to cookies, for the API and pages alike.
     pub fn signed_in(issued: &Issued, audience: Audience) -> CookieAction {
         CookieAction::SetSession {
+            session_id: issued.session.id.clone(),
             refresh_token: issued.refresh_token.clone(),
             refresh_max_age: issued.refresh_expires_in,
             access: match audience {
@@ -99,32 +130,6 @@ fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
         .build()
 }
 
-/// True when the request proves it can read the `csrf_token` cookie (double-submit): the header,
-/// or a form field the caller passes, equals the cookie.
-pub fn csrf_matches(req: &Request<'_>, form_field: Option<&str>) -> bool {
-    let Some(cookie) = req.cookies().get(CSRF_COOKIE) else {
-        return false;
-    };
-    let presented = req.headers().get_one(CSRF_HEADER).or(form_field);
-    presented
-        .is_some_and(|p| !p.is_empty() && constant_time_eq(p.as_bytes(), cookie.value().as_bytes()))
-}
-
-/// The CSRF token a page embeds in its forms: the `csrf_token` cookie, or the one this response
-/// will set (the fairing writes the same value), so a first visit already gets working forms.
-pub fn csrf_token<'r>(req: &'r Request<'_>) -> &'r str {
-    match req.cookies().get(CSRF_COOKIE) {
-        Some(cookie) => cookie.value(),
-        None => &req.local_cache(|| NewCsrfToken(new_id())).0,
-    }
-}
-
-struct NewCsrfToken(String);
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 pub fn is_unsafe_method(req: &Request<'_>) -> bool {
     use rocket::http::Method;
     !matches!(
@@ -145,37 +150,63 @@ impl Fairing for CookieFairing {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let Some(settings) = req.rocket().state::<Settings>() else {
+        let (Some(settings), Some(keys)) = (
+            req.rocket().state::<Settings>(),
+            req.rocket().state::<CsrfKeys>(),
+        ) else {
             return;
         };
         let secure = settings.cookie_secure;
+        let carried = |which: SessionCookie| which.read(req).is_some();
+        // The CSRF cookie: a new one for a new session and after a sign-out; otherwise only where
+        // a page needs one and the request's is missing or not this session's.
+        let mut new_csrf = None;
         match CookieAction::take(req) {
             Some(CookieAction::SetSession {
+                session_id,
                 refresh_token,
                 refresh_max_age,
                 access,
             }) => {
+                let name = SessionCookie::Refresh.name(secure);
+                let mut cookie_session = false;
                 if settings.refresh_token_as_cookie || access.is_some() {
-                    res.adjoin_header(session_cookie(
-                        REFRESH_COOKIE,
-                        refresh_token,
-                        refresh_max_age,
-                        secure,
-                    ));
+                    res.adjoin_header(session_cookie(name, refresh_token, refresh_max_age, secure));
+                    cookie_session = true;
                 }
                 if let Some((token, max_age)) = access {
-                    res.adjoin_header(session_cookie(ACCESS_COOKIE, token, max_age, secure));
+                    let name = SessionCookie::Access.name(secure);
+                    res.adjoin_header(session_cookie(name, token, max_age, secure));
+                }
+                // A refresh keeps the session, and so its token: forms open in other tabs stay good.
+                let kept = SessionCookie::Csrf
+                    .read(req)
+                    .is_some_and(|token| keys.is_valid(token, &session_id));
+                if cookie_session && !kept {
+                    new_csrf = Some(keys.issue(&session_id));
                 }
             }
             Some(CookieAction::ClearSession) => {
-                res.adjoin_header(removal_cookie(REFRESH_COOKIE, secure));
-                res.adjoin_header(removal_cookie(ACCESS_COOKIE, secure));
+                let mut cleared = false;
+                for which in [SessionCookie::Refresh, SessionCookie::Access] {
+                    if carried(which) {
+                        res.adjoin_header(removal_cookie(which.name(secure), secure));
+                        cleared = true;
+                    }
+                }
+                if cleared {
+                    new_csrf = Some(keys.issue(""));
+                }
             }
             None => {}
         }
-        if req.cookies().get(CSRF_COOKIE).is_none() {
-            // Readable by scripts on purpose: the JS client copies it into X-CSRF-Token.
-            let csrf = Cookie::build((CSRF_COOKIE, csrf_token(req).to_owned()))
+        let is_page = res.content_type().is_some_and(|ct| ct == ContentType::HTML);
+        if new_csrf.is_none() && is_page && csrf::valid_cookie_token(req).is_none() {
+            // The token the page embedded, if it rendered one.
+            new_csrf = Some(csrf::csrf_token(req).to_owned());
+        }
+        if let Some(token) = new_csrf {
+            let csrf = Cookie::build((SessionCookie::Csrf.name(secure), token))
                 .path("/")
                 .same_site(SameSite::Lax)
                 .secure(secure)

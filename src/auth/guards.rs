@@ -9,7 +9,8 @@ use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket_db_pools::Database;
 
-use crate::auth::cookies::{csrf_matches, is_unsafe_method, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::cookies::{is_unsafe_method, SessionCookie};
+use crate::auth::csrf::csrf_matches;
 use crate::auth::tokens::{AccessClaims, Tokens};
 use crate::auth::users::{find_by_live_session, User};
 use crate::config::Settings;
@@ -46,14 +47,14 @@ fn access_claims(req: &Request<'_>) -> Result<AccessClaims, ApiError> {
             .ok_or(ApiError::Unauthorized)?;
         return tokens.verify_access(token.trim());
     }
-    let cookie = req
-        .cookies()
-        .get(ACCESS_COOKIE)
+    let cookie = SessionCookie::Access
+        .read(req)
         .ok_or(ApiError::Unauthorized)?;
+    let claims = tokens.verify_access(cookie)?;
     if is_unsafe_method(req) && !csrf_matches(req, None) {
         return Err(ApiError::CsrfFailed);
     }
-    tokens.verify_access(cookie.value())
+    Ok(claims)
 }
 
 #[rocket::async_trait]
@@ -133,12 +134,12 @@ impl<'r> FromRequest<'r> for RefreshCookie {
             .rocket()
             .state::<Settings>()
             .is_some_and(|s| s.refresh_token_as_cookie);
-        let cookie = req.cookies().get(REFRESH_COOKIE).filter(|_| cookie_mode);
+        let cookie = SessionCookie::Refresh.read(req).filter(|_| cookie_mode);
         match cookie {
             Some(_) if is_unsafe_method(req) && !csrf_matches(req, None) => {
                 refuse(req, ApiError::CsrfFailed)
             }
-            Some(c) => Outcome::Success(RefreshCookie(Some(c.value().to_owned()))),
+            Some(c) => Outcome::Success(RefreshCookie(Some(c.to_owned()))),
             None => Outcome::Success(RefreshCookie(None)),
         }
     }

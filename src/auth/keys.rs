@@ -310,13 +310,14 @@ pub struct VerifyingKey {
     jwk: Option<Value>,
 }
 
-/// The keys in use (managed state through `tokens::Keys`).
+/// The keys in use (inside `tokens::Tokens`, managed state).
 pub struct KeySet {
     signing_kid: String,
     signing_algorithm: Algorithm,
     encoding: EncodingKey,
     verifying: Vec<VerifyingKey>,
-    /// The secret key material, current first, for `derive`.
+    /// The secret material of the current key, then of earlier HMAC keys: what other secrets of
+    /// the app (the CSRF token's MAC key) are derived from, so rotating one rotates them all.
     secrets: Vec<Vec<u8>>,
 }
 
@@ -369,6 +370,11 @@ impl KeySet {
             verifying,
             secrets,
         }
+    }
+
+    /// The algorithms of the verifying keys.
+    pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
+        self.verifying.iter().map(|k| k.algorithm)
     }
 
     /// Keys for another purpose, derived from the signing secrets (the current one first, then

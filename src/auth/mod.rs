@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod common_passwords;
 pub mod cookies;
+pub mod csrf;
 pub mod device;
 pub mod guards;
 pub mod housekeeping;
@@ -12,6 +14,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod mfa;
 pub mod one_time;
+pub mod origin;
 pub mod password;
 pub mod second_factor;
 pub mod security_events;
@@ -32,10 +35,12 @@ pub fn stage() -> AdHoc {
             return Err(rocket);
         };
         let tokens = tokens::Tokens::new(settings);
+        let csrf_keys = csrf::CsrfKeys::new(tokens.keys.derive("csrf"));
         let limits = limits::RateLimits::new(&settings.rate_limits);
         match password::Passwords::new(settings.password_hash_concurrency).await {
             Ok(passwords) => Ok(rocket
                 .manage(tokens)
+                .manage(csrf_keys)
                 .manage(limits)
                 .manage(passwords)
                 .attach(crate::mail::stage())

@@ -19,6 +19,9 @@ pub enum EventKind {
     LoginFailed,
     /// An already-rotated refresh token came back outside the grace window: the session is revoked.
     RefreshReuse,
+    /// The session's own device came back with the just-rotated token inside the grace window
+    /// (two tabs, a lost answer) and was given the current pair.
+    RefreshGrace,
     SessionRevoked,
     OtherSessionsRevoked,
     PasswordChanged,
@@ -57,6 +60,7 @@ impl EventKind {
             EventKind::LoginSucceeded => "login_succeeded",
             EventKind::LoginFailed => "login_failed",
             EventKind::RefreshReuse => "refresh_reuse",
+            EventKind::RefreshGrace => "refresh_grace",
             EventKind::SessionRevoked => "session_revoked",
             EventKind::OtherSessionsRevoked => "other_sessions_revoked",
             EventKind::PasswordChanged => "password_changed",

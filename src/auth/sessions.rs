@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::app_claims::AppClaims;
 use crate::auth::device::{ClientInfo, Device};
 use crate::auth::security_events::{self, EventKind};
-use crate::auth::tokens::{RefreshClaims, Tokens, AMR_OTP, AMR_PASSWORD, REFRESH};
+use crate::auth::tokens::{RefreshClaims, TokenKind, Tokens, AMR_OTP, AMR_PASSWORD};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now, rfc3339};
 use crate::config::Settings;
@@ -103,27 +103,23 @@ impl Session {
 }
 
 impl Issued {
+    /// `now` is the caller's clock reading, the one the session's times were set from, so that a
+    /// new session's refresh token lives exactly `refresh_token_ttl` (`exp - iat`).
     fn mint(
         tokens: &Tokens,
         user: User,
         session: Session,
         app: AppClaims,
+        now: i64,
     ) -> Result<Issued, ApiError> {
-        let now = now();
-        let refresh = RefreshClaims {
-            sub: user.id.to_string(),
-            sid: session.id.clone(),
-            jti: session.refresh_jti.clone(),
-            iat: now,
-            exp: session.expires_at,
-            typ: REFRESH.into(),
-            amr: session.amr(),
-            auth_time: session.auth_time,
-            app,
-        };
+        let (sid, jti) = (&session.id, &session.refresh_jti);
+        let mut refresh = tokens.refresh_claims(user.id, sid, jti, session.expires_at, app);
+        refresh.iat = now;
+        refresh.amr = session.amr();
+        refresh.auth_time = session.auth_time;
         Ok(Issued {
             access_token: tokens.mint_access(&refresh, user.role, now)?,
-            refresh_token: tokens.sign(&refresh)?,
+            refresh_token: tokens.sign(TokenKind::Refresh, &refresh)?,
             expires_in: tokens.access_token_ttl,
             refresh_expires_in: (session.expires_at - now).max(0),
             session,
@@ -151,7 +147,7 @@ pub async fn start_session(
         rotated_at: None,
         created_at: now,
         last_used_at: now,
-        expires_at: now + tokens.refresh_token_ttl,
+        expires_at: now + tokens.refresh_token_ttl.min(tokens.session_max_lifetime),
         revoked_at: None,
         user_agent: device.user_agent.clone(),
         browser: device.browser.clone(),
@@ -183,17 +179,95 @@ pub async fn start_session(
     .bind(session.auth_time)
     .execute(db)
     .await?;
-    let app = AppClaims::for_new_session(&user);
-    Issued::mint(tokens, user, session, app)
+    let app = AppClaims::for_user(&user);
+    Issued::mint(tokens, user, session, app, now)
+}
+
+/// What a presented refresh token is to its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented {
+    /// The session's current token.
+    Current,
+    /// The token it replaced, back within `refresh_reuse_grace` seconds of the rotation from the
+    /// session's own device (same user agent): two tabs refreshing at once, or a lost answer.
+    Grace,
+    /// Any other token of a live session: stolen or replayed. The session must go.
+    Reuse,
+    /// The session is revoked or expired: nothing to answer.
+    Dead,
+}
+
+impl Session {
+    /// Classifies the `jti` of a verified refresh token of this session, presented at `now` by a
+    /// client with `user_agent`.
+    pub fn classify(&self, jti: &str, user_agent: &str, now: i64, grace: i64) -> Presented {
+        let live = self.revoked_at.is_none() && self.expires_at > now;
+        if !live {
+            return Presented::Dead;
+        }
+        if self.refresh_jti == jti {
+            return Presented::Current;
+        }
+        let within_grace = self.previous_jti.as_deref() == Some(jti)
+            && self.rotated_at.is_some_and(|at| now - at <= grace)
+            && self.user_agent == user_agent;
+        if within_grace {
+            Presented::Grace
+        } else {
+            Presented::Reuse
+        }
+    }
+}
+
+/// The session a verified refresh token names, read inside `tx`.
+async fn session_of(
+    tx: &mut sqlx::Transaction<'_, Engine>,
+    claims: &RefreshClaims,
+) -> Result<Session, ApiError> {
+    let user_id = claims.user_id()?;
+    sqlx::query_as::<_, Session>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(&claims.sid)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ApiError::InvalidRefreshToken)
+}
+
+/// Token theft: the whole session is revoked and the reuse recorded, in the caller's transaction.
+async fn revoke_for_reuse(
+    tx: &mut sqlx::Transaction<'_, Engine>,
+    session: &Session,
+    now: i64,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(&session.id)
+        .execute(&mut **tx)
+        .await?;
+    let (user_id, sid) = (Some(session.user_id), Some(session.id.as_str()));
+    security_events::record(&mut **tx, EventKind::RefreshReuse, user_id, sid, client).await?;
+    rocket::warn!(
+        "refresh token reuse on session {} of user {}: session revoked",
+        session.id,
+        session.user_id
+    );
+    Ok(())
 }
 
 /// Exchanges a refresh token for a new pair, moving the session to a new `jti`.
 ///
 /// - current `jti`: rotate (compare-and-swap, so of two racing requests exactly one rotates);
-/// - the previous `jti` within `refresh_reuse_grace` seconds of the rotation (two tabs): answer
-///   with a pair for the session's current `jti`, rotating nothing;
-/// - any other `jti` of a live session: reuse of a stolen or replayed token, so the whole
-///   session is revoked.
+///   the session's expiry slides to `refresh_token_ttl` from now, but never past
+///   `session_max_lifetime` from sign-in;
+/// - `Presented::Grace`: answer with a pair for the session's current `jti`, rotating nothing,
+///   and record it;
+/// - `Presented::Reuse`: revoke the whole session.
+///
+/// The application claims and the role are derived again from the user as loaded now, so a
+/// demoted user loses a permission at the next refresh.
 pub async fn rotate_session(
     db: &Pool,
     tokens: &Tokens,
@@ -209,9 +283,10 @@ pub async fn rotate_session(
     let mut tx = db.begin().await?;
     let rotated = sqlx::query(
         "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $1, rotated_at = $2, \
-             last_used_at = $2, expires_at = $3, ip = $4 \
+             last_used_at = $2, ip = $4, \
+             expires_at = CASE WHEN created_at + $8 < $3 THEN created_at + $8 ELSE $3 END \
          WHERE id = $5 AND user_id = $6 AND refresh_jti = $7 \
-           AND revoked_at IS NULL AND expires_at > $2 \
+           AND revoked_at IS NULL AND expires_at > $2 AND created_at + $8 > $2 \
            AND EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.active)",
     )
     .bind(&new_jti)
@@ -221,59 +296,78 @@ pub async fn rotate_session(
     .bind(&claims.sid)
     .bind(user_id)
     .bind(&claims.jti)
+    .bind(tokens.session_max_lifetime)
     .execute(&mut *tx)
     .await?
     .rows_affected()
         == 1;
 
-    let session = sqlx::query_as::<_, Session>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(&claims.sid)
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::InvalidRefreshToken)?;
+    let session = session_of(&mut tx, &claims).await?;
     let user = users::find_by_id(&mut *tx, user_id)
         .await?
         .filter(|u| u.active)
         .ok_or(ApiError::InvalidRefreshToken)?;
 
     if !rotated {
-        let live = session.revoked_at.is_none() && session.expires_at > now;
-        let within_grace = session.previous_jti.as_deref() == Some(claims.jti.as_str())
-            && session
-                .rotated_at
-                .is_some_and(|at| now - at <= settings.refresh_reuse_grace);
-        if !live {
-            return Err(ApiError::InvalidRefreshToken);
-        }
-        if !within_grace {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(&session.id)
-                .execute(&mut *tx)
-                .await?;
-            security_events::record(
-                &mut *tx,
-                EventKind::RefreshReuse,
-                Some(user_id),
-                Some(&session.id),
-                client,
-            )
-            .await?;
-            tx.commit().await?;
-            rocket::warn!(
-                "refresh token reuse on session {} of user {}: session revoked",
-                session.id,
-                user_id
-            );
-            return Err(ApiError::InvalidRefreshToken);
+        let ua = &client.device.user_agent;
+        match session.classify(&claims.jti, ua, now, settings.refresh_reuse_grace) {
+            // A current `jti` that did not rotate: a session older than a since lowered
+            // `session_max_lifetime`.
+            Presented::Current | Presented::Dead => return Err(ApiError::InvalidRefreshToken),
+            Presented::Grace => {
+                let sid = Some(session.id.as_str());
+                let kind = EventKind::RefreshGrace;
+                security_events::record(&mut *tx, kind, Some(user_id), sid, client).await?;
+            }
+            Presented::Reuse => {
+                revoke_for_reuse(&mut tx, &session, now, client).await?;
+                tx.commit().await?;
+                return Err(ApiError::InvalidRefreshToken);
+            }
         }
     }
     tx.commit().await?;
     drop(turn);
-    Issued::mint(tokens, user, session, claims.app)
+    let app = AppClaims::for_user(&user);
+    Issued::mint(tokens, user, session, app, now)
+}
+
+/// Signs out the device holding this (verified) refresh token, treating it as a refresh would: the
+/// current token or a grace answer end the session (`Ok(true)`); an older token is reuse, which
+/// ends it as theft and answers `invalid_refresh_token`; a dead session ends nothing
+/// (`Ok(false)`).
+pub async fn end_session_with_refresh_token(
+    db: &Pool,
+    settings: &Settings,
+    claims: &RefreshClaims,
+    client: &ClientInfo,
+) -> Result<bool, ApiError> {
+    let now = now();
+    let turn = write_turn().await;
+    let mut tx = db.begin().await?;
+    let Ok(session) = session_of(&mut tx, claims).await else {
+        return Ok(false);
+    };
+    let ua = &client.device.user_agent;
+    let ended = match session.classify(&claims.jti, ua, now, settings.refresh_reuse_grace) {
+        Presented::Current | Presented::Grace => {
+            let revoked = revoke_session(&mut *tx, session.user_id, &session.id).await?;
+            if revoked {
+                let (user_id, sid) = (Some(session.user_id), Some(session.id.as_str()));
+                security_events::record(&mut *tx, EventKind::Logout, user_id, sid, client).await?;
+            }
+            revoked
+        }
+        Presented::Reuse => {
+            revoke_for_reuse(&mut tx, &session, now, client).await?;
+            tx.commit().await?;
+            return Err(ApiError::InvalidRefreshToken);
+        }
+        Presented::Dead => false,
+    };
+    tx.commit().await?;
+    drop(turn);
+    Ok(ended)
 }
 
 /// When the user's live session `sid` last proved who it is; `None` when it is not live.
@@ -314,7 +408,10 @@ pub async fn list_sessions(db: &Pool, user_id: i64) -> Result<Vec<Session>, ApiE
 }
 
 /// Revokes one of the user's sessions; `false` when there is no such live session of theirs.
-pub async fn revoke_session(db: &Pool, user_id: i64, session_id: &str) -> Result<bool, ApiError> {
+pub async fn revoke_session<'e, E>(db: E, user_id: i64, session_id: &str) -> Result<bool, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1 \
          WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1",

@@ -1,8 +1,10 @@
 //! Access and refresh JWTs: claim types, minting, and verification with the key chosen by `kid`
-//! and the algorithm pinned to that key.
+//! and the algorithm pinned to that key, `iss` and `aud` checked (RFC 8725 §3.9-3.11), and the
+//! kind told apart twice: the `typ` claim, and the JOSE header `typ` (`at+jwt` for access tokens,
+//! RFC 9068), so a verifier that only reads headers and the JWKS never takes one for the other.
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{decode, decode_header, encode, Validation};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, Validation};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::app_claims::AppClaims;
@@ -16,10 +18,34 @@ use crate::error::{ApiError, ApiResult};
 /// refused as not yet valid.
 pub const MAX_CLOCK_SKEW: i64 = 60;
 
-pub const ACCESS: &str = "access";
-pub const REFRESH: &str = "refresh";
-/// The ticket between a right password and the second factor: never an access or refresh token.
-pub const MFA_TICKET: &str = "mfa";
+/// The kinds of token: access, refresh, and the MFA ticket between a right password and the
+/// second factor (never accepted as either of the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+    MfaTicket,
+}
+
+impl TokenKind {
+    /// The `typ` claim.
+    pub fn claim(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+            TokenKind::MfaTicket => "mfa",
+        }
+    }
+
+    /// The JOSE header `typ`.
+    pub fn header(self) -> &'static str {
+        match self {
+            TokenKind::Access => "at+jwt",
+            TokenKind::Refresh => "refresh+jwt",
+            TokenKind::MfaTicket => "mfa+jwt",
+        }
+    }
+}
 
 /// How the session's user proved who they are (RFC 8176 `amr` values).
 pub const AMR_PASSWORD: &str = "pwd";
@@ -32,6 +58,8 @@ pub struct AccessClaims {
     pub sub: String,
     /// Session id (one per device).
     pub sid: String,
+    pub iss: String,
+    pub aud: String,
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
@@ -52,6 +80,8 @@ pub struct AccessClaims {
 pub struct RefreshClaims {
     pub sub: String,
     pub sid: String,
+    pub iss: String,
+    pub aud: String,
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
@@ -68,6 +98,8 @@ pub struct RefreshClaims {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MfaTicketClaims {
     pub sub: String,
+    pub iss: String,
+    pub aud: String,
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
@@ -92,20 +124,46 @@ pub struct Tokens {
     pub keys: KeySet,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    pub session_max_lifetime: i64,
+    pub issuer: String,
+    pub audience: String,
+    /// One per algorithm of the key set, built once: verifying is the claims guard's hot path.
+    validations: Vec<(Algorithm, Validation)>,
 }
 
 impl Tokens {
     pub fn new(settings: &Settings) -> Tokens {
+        let keys = KeySet::new(&settings.keys);
+        let mut validations: Vec<(Algorithm, Validation)> = Vec::new();
+        for algorithm in keys.algorithms() {
+            if validations.iter().all(|(a, _)| *a != algorithm) {
+                // `Validation::new` accepts exactly the key's algorithm: an HS token under an
+                // EdDSA key's kid (or HS512 under an HS256 key) fails.
+                let mut validation = Validation::new(algorithm);
+                validation.leeway = 0;
+                validation.validate_nbf = true;
+                validation.set_issuer(&[&settings.jwt_issuer]);
+                validation.set_audience(&[&settings.jwt_audience]);
+                validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+                validations.push((algorithm, validation));
+            }
+        }
         Tokens {
-            keys: KeySet::new(&settings.keys),
+            keys,
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
+            session_max_lifetime: settings.session_max_lifetime,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+            validations,
         }
     }
 
-    /// Signs any claims with the current key and its `kid`; tests use it to forge expired tokens.
-    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, ApiError> {
-        encode(&self.keys.header(), claims, self.keys.encoding()).map_err(|e| {
+    /// Signs any claims as `kind` with the current key and its `kid`; tests use it to forge.
+    pub fn sign<T: Serialize>(&self, kind: TokenKind, claims: &T) -> Result<String, ApiError> {
+        let mut header = self.keys.header();
+        header.typ = Some(kind.header().into());
+        encode(&header, claims, self.keys.encoding()).map_err(|e| {
             rocket::error!("cannot sign a token: {e}");
             ApiError::Internal
         })
@@ -117,18 +175,45 @@ impl Tokens {
         role: Role,
         now: i64,
     ) -> Result<String, ApiError> {
-        self.sign(&AccessClaims {
+        let claims = AccessClaims {
             sub: refresh.sub.clone(),
             sid: refresh.sid.clone(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
             jti: new_id(),
             iat: now,
             exp: now + self.access_token_ttl,
-            typ: ACCESS.into(),
+            typ: TokenKind::Access.claim().into(),
             role,
             amr: refresh.amr.clone(),
             auth_time: refresh.auth_time,
             app: refresh.app.clone(),
-        })
+        };
+        self.sign(TokenKind::Access, &claims)
+    }
+
+    /// The claims of a new refresh token for this session, expiring with it.
+    pub fn refresh_claims(
+        &self,
+        user_id: i64,
+        sid: &str,
+        jti: &str,
+        exp: i64,
+        app: AppClaims,
+    ) -> RefreshClaims {
+        RefreshClaims {
+            sub: user_id.to_string(),
+            sid: sid.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: jti.to_owned(),
+            iat: now(),
+            exp,
+            typ: TokenKind::Refresh.claim().into(),
+            amr: vec![AMR_PASSWORD.into()],
+            auth_time: 0,
+            app,
+        }
     }
 
     /// An MFA ticket for `user_id`, living `ttl` seconds; its row is the caller's.
@@ -139,19 +224,24 @@ impl Tokens {
         now: i64,
         ttl: i64,
     ) -> ApiResult<String> {
-        self.sign(&MfaTicketClaims {
+        let claims = MfaTicketClaims {
             sub: user_id.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
             jti: jti.to_owned(),
             iat: now,
             exp: now + ttl,
-            typ: MFA_TICKET.into(),
-        })
+            typ: TokenKind::MfaTicket.claim().into(),
+        };
+        self.sign(TokenKind::MfaTicket, &claims)
     }
 
     /// Signature, expiry and `typ` of an MFA ticket; whether it is spent is the row's business.
     pub fn verify_mfa_ticket(&self, token: &str) -> ApiResult<(i64, String)> {
-        let claims: MfaTicketClaims = self.verify(token).map_err(|_| ApiError::InvalidMfaToken)?;
-        if claims.typ != MFA_TICKET || claims.iat > now() + MAX_CLOCK_SKEW {
+        let claims: MfaTicketClaims = self
+            .verify(token, TokenKind::MfaTicket)
+            .map_err(|_| ApiError::InvalidMfaToken)?;
+        if claims.typ != TokenKind::MfaTicket.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
             return Err(ApiError::InvalidMfaToken);
         }
         let user_id = claims.sub.parse().map_err(|_| ApiError::InvalidMfaToken)?;
@@ -159,11 +249,13 @@ impl Tokens {
     }
 
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {
-        let claims: AccessClaims = self.verify(token).map_err(|kind| match kind {
-            ErrorKind::ExpiredSignature => ApiError::TokenExpired,
-            _ => ApiError::Unauthorized,
-        })?;
-        if claims.typ != ACCESS || claims.iat > now() + MAX_CLOCK_SKEW {
+        let claims: AccessClaims =
+            self.verify(token, TokenKind::Access)
+                .map_err(|kind| match kind {
+                    ErrorKind::ExpiredSignature => ApiError::TokenExpired,
+                    _ => ApiError::Unauthorized,
+                })?;
+        if claims.typ != TokenKind::Access.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
             return Err(ApiError::Unauthorized);
         }
         Ok(claims)
@@ -172,30 +264,37 @@ impl Tokens {
     /// Checks signature, algorithm, expiry and `typ`; the session row is checked by the caller.
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, ApiError> {
         let claims: RefreshClaims = self
-            .verify(token)
+            .verify(token, TokenKind::Refresh)
             .map_err(|_| ApiError::InvalidRefreshToken)?;
-        if claims.typ != REFRESH || claims.iat > now() + MAX_CLOCK_SKEW {
+        if claims.typ != TokenKind::Refresh.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
             return Err(ApiError::InvalidRefreshToken);
         }
         Ok(claims)
     }
 
-    fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, ErrorKind> {
+    fn verify<T: DeserializeOwned>(&self, token: &str, kind: TokenKind) -> Result<T, ErrorKind> {
         // The `kid` picks the key; the token's own `alg` chooses nothing. A missing or unknown
         // `kid` is refused (so is `alg: none`, which jsonwebtoken cannot even parse).
         let header = decode_header(token).map_err(|e| e.into_kind())?;
+        let typ_matches = header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| typ.eq_ignore_ascii_case(kind.header()));
+        if !typ_matches {
+            return Err(ErrorKind::InvalidToken);
+        }
         let key = header
             .kid
             .as_deref()
             .and_then(|kid| self.keys.find(kid))
             .ok_or(ErrorKind::InvalidToken)?;
-        // `Validation::new` accepts exactly the key's algorithm: an HS token under an EdDSA
-        // key's kid (or HS512 under an HS256 key) fails here.
-        let mut validation = Validation::new(key.algorithm);
-        validation.leeway = 0;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        decode::<T>(token, &key.decoding, &validation)
+        let validation = self
+            .validations
+            .iter()
+            .find(|(algorithm, _)| *algorithm == key.algorithm)
+            .map(|(_, validation)| validation)
+            .ok_or(ErrorKind::InvalidToken)?;
+        decode::<T>(token, &key.decoding, validation)
             .map(|data| data.claims)
             .map_err(|e| e.into_kind())
     }
@@ -211,24 +310,17 @@ mod tests {
     }
 
     fn refresh(now: i64) -> RefreshClaims {
-        RefreshClaims {
-            sub: "7".into(),
-            sid: new_id(),
-            jti: new_id(),
-            iat: now,
-            exp: now + 60,
-            typ: REFRESH.into(),
-            amr: vec![AMR_PASSWORD.into()],
-            auth_time: now,
-            app: AppClaims::default(),
-        }
+        let app = AppClaims::default();
+        let mut claims = test_tokens().refresh_claims(7, &new_id(), &new_id(), now + 60, app);
+        claims.iat = now;
+        claims
     }
 
     #[test]
     fn typ_is_never_swapped() {
         let tokens = test_tokens();
         let r = refresh(now());
-        let refresh_token = tokens.sign(&r).unwrap();
+        let refresh_token = tokens.sign(TokenKind::Refresh, &r).unwrap();
         let access_token = tokens.mint_access(&r, Role::User, now()).unwrap();
         assert_eq!(
             tokens.verify_access(&refresh_token),
@@ -264,5 +356,56 @@ mod tests {
         // {"alg":"none","typ":"JWT"}
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert_eq!(tokens.verify_access(&unsigned), Err(ApiError::Unauthorized));
+    }
+
+    #[test]
+    fn the_jose_typ_tells_the_kinds_apart_even_when_the_claims_lie() {
+        let tokens = test_tokens();
+        let r = refresh(now());
+        // A refresh token's claims under the access header, and the reverse.
+        let as_access = tokens.sign(TokenKind::Access, &r).unwrap();
+        assert_eq!(
+            tokens.verify_refresh(&as_access),
+            Err(ApiError::InvalidRefreshToken)
+        );
+        let access = tokens.mint_access(&r, Role::User, now()).unwrap();
+        let claims = tokens.verify_access(&access).unwrap();
+        let as_refresh = tokens.sign(TokenKind::Refresh, &claims).unwrap();
+        assert_eq!(
+            tokens.verify_access(&as_refresh),
+            Err(ApiError::Unauthorized)
+        );
+        let header = jsonwebtoken::decode_header(&access).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    }
+
+    #[test]
+    fn another_issuer_or_audience_is_refused() {
+        let tokens = test_tokens();
+        let access = tokens
+            .mint_access(&refresh(now()), Role::User, now())
+            .unwrap();
+        let mut claims = tokens.verify_access(&access).unwrap();
+        assert_eq!(
+            (claims.iss.as_str(), claims.aud.as_str()),
+            ("rocket-auth-template", "rocket-auth-template")
+        );
+        claims.aud = "another-service".into();
+        let foreign_aud = tokens.sign(TokenKind::Access, &claims).unwrap();
+        assert_eq!(
+            tokens.verify_access(&foreign_aud),
+            Err(ApiError::Unauthorized)
+        );
+        claims.aud = tokens.audience.clone();
+        claims.iss = "https://elsewhere.example".into();
+        let foreign_iss = tokens.sign(TokenKind::Access, &claims).unwrap();
+        assert_eq!(
+            tokens.verify_access(&foreign_iss),
+            Err(ApiError::Unauthorized)
+        );
+        let mut bare = serde_json::to_value(&claims).unwrap();
+        bare.as_object_mut().unwrap().remove("iss");
+        let no_iss = tokens.sign(TokenKind::Access, &bare).unwrap();
+        assert_eq!(tokens.verify_access(&no_iss), Err(ApiError::Unauthorized));
     }
 }

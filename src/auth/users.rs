@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::common_passwords;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
 use crate::clock::{new_id, now, rfc3339};
 use crate::db::{is_unique_violation, Engine, Pool};
@@ -43,7 +44,8 @@ impl Email {
     }
 }
 
-/// A password good enough to store: 8 characters to 1 KiB.
+/// A password good enough to store: 8 characters to 1 KiB, not the email address, not one of
+/// the most common passwords (`common_passwords`).
 #[derive(Clone)]
 pub struct NewPassword(String);
 
@@ -58,6 +60,12 @@ impl NewPassword {
         }
         if raw.to_lowercase() == email.as_str() {
             return weak("The password must not be the email address.");
+        }
+        if common_passwords::is_common(&raw) {
+            return weak(
+                "This password is one of the most commonly used passwords, \
+                 which attackers try first: choose another.",
+            );
         }
         Ok(NewPassword(raw))
     }
@@ -421,6 +429,7 @@ mod tests {
         assert!(NewPassword::parse("short".into(), &email).is_err());
         assert!(NewPassword::parse("x".repeat(1025), &email).is_err());
         assert!(NewPassword::parse("ANN@example.com".into(), &email).is_err());
+        assert!(NewPassword::parse("Password1".into(), &email).is_err());
         assert!(NewPassword::parse("correct horse".into(), &email).is_ok());
     }
 }

@@ -8,8 +8,9 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::auth::account::Auth;
-use crate::auth::cookies::REFRESH_COOKIE;
+use crate::auth::cookies::SessionCookie;
 use crate::auth::device::ClientInfo;
+use crate::auth::origin::SameSiteRequest;
 use crate::auth::second_factor::SignIn;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
 use crate::config::Settings;
@@ -60,6 +61,7 @@ struct LoginForm {
 
 #[post("/login", data = "<form>")]
 async fn login(
+    _same_site: SameSiteRequest,
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
@@ -126,6 +128,7 @@ struct RegisterForm {
 
 #[post("/register", data = "<form>")]
 async fn register(
+    _same_site: SameSiteRequest,
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
@@ -187,13 +190,15 @@ async fn register(
 /// page and keeps the cookies: the session is fine, only this renewal has to wait.
 #[get("/auth/refresh?<next>")]
 async fn refresh(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
     cookies: &CookieJar<'_>,
     next: Option<&str>,
 ) -> PageResult<WithCookies<Redirect>> {
     let next = SafeNext::parse(next);
-    let Some(token) = cookies.get(REFRESH_COOKIE).map(|c| c.value().to_owned()) else {
+    let name = SessionCookie::Refresh.name(auth.settings.cookie_secure);
+    let Some(token) = cookies.get(name).map(|c| c.value().to_owned()) else {
         return Ok(WithCookies::signed_out(Redirect::to(next.login_url())));
     };
     match auth.refresh(&token, &client).await {
@@ -211,6 +216,7 @@ async fn refresh(
 /// Signs this device out: its session is revoked and both cookies cleared.
 #[post("/logout", data = "<_form>")]
 async fn logout(
+    _same_site: SameSiteRequest,
     auth: Auth<'_>,
     user: PageSignedIn,
     client: ClientInfo,

@@ -102,6 +102,7 @@ fn event_in_words(kind: &str) -> (&'static str, bool) {
         "login_succeeded" => ("Signed in", false),
         "login_failed" => ("Failed sign-in", true),
         "refresh_reuse" => ("Refresh token reused — session revoked", true),
+        "refresh_grace" => ("Refreshed twice at once (another tab)", false),
         "session_revoked" => ("Device signed out", false),
         "other_sessions_revoked" => ("Signed out everywhere else", false),
         "password_changed" => ("Password changed", false),

@@ -45,6 +45,12 @@ fn error_view(error: &ApiError) -> ErrorView {
                 .to_owned(),
         ),
         ApiError::Forbidden(why) => ("Not allowed", (*why).to_owned()),
+        ApiError::CrossSiteRequest => (
+            "Sent from another site",
+            "This was sent from a page of another site, so it was refused. Open this site \
+             directly and try again."
+                .to_owned(),
+        ),
         ApiError::InvalidInput(why) | ApiError::WeakPassword(why) => {
             ("That did not work", why.clone())
         }

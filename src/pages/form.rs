@@ -6,7 +6,7 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{RawStr, Status};
 use rocket::request::Request;
 
-use crate::auth::cookies::csrf_matches;
+use crate::auth::csrf::csrf_matches;
 use crate::auth::guards::GuardError;
 use crate::error::ApiError;
 

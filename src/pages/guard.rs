@@ -9,7 +9,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::auth::account::Auth;
-use crate::auth::cookies::{Audience, CookieAction, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::cookies::{Audience, CookieAction, SessionCookie};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::refuse;
 use crate::auth::users::{find_by_live_session, User};
@@ -84,8 +84,8 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
         Outcome::Success(auth) => auth,
         _ => return Err(ApiError::Internal),
     };
-    let access = req.cookies().get(ACCESS_COOKIE);
-    if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c.value()).ok()) {
+    let access = SessionCookie::Access.read(req);
+    if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c).ok()) {
         if let Ok(user_id) = claims.user_id() {
             if let Some(user) = find_by_live_session(auth.db, user_id, &claims.sid).await? {
                 return Ok(Some(PageUser {
@@ -97,7 +97,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     }
     // No usable access cookie (missing, expired, forged, or its session revoked): the refresh
     // cookie decides. Pages read it in body mode too (see `CookieAction::SetSession`).
-    let Some(refresh) = req.cookies().get(REFRESH_COOKIE) else {
+    let Some(refresh) = SessionCookie::Refresh.read(req) else {
         if access.is_some() {
             CookieAction::ClearSession.record(req);
         }
@@ -109,7 +109,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     };
     // Any error but a refused token (rate limit, database) keeps the cookies: the session may
     // well be good, this request just could not renew it.
-    match auth.refresh(refresh.value(), &client).await {
+    match auth.refresh(refresh, &client).await {
         Ok(issued) => {
             CookieAction::signed_in(&issued, Audience::Pages).record(req);
             Ok(Some(PageUser {

@@ -7,7 +7,7 @@ use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::auth::cookies::csrf_token;
+use crate::auth::csrf::csrf_token;
 use crate::pages::guard::PageUser;
 
 pub struct Layout {

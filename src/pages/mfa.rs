@@ -6,14 +6,16 @@
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration;
-use rocket::{get, post, routes, FromForm, Route};
+use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::mfa::TICKET_TTL;
+use crate::auth::origin::SameSiteRequest;
 use crate::auth::second_factor::MfaTicket;
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::pages::next::encode_value;
 use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies};
@@ -30,8 +32,15 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The MFA ticket rides in an HttpOnly cookie scoped to `/login/mfa`, not in a URL.
-pub const TICKET_COOKIE: &str = "mfa_ticket";
+/// The MFA ticket rides in an HttpOnly cookie scoped to `/login/mfa`, not in a URL. Scoped to a
+/// path, it cannot take `__Host-`; with `cookie_secure` it takes `__Secure-`.
+fn ticket_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Secure-mfa_ticket"
+    } else {
+        "mfa_ticket"
+    }
+}
 const SECOND_STEP: &str = "/login/mfa";
 
 /// Continues a sign-in with a right password to the second step.
@@ -41,7 +50,7 @@ pub fn to_second_step(
     ticket: MfaTicket,
     next: &SafeNext,
 ) -> Redirect {
-    let cookie = Cookie::build((TICKET_COOKIE, ticket.token))
+    let cookie = Cookie::build((ticket_cookie(secure), ticket.token))
         .path(SECOND_STEP)
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -52,18 +61,19 @@ pub fn to_second_step(
     Redirect::to(next.url_from(SECOND_STEP))
 }
 
-fn forget_ticket(cookies: &CookieJar<'_>) {
-    cookies.remove(Cookie::build(TICKET_COOKIE).path(SECOND_STEP));
+fn forget_ticket(cookies: &CookieJar<'_>, secure: bool) {
+    cookies.remove(Cookie::build(ticket_cookie(secure)).path(SECOND_STEP));
 }
 
 #[get("/login/mfa?<next>")]
 fn second_step_form(
     layout: Layout,
+    settings: &State<Settings>,
     cookies: &CookieJar<'_>,
     next: Option<&str>,
 ) -> OneOf<Redirect, Template> {
     let next = SafeNext::parse(next);
-    if cookies.get(TICKET_COOKIE).is_none() {
+    if cookies.get(ticket_cookie(settings.cookie_secure)).is_none() {
         return OneOf::Left(Redirect::to(next.login_url()));
     }
     let view = json!({ "next": next.as_str() });
@@ -78,6 +88,7 @@ struct CodeForm {
 
 #[post("/login/mfa", data = "<form>")]
 async fn second_step(
+    _same_site: SameSiteRequest,
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
@@ -86,13 +97,14 @@ async fn second_step(
 ) -> PageResult<OneOf<WithCookies<Redirect>, OneOf<Flash<Redirect>, (Status, Template)>>> {
     let CodeForm { code, next } = form.0;
     let next = SafeNext::parse(next.as_deref());
+    let secure = auth.settings.cookie_secure;
     let ticket = cookies
-        .get(TICKET_COOKIE)
+        .get(ticket_cookie(secure))
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     match auth.complete_mfa(&ticket, &code, &client).await {
         Ok(issued) => {
-            forget_ticket(cookies);
+            forget_ticket(cookies, secure);
             let to = Redirect::to(next.to_string());
             Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
         }
@@ -102,7 +114,7 @@ async fn second_step(
             Ok(OneOf::Right(OneOf::Right((e.status(), page))))
         }
         Err(ApiError::InvalidMfaToken) => {
-            forget_ticket(cookies);
+            forget_ticket(cookies, secure);
             let message = ApiError::InvalidMfaToken.message();
             let to = Flash::error(Redirect::to(next.login_url()), message);
             Ok(OneOf::Right(OneOf::Left(to)))

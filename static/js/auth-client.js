@@ -3,12 +3,16 @@
  *
  * - The access token lives in memory only and goes out as `Authorization: Bearer`.
  * - Cookie mode: refresh rides on the HttpOnly `refresh_token` cookie plus `X-CSRF-Token` copied
- *   from the script-readable `csrf_token` cookie. Body mode: the refresh token is kept in a
+ *   from the script-readable CSRF cookie (`__Host-csrf_token` over HTTPS, `csrf_token` on plain
+ *   HTTP). Body mode: the refresh token is kept in a
  *   pluggable storage (default: memory).
- * - A `401` from a non-auth endpoint triggers exactly one refresh however many calls failed at
- *   once; the others wait and are retried once each with the new token. A refused refresh ends
- *   the session: waiting calls reject, state is cleared, `onLogout` runs. A network error during a
- *   refresh is not a logout. Auth endpoints (login, register, refresh, logout) are never retried.
+ * - A `401` from a non-auth endpoint whose code says the access token is no good
+ *   (`token_expired`, `unauthorized`) triggers exactly one refresh however many calls failed at
+ *   once; the others wait and are retried once each with the new token. Any other `401` (a wrong
+ *   current password: `invalid_credentials`) is the caller's answer, returned as is. A refused
+ *   refresh ends the session: waiting calls reject, state is cleared, `onLogout` runs. A network
+ *   error during a refresh is not a logout. Auth endpoints (login, register, refresh, logout) are
+ *   never retried.
  * - Across tabs (cookie mode) refreshes are serialised with Web Locks and new tokens are shared
  *   over a BroadcastChannel, so tabs do not stampede; the server's reuse grace covers a race.
  *
@@ -27,6 +31,11 @@
 /** The auth endpoints: never retried, never a reason to refresh. */
 const AUTH_ENDPOINTS = ['login', 'register', 'refresh', 'logout', 'mfa'];
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * The codes of a `401` that a new access token can cure. Any other `401` is about the request
+ * itself (a wrong current password is `invalid_credentials`): refreshing would not change it.
+ */
+const REFRESH_ON = new Set(['token_expired', 'unauthorized']);
 
 /**
  * An error answer of the API (`{"error": {"code", "message"}}`), or a session the client lost.
@@ -86,6 +95,12 @@ function readCookie(name) {
   return null;
 }
 
+/** The CSRF cookie under either of its names: `__Host-` prefixed when the app's cookies are
+ * `Secure`, plain on local HTTP. */
+export function readCsrfCookie() {
+  return readCookie('__Host-csrf_token') ?? readCookie('csrf_token');
+}
+
 /** The payload of a JWT, unverified: only to learn `sid` (which session is this device). */
 function jwtPayload(token) {
   try {
@@ -111,6 +126,11 @@ async function errorOf(response) {
   return new ApiError(response.status, code, message);
 }
 
+/** Whether `response` refuses the access token (not the request): then a refresh may help. */
+async function refusesToken(response) {
+  return response.status === 401 && REFRESH_ON.has((await errorOf(response)).code);
+}
+
 /**
  * @typedef {object} AuthClientOptions
  * @property {string} [baseUrl] origin (and optional path prefix) of the app; default: this page's
@@ -127,8 +147,8 @@ async function errorOf(response) {
  * @property {RequestCredentials} [credentials] for the client's own auth requests (default
  *   `'same-origin'`; `'include'` for a cross-origin API in cookie mode).
  * @property {typeof fetch} [fetch] the underlying fetch (default: the global one).
- * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the `csrf_token`
- *   cookie).
+ * @property {() => (string|null)} [csrfToken] reads the CSRF token (default: the
+ *   `__Host-csrf_token` cookie, else the `csrf_token` cookie).
  */
 
 /**
@@ -180,7 +200,7 @@ export class AuthClient extends EventTarget {
     this.#crossTab = options.crossTab ?? this.#mode === 'cookie';
     this.#credentials = options.credentials ?? 'same-origin';
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
-    this.#csrfToken = options.csrfToken ?? (() => readCookie('csrf_token'));
+    this.#csrfToken = options.csrfToken ?? readCsrfCookie;
     if (this.#crossTab && typeof BroadcastChannel !== 'undefined') {
       this.#channel = new BroadcastChannel(`auth-client:${this.#origin}${this.#basePath}`);
       this.#channel.onmessage = (event) => this.#fromOtherTab(event.data);
@@ -314,10 +334,12 @@ export class AuthClient extends EventTarget {
 
   /**
    * A drop-in `fetch` for the app's API: adds the Bearer token (same origin only) and the CSRF
-   * header on unsafe methods; on a `401` refreshes once (shared with every concurrent call) and
-   * retries once. Resolves with the `Response` like `fetch` does; rejects when the session could
-   * not be refreshed (`ApiError`) or on a network error. Requests to other origins, requests that
-   * carry their own `Authorization`, and the auth endpoints pass through without any of that.
+   * header on unsafe methods; on a `401` `token_expired` or `unauthorized` refreshes once (shared
+   * with every concurrent call) and retries once; any other answer, other `401`s included
+   * (`invalid_credentials` from a password change), is returned as is. Resolves with the
+   * `Response` like `fetch` does; rejects when the session could not be refreshed (`ApiError`) or
+   * on a network error. Requests to other origins, requests that carry their own
+   * `Authorization`, and the auth endpoints pass through without any of that.
    * @param {RequestInfo|URL} input
    * @param {RequestInit} [init]
    * @returns {Promise<Response>}
@@ -332,7 +354,7 @@ export class AuthClient extends EventTarget {
     if (this.#refreshing) await this.#refreshing;
     const first = this.#send(template);
     const response = await first.response;
-    if (response.status !== 401) return response;
+    if (!(await refusesToken(response))) return response;
     await this.#tokenNewerThan(first.epoch);
     return this.#send(template).response;
   }

@@ -92,6 +92,41 @@ async fn register_refuses_bad_emails_and_weak_passwords() {
 }
 
 #[rocket::async_test]
+async fn register_refuses_the_most_common_passwords_whatever_their_case_and_says_why() {
+    let app = app().await;
+    for common in [
+        "password",
+        "Password1",
+        "ILOVEYOU",
+        "qwertyuiop",
+        "p@ssw0rd",
+    ] {
+        let body = json!({ "email": "bob@example.com", "password": common });
+        let response = app.post_json("/api/auth/register", body, FIREFOX).await;
+        assert!(set_cookie(&response, "refresh_token").is_none());
+        assert_weak_password(response, "most commonly used passwords").await;
+    }
+    // Nothing was created: the address is still free.
+    let body = json!({ "email": "bob@example.com", "password": PASSWORD });
+    let response = app.post_json("/api/auth/register", body, FIREFOX).await;
+    assert_eq!(response.status(), Status::Created);
+}
+
+#[rocket::async_test]
+async fn a_password_that_is_not_on_the_list_is_accepted() {
+    // Neighbours of listed passwords: the whole password is compared, not a part of it.
+    let app = app().await;
+    for (n, password) in ["password1!", "letmein!", "my iloveyou is longer"]
+        .into_iter()
+        .enumerate()
+    {
+        let body = json!({ "email": format!("user{n}@example.com"), "password": password });
+        let response = app.post_json("/api/auth/register", body, FIREFOX).await;
+        assert_eq!(response.status(), Status::Created, "{password}");
+    }
+}
+
+#[rocket::async_test]
 async fn registration_can_be_closed() {
     let app = app_with(|f| f.merge(("allow_registration", false))).await;
     let body = json!({ "email": "ann@example.com", "password": PASSWORD });

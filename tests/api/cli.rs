@@ -126,7 +126,7 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
         ("ROCKET_DATABASES", databases.as_str()),
     ];
     let secret = ("ROCKET_JWT_SECRET", SECRET);
-    let cases: [(&[(&str, &str)], &str); 6] = [
+    let cases: [(&[(&str, &str)], &str); 11] = [
         (&[], "jwt_secret is not set"),
         (&[("ROCKET_JWT_SECRET", "too-short")], "at least 32"),
         (
@@ -141,6 +141,27 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
         (
             &[secret, ("ROCKET_PUBLIC_URL", "app.example.com")],
             "public_url",
+        ),
+        // Lifetimes and the grace window have upper bounds.
+        (
+            &[secret, ("ROCKET_ACCESS_TOKEN_TTL", "86401")],
+            "access_token_ttl is 86401",
+        ),
+        (
+            &[secret, ("ROCKET_REFRESH_TOKEN_TTL", "99999999")],
+            "refresh_token_ttl",
+        ),
+        (
+            &[secret, ("ROCKET_SESSION_MAX_LIFETIME", "99999999")],
+            "session_max_lifetime",
+        ),
+        (
+            &[secret, ("ROCKET_REFRESH_REUSE_GRACE", "61")],
+            "refresh_reuse_grace is 61",
+        ),
+        (
+            &[secret, ("ROCKET_ALLOWED_ORIGINS", "[\"evil\"]")],
+            "allowed_origins",
         ),
     ];
     for (extra, says) in cases {
@@ -259,4 +280,44 @@ async fn deactivate_activate_and_set_role_from_the_shell() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+#[rocket::async_test]
+async fn insecure_cookies_outside_debug_are_started_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
+    let mut child = Command::new(BIN)
+        .envs([
+            ("ROCKET_PROFILE", "release"),
+            ("ROCKET_DATABASES", databases.as_str()),
+            ("ROCKET_JWT_SECRET", SECRET),
+            ("ROCKET_COOKIE_SECURE", "false"),
+            ("ROCKET_PORT", "0"),
+            ("ROCKET_LOG_LEVEL", "normal"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The warning comes at ignition, before the server listens; then stop it.
+    let mut out = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let warned = loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+            break false;
+        }
+        out.push_str(&line);
+        if line.contains("cookie_secure is false outside debug") {
+            break true;
+        }
+        if line.contains("launched from") {
+            break false;
+        }
+    };
+    child.kill().ok();
+    child.wait().ok();
+    assert!(warned, "{out}");
 }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use rocket_auth_template::app_claims::AppClaims;
 use rocket_auth_template::auth::device::{Device, MAX_USER_AGENT_BYTES};
 use rocket_auth_template::auth::limits::Rate;
-use rocket_auth_template::auth::tokens::{RefreshClaims, Tokens, REFRESH};
+use rocket_auth_template::auth::tokens::{TokenKind, Tokens};
 use rocket_auth_template::auth::users::Role;
 use rocket_auth_template::clock::now;
 use rocket_auth_template::config::{AuthConfig, Settings};
@@ -23,19 +23,11 @@ fn codec() -> Tokens {
 }
 
 fn genuine_pair(keys: &Tokens) -> (String, String) {
-    let refresh = RefreshClaims {
-        sub: "7".into(),
-        sid: "s".repeat(32),
-        jti: "j".repeat(32),
-        iat: now(),
-        exp: now() + 600,
-        typ: REFRESH.into(),
-        amr: vec!["pwd".into()],
-        auth_time: 0,
-        app: AppClaims::default(),
-    };
+    let (sid, jti) = ("s".repeat(32), "j".repeat(32));
+    let refresh = keys.refresh_claims(7, &sid, &jti, now() + 600, AppClaims::default());
     let access = keys.mint_access(&refresh, Role::User, now()).expect("mint");
-    (access, keys.sign(&refresh).expect("sign"))
+    let refresh = keys.sign(TokenKind::Refresh, &refresh).expect("sign");
+    (access, refresh)
 }
 
 /// A base64url alphabet character other than `c`.
@@ -80,10 +72,10 @@ proptest! {
     ) {
         let keys = codec();
         let kid = if use_our_kid { keys.keys.signing_kid().to_owned() } else { "k".into() };
-        let header = serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid });
+        let header = serde_json::json!({ "alg": alg, "typ": "at+jwt", "kid": kid });
         let claims = serde_json::json!({
             "sub": "1", "sid": "s", "jti": "j", "iat": now(), "exp": now() + 60,
-            "typ": "access", "role": role,
+            "typ": "access", "role": role, "iss": keys.issuer, "aud": keys.audience,
         });
         let token = format!(
             "{}.{}.{}",

@@ -92,9 +92,29 @@ async fn revoking_a_device_stops_its_refresh() {
 async fn revoking_the_current_session_signs_this_device_out() {
     let app = app().await;
     let login = app.register("ann@example.com").await;
-    let response = app.revoke(&login, &login.session_id()).await;
+    // From the browser that holds the session's refresh cookie: it is cleared.
+    let response = app
+        .client
+        .delete(format!("/api/sessions/{}", login.session_id()))
+        .header(login.bearer())
+        .cookie(rocket::http::Cookie::new(
+            "refresh_token",
+            login.refresh.clone(),
+        ))
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::NoContent);
     assert_eq!(set_cookie(&response, "refresh_token").unwrap().value(), "");
+    assert!(
+        set_cookie(&response, "access_token").is_none(),
+        "not carried"
+    );
+
+    // A client without cookies (a mobile app) gets no Set-Cookie at all.
+    let phone = app.login("ann@example.com", IPHONE).await;
+    let response = app.revoke(&phone, &phone.session_id()).await;
+    assert_eq!(response.status(), Status::NoContent);
+    assert_eq!(response.headers().get("Set-Cookie").count(), 0);
 }
 
 #[rocket::async_test]

@@ -1,6 +1,7 @@
 //! How tokens travel: cookie mode and its flags, body mode, CSRF, client IPs.
 
 use rocket::http::{ContentType, Cookie, Header, SameSite, Status};
+use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -10,7 +11,15 @@ async fn cookies_carry_the_contract_flags() {
     let app = app_with(|f| f.merge(("cookie_secure", true))).await;
     let body = json!({ "email": "ann@example.com", "password": PASSWORD });
     let response = app.post_json("/api/auth/register", body, FIREFOX).await;
-    let refresh = set_cookie(&response, "refresh_token").unwrap();
+    // Secure cookies carry the __Host- prefix: HTTPS only, this host only, path /, no Domain.
+    for plain in ["refresh_token", "csrf_token", "access_token"] {
+        assert!(
+            set_cookie(&response, plain).is_none(),
+            "{plain} without prefix"
+        );
+    }
+    let refresh = set_cookie(&response, "__Host-refresh_token").unwrap();
+    assert_eq!(refresh.domain(), None);
     assert_eq!(refresh.http_only(), Some(true));
     assert_eq!(refresh.secure(), Some(true));
     assert_eq!(refresh.same_site(), Some(SameSite::Lax));
@@ -19,14 +28,17 @@ async fn cookies_carry_the_contract_flags() {
         refresh.max_age(),
         Some(rocket::time::Duration::seconds(14 * 24 * 3600))
     );
-    let csrf = set_cookie(&response, "csrf_token").unwrap();
+    let csrf = set_cookie(&response, "__Host-csrf_token").unwrap();
     assert_ne!(
         csrf.http_only(),
         Some(true),
         "scripts must read the CSRF cookie"
     );
     assert_eq!(csrf.secure(), Some(true));
-    assert_eq!(csrf.value().len(), 32);
+    assert_eq!(csrf.path(), Some("/"));
+    // A 128-bit nonce and a 128-bit MAC binding it to the session, in hex.
+    let (nonce, mac) = csrf.value().split_once('.').expect("nonce.mac");
+    assert_eq!((nonce.len(), mac.len()), (32, 32));
     assert_eq!(
         response.headers().get_one("Cache-Control"),
         Some("no-store")
@@ -210,4 +222,45 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
         ip_seen(&app, "b@example.com", "192.0.2.5:9000").await,
         "192.0.2.5"
     );
+}
+
+#[rocket::async_test]
+async fn a_client_behind_a_trusted_proxy_cannot_choose_its_ip_from_the_left_of_forwarded_for() {
+    let app = app_with(|f| {
+        f.merge(("trusted_proxies", vec!["10.0.0.0/8"]))
+            .merge(("rate_limit_login_per_ip", "3/min"))
+    })
+    .await;
+    async fn through_proxy<'a>(app: &'a TestApp, forwarded: &str) -> LocalResponse<'a> {
+        let body = json!({ "email": "nobody@example.com", "password": "wrong password" });
+        app.json_post("/api/auth/login", &body, FIREFOX)
+            .header(Header::new("X-Forwarded-For", forwarded.to_owned()))
+            .remote("10.0.0.2:9000".parse().unwrap())
+            .dispatch()
+            .await
+    }
+    // The proxy appended 198.51.100.7; whatever the client wrote before it is its own invention,
+    // so varying it does not buy fresh quota.
+    for forged in ["6.6.6.1", "6.6.6.2", "6.6.6.3"] {
+        let response = through_proxy(&app, &format!("{forged}, 198.51.100.7")).await;
+        assert_eq!(response.status(), Status::Unauthorized);
+    }
+    assert_rate_limited(through_proxy(&app, "6.6.6.4, 198.51.100.7").await).await;
+    // Junk right of a forged address ends the walk at the proxy: still no forged IP.
+    for forged in ["6.6.6.5", "6.6.6.6", "6.6.6.7"] {
+        let response = through_proxy(&app, &format!("{forged}, junk")).await;
+        assert_eq!(response.status(), Status::Unauthorized, "{forged}");
+    }
+    assert_rate_limited(through_proxy(&app, "6.6.6.8, junk").await).await;
+
+    // The devices list shows the address the proxy saw.
+    let body = json!({ "email": "ann@example.com", "password": PASSWORD });
+    let response = app
+        .json_post("/api/auth/register", &body, FIREFOX)
+        .header(Header::new("X-Forwarded-For", "6.6.6.6, 203.0.113.9"))
+        .remote("10.0.0.2:9000".parse().unwrap())
+        .dispatch()
+        .await;
+    let body: Value = response.into_json().await.unwrap();
+    assert_eq!(body["session"]["ip"], "203.0.113.9");
 }

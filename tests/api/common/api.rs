@@ -12,8 +12,11 @@ use super::{TestApp, FIREFOX, IPHONE, PASSWORD};
 pub struct Login {
     pub access: String,
     pub refresh: String,
+    /// The CSRF cookie set with the session (empty in body mode, which sets no cookie).
     pub csrf: String,
     pub body: Value,
+    /// The device's user agent: a grace answer is for the session's own device only.
+    pub user_agent: String,
 }
 
 impl Login {
@@ -66,9 +69,8 @@ impl TestApp {
         let response = self.post_json(path, body, user_agent).await;
         assert_eq!(response.status(), expect, "{path}");
         let csrf = set_cookie(&response, "csrf_token")
-            .expect("csrf cookie")
-            .value()
-            .to_owned();
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
         let refresh_cookie = set_cookie(&response, "refresh_token").map(|c| c.value().to_owned());
         let body: Value = response.into_json().await.expect("json body");
         let refresh = refresh_cookie
@@ -83,6 +85,7 @@ impl TestApp {
             refresh,
             csrf,
             body,
+            user_agent: user_agent.to_owned(),
         }
     }
 
@@ -105,20 +108,34 @@ impl TestApp {
             .await
     }
 
-    /// A cookie-mode refresh, as a browser sends it: refresh cookie, CSRF cookie and header.
+    /// A cookie-mode refresh, as the Firefox laptop's browser sends it: refresh cookie, CSRF
+    /// cookie and header.
     pub async fn refresh_with_cookie(&self, refresh: &str, csrf: &str) -> LocalResponse<'_> {
+        self.refresh_from_device(refresh, csrf, FIREFOX).await
+    }
+
+    /// A cookie-mode refresh from the browser with `user_agent`.
+    pub async fn refresh_from_device(
+        &self,
+        refresh: &str,
+        csrf: &str,
+        user_agent: &str,
+    ) -> LocalResponse<'_> {
         self.client
             .post("/api/auth/refresh")
             .cookie(Cookie::new("refresh_token", refresh.to_owned()))
             .cookie(Cookie::new("csrf_token", csrf.to_owned()))
             .header(Header::new("X-CSRF-Token", csrf.to_owned()))
+            .header(Header::new("User-Agent", user_agent.to_owned()))
             .dispatch()
             .await
     }
 
-    /// The cookie-mode refresh of what `login` holds (its refresh token, as first issued).
+    /// The cookie-mode refresh of what `login` holds (its refresh token, as first issued), from
+    /// its own device.
     pub async fn refresh(&self, login: &Login) -> LocalResponse<'_> {
-        self.refresh_with_cookie(&login.refresh, &login.csrf).await
+        self.refresh_from_device(&login.refresh, &login.csrf, &login.user_agent)
+            .await
     }
 
     pub async fn get_with(&self, path: &str, access: &str) -> LocalResponse<'_> {
@@ -140,8 +157,34 @@ impl TestApp {
         self.delete_with("/api/sessions", &by.access).await
     }
 
-    /// `POST /api/auth/logout` with `by`'s access token.
+    /// `POST /api/auth/logout` as the JS client sends it from `by`'s browser: the access token
+    /// as Bearer, and the session's cookies (refresh and CSRF) with the CSRF header.
     pub async fn logout(&self, by: &Login) -> LocalResponse<'_> {
+        let request = self
+            .client
+            .post("/api/auth/logout")
+            .cookie(Cookie::new("refresh_token", by.refresh.clone()))
+            .cookie(Cookie::new("csrf_token", by.csrf.clone()))
+            .header(Header::new("X-CSRF-Token", by.csrf.clone()))
+            .header(Header::new("User-Agent", by.user_agent.clone()));
+        with_bearer(request, &by.access).await
+    }
+
+    /// `POST /api/auth/logout` with this refresh token in the cookie (and `by`'s CSRF cookie and
+    /// header, from its device), no access token: the JS client after losing its access token.
+    pub async fn logout_with_refresh_cookie(&self, by: &Login, token: &str) -> LocalResponse<'_> {
+        self.client
+            .post("/api/auth/logout")
+            .cookie(Cookie::new("refresh_token", token.to_owned()))
+            .cookie(Cookie::new("csrf_token", by.csrf.clone()))
+            .header(Header::new("X-CSRF-Token", by.csrf.clone()))
+            .header(Header::new("User-Agent", by.user_agent.clone()))
+            .dispatch()
+            .await
+    }
+
+    /// `POST /api/auth/logout` with `by`'s access token alone (a mobile app: no cookies).
+    pub async fn logout_with_bearer(&self, by: &Login) -> LocalResponse<'_> {
         with_bearer(self.client.post("/api/auth/logout"), &by.access).await
     }
 }
@@ -164,11 +207,27 @@ pub async fn change_password<'a>(
 
 /// The error code of a contract error body.
 pub async fn error_code(response: LocalResponse<'_>) -> String {
+    error_of(response).await.0
+}
+
+/// The `(code, message)` of a contract error body.
+pub async fn error_of(response: LocalResponse<'_>) -> (String, String) {
     let body: Value = response.into_json().await.expect("json error body");
-    body["error"]["code"]
-        .as_str()
-        .expect("error.code")
-        .to_owned()
+    let field = |name: &str| {
+        body["error"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("error.{name} in {body}"))
+            .to_owned()
+    };
+    (field("code"), field("message"))
+}
+
+/// A `422 weak_password` whose message says `why`.
+pub async fn assert_weak_password(response: LocalResponse<'_>, why: &str) {
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let (code, message) = error_of(response).await;
+    assert_eq!(code, "weak_password", "{message}");
+    assert!(message.contains(why), "{message:?} does not say {why:?}");
 }
 
 /// A 429 with the contract body and a usable `Retry-After`.

@@ -31,7 +31,12 @@ impl Page {
     pub fn clears_session_cookies(&self) -> bool {
         ["access_token", "refresh_token"]
             .iter()
-            .all(|n| self.set_cookie(n).is_some_and(|c| c.value().is_empty()))
+            .all(|n| self.clears(n))
+    }
+
+    /// Whether the answer removes the cookie `name`.
+    pub fn clears(&self, name: &str) -> bool {
+        self.set_cookie(name).is_some_and(|c| c.value().is_empty())
     }
 
     /// The readable 429 page: HTML (not the API's JSON), a `Retry-After`, and a message saying

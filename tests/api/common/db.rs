@@ -1,4 +1,4 @@
-//! What the database says about sessions, where the API would not tell.
+//! What the database says about sessions and users, where the API would not tell.
 
 use super::TestApp;
 
@@ -16,6 +16,39 @@ pub async fn session_is_live(app: &TestApp, id: &str) -> bool {
 /// How many sessions are not revoked, of all users.
 pub async fn live_sessions(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL")
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+}
+
+/// Moves one of the session's times (`created_at`, `rotated_at`, `expires_at`) by `seconds`, as
+/// if that much time had passed: the tests own the clock of the rows, not of the process.
+pub async fn shift_session_time(app: &TestApp, id: &str, column: &str, seconds: i64) {
+    assert!(["created_at", "rotated_at", "expires_at"].contains(&column));
+    let sql = format!("UPDATE sessions SET {column} = {column} + $1 WHERE id = $2");
+    let done = sqlx::query(&sql)
+        .bind(seconds)
+        .bind(id)
+        .execute(app.db())
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1, "session {id}");
+}
+
+/// The session's `(created_at, expires_at)`, unix seconds.
+pub async fn session_times(app: &TestApp, id: &str) -> (i64, i64) {
+    sqlx::query_as("SELECT created_at, expires_at FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+}
+
+/// The stored password hash of the account `email` (a rehash, even of the same password, changes
+/// it: a new salt).
+pub async fn password_hash(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
+        .bind(email)
         .fetch_one(app.db())
         .await
         .unwrap()

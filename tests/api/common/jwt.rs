@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use jsonwebtoken::Algorithm;
+use rocket_auth_template::auth::tokens::TokenKind;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -46,10 +47,18 @@ pub fn resign(claims: &impl Serialize, header: jsonwebtoken::Header, secret: &[u
     .expect("sign")
 }
 
-/// A JWT header for `alg`, with this `kid` or none.
+/// An access token's JWT header for `alg` (JOSE `typ` `at+jwt`), with this `kid` or none.
 pub fn header_with_kid(alg: Algorithm, kid: Option<&str>) -> jsonwebtoken::Header {
     let mut header = jsonwebtoken::Header::new(alg);
     header.kid = kid.map(str::to_owned);
+    header.typ = Some(TokenKind::Access.header().into());
+    header
+}
+
+/// A refresh token's HS256 header, with this `kid` or none.
+pub fn refresh_header_with_kid(kid: Option<&str>) -> jsonwebtoken::Header {
+    let mut header = header_with_kid(Algorithm::HS256, kid);
+    header.typ = Some(TokenKind::Refresh.header().into());
     header
 }
 
@@ -70,5 +79,7 @@ pub fn expired_copy(app: &TestApp, token: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     claims["iat"] = json!(now - 3600 - 300);
     claims["exp"] = json!(now - 3600);
-    app.tokens().sign(&claims).expect("signs")
+    app.tokens()
+        .sign(TokenKind::Access, &claims)
+        .expect("signs")
 }

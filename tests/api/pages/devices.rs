@@ -118,13 +118,16 @@ async fn sign_out_revokes_this_session_and_clears_its_cookies() {
     let session = browser.session_id();
     let refresh = browser.cookie("refresh_token").unwrap().to_owned();
     browser.get("/").await;
+    let csrf = browser.cookie("csrf_token").unwrap().to_owned();
     let page = browser.post("/logout", &[]).await;
     page.assert_redirect("/login");
     assert!(page.clears_session_cookies());
     assert!(!session_is_live(&app, &session).await);
     let login = browser.get("/login").await;
     assert!(login.body.contains("Signed out."));
-    let csrf = browser.cookie("csrf_token").unwrap().to_owned();
+    // The CSRF token was replaced at sign-out; the old one, with the old refresh token, is
+    // refused as a refresh of a revoked session.
+    assert_ne!(browser.cookie("csrf_token"), Some(csrf.as_str()));
     let response = app.refresh_with_cookie(&refresh, &csrf).await;
     assert_eq!(response.status(), Status::Unauthorized);
 

@@ -40,6 +40,12 @@ async fn register_errors_keep_what_was_typed() {
             "at least 8 characters",
         ),
         (
+            "bob@example.com",
+            "Password1",
+            Status::UnprocessableEntity,
+            "one of the most commonly used passwords",
+        ),
+        (
             "not-an-email",
             PASSWORD,
             Status::UnprocessableEntity,

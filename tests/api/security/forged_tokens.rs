@@ -2,7 +2,7 @@
 //! the published public key, claims issued in the future. Each key is pinned to its algorithm.
 
 use rocket::http::Status;
-use rocket_auth_template::auth::tokens::{AccessClaims, RefreshClaims};
+use rocket_auth_template::auth::tokens::{AccessClaims, RefreshClaims, TokenKind};
 use rocket_auth_template::clock::now;
 use serde_json::{json, Value};
 
@@ -28,7 +28,7 @@ async fn a_missing_or_unknown_kid_is_refused_even_with_the_right_secret() {
     }
     let refresh = resign(
         &payload(&login.refresh),
-        hs256_with_kid(Some("x")),
+        refresh_header_with_kid(Some("x")),
         SECRET.as_bytes(),
     );
     let response = app.refresh_with_cookie(&refresh, &login.csrf).await;
@@ -89,7 +89,7 @@ async fn tokens_from_the_future_are_refused() {
     let claims: AccessClaims = serde_json::from_value(payload(&login.access)).unwrap();
     let sign = |value: Value| {
         let claims: Value = value;
-        app.tokens().sign(&claims).unwrap()
+        app.tokens().sign(TokenKind::Access, &claims).unwrap()
     };
     let mut nbf = json!(claims.clone());
     nbf["nbf"] = json!(now() + 3600);
@@ -112,7 +112,7 @@ async fn tokens_from_the_future_are_refused() {
     );
     let mut refresh: RefreshClaims = serde_json::from_value(payload(&login.refresh)).unwrap();
     refresh.iat = now() + 3600;
-    let token = app.tokens().sign(&refresh).unwrap();
+    let token = app.tokens().sign(TokenKind::Refresh, &refresh).unwrap();
     let response = app.refresh_with_cookie(&token, &login.csrf).await;
     assert_eq!(error_code(response).await, "invalid_refresh_token");
 }

@@ -27,7 +27,7 @@ async fn pages_and_api_answers_carry_the_security_headers() {
         let h = response.headers();
         assert_eq!(h.get_one("X-Frame-Options"), Some("DENY"));
         assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"));
-        assert_eq!(h.get_one("Referrer-Policy"), Some("no-referrer"));
+        assert_eq!(h.get_one("Referrer-Policy"), Some("same-origin"));
     }
     let api_csp = api.headers().get_one("Content-Security-Policy").unwrap();
     assert!(api_csp.contains("default-src 'none'"), "{api_csp}");

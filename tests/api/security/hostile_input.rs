@@ -77,19 +77,25 @@ async fn hostile_bodies_on_the_new_endpoints_get_json_4xx() {
             422,
         ),
         ("/api/auth/password", b"{".to_vec(), 400),
+        // A body-mode refresh body is parsed like any other JSON body.
         (
             "/api/auth/refresh",
             b"{\"refresh_token\":\"\xff\xfe\"}".to_vec(),
-            401,
+            400,
         ),
         (
             "/api/auth/refresh",
             br#"{"refresh_token":12}"#.to_vec(),
-            401,
+            422,
         ),
         (
             "/api/auth/refresh",
             format!(r#"{{"refresh_token":"{}"}}"#, "a".repeat(64 * 1024)).into_bytes(),
+            413,
+        ),
+        (
+            "/api/auth/refresh",
+            format!(r#"{{"refresh_token":"{}"}}"#, "a".repeat(1024)).into_bytes(),
             401,
         ),
     ];

@@ -82,9 +82,16 @@ async fn eddsa_tokens_verify_with_the_published_jwks_alone() {
 
     // Another service, holding only the JWKS, verifies the access token.
     let key = jsonwebtoken::DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap();
-    let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_audience(&["rocket-auth-template"]);
+    validation.set_issuer(&["rocket-auth-template"]);
     let data = jsonwebtoken::decode::<AccessClaims>(&login.access, &key, &validation).unwrap();
     assert_eq!(data.claims.sid, login.session_id());
+    let header = jsonwebtoken::decode_header(&login.access).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"), "RFC 9068");
+    // Another audience's verifier refuses it.
+    validation.set_audience(&["another-service"]);
+    assert!(jsonwebtoken::decode::<AccessClaims>(&login.access, &key, &validation).is_err());
 
     assert_eq!(
         app.get_with("/api/auth/me", &login.access).await.status(),

@@ -3,6 +3,8 @@
 //! input). Attacks already covered elsewhere (expired, tampered, typ swap, CSRF...) are not
 //! repeated here.
 
+mod cookie_hygiene;
+mod cross_site;
 mod forged_tokens;
 mod headers;
 mod hostile_input;
@@ -12,3 +14,4 @@ mod races;
 mod rate_limits;
 mod refresh_theft;
 mod security_events;
+mod session_lifetime;

@@ -1,7 +1,9 @@
 //! `POST /api/auth/password`: the other sessions revoked, nothing changed on a wrong current
-//! password, a live session and CSRF required, guesses counted against the account quota.
+//! password, a new password that is the current one or a common one, a live session and CSRF
+//! required, guesses counted against the account quota.
 
 use rocket::http::{ContentType, Cookie, Status};
+use rocket_auth_template::auth::password::Passwords;
 use serde_json::json;
 
 use crate::common::*;
@@ -57,6 +59,47 @@ async fn a_wrong_current_password_changes_nothing() {
         "{kinds:?}"
     );
     assert!(!kinds.contains(&"password_changed".to_owned()));
+}
+
+#[rocket::async_test]
+async fn changing_to_the_current_password_is_refused_and_changes_nothing() {
+    let app = app().await;
+    let here = app.register("ann@example.com").await;
+    let other = app.login("ann@example.com", IPHONE).await;
+    let hash = password_hash(&app, "ann@example.com").await;
+    let passwords = app.client.rocket().state::<Passwords>().unwrap();
+    let before = passwords.hashes_run();
+
+    let response = change_password(&app, &here.access, PASSWORD, PASSWORD).await;
+    assert_weak_password(response, "same as the current one").await;
+    // One argon2 run, the current password's verification: no second one to compare, no rehash.
+    assert_eq!(passwords.hashes_run(), before + 1);
+    assert_unchanged(&app, &other, &hash).await;
+    let kinds = event_kinds(&app, &here.access).await;
+    assert!(!kinds.contains(&"password_changed".to_owned()), "{kinds:?}");
+
+    // A wrong current password is told as such, whatever the new one.
+    let guess = "not my password";
+    let response = change_password(&app, &here.access, guess, guess).await;
+    assert_eq!(error_code(response).await, "invalid_credentials");
+}
+
+#[rocket::async_test]
+async fn changing_to_a_common_password_is_refused_and_changes_nothing() {
+    let app = app().await;
+    let here = app.register("ann@example.com").await;
+    let other = app.login("ann@example.com", IPHONE).await;
+    let hash = password_hash(&app, "ann@example.com").await;
+    let response = change_password(&app, &here.access, PASSWORD, "Sunshine1").await;
+    assert_weak_password(response, "most commonly used passwords").await;
+    assert_unchanged(&app, &other, &hash).await;
+}
+
+/// What a refused change leaves as it was: Ann's stored hash, and her other device's session.
+async fn assert_unchanged(app: &TestApp, other: &Login, hash: &str) {
+    assert_eq!(password_hash(app, "ann@example.com").await, hash);
+    let response = app.refresh(other).await;
+    assert_eq!(response.status(), Status::Ok, "no session was revoked");
 }
 
 #[rocket::async_test]
