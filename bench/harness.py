@@ -235,6 +235,7 @@ class Template(Target):
         )
         # Registering signs in; sign that session out so each user holds only the run's sessions.
         req = urllib.request.Request(self.url("/api/auth/logout"), data=b"{}", method="POST")
+        req.add_header("Content-Type", "application/json")  # a body must be declared JSON (415)
         req.add_header("Authorization", f"Bearer {body['access_token']}")
         urllib.request.urlopen(req, timeout=30).close()
 

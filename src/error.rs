@@ -28,6 +28,12 @@ pub enum ApiError {
     EmailUnverified,
     /// A one-time token (a link from a mail) that is unknown, used, expired or of another purpose.
     InvalidToken,
+    /// A sensitive step, and this session has not proved who it is in the last 10 minutes.
+    ReauthRequired,
+    /// A wrong, reused or malformed second-factor code.
+    InvalidCode,
+    /// An MFA ticket that is unknown, expired, spent or out of attempts.
+    InvalidMfaToken,
     NotFound,
     EmailTaken,
     InvalidEmail,
@@ -50,12 +56,14 @@ impl ApiError {
             ApiError::Unauthorized
             | ApiError::TokenExpired
             | ApiError::InvalidCredentials
-            | ApiError::InvalidRefreshToken => Status::Unauthorized,
+            | ApiError::InvalidRefreshToken
+            | ApiError::ReauthRequired
+            | ApiError::InvalidMfaToken => Status::Unauthorized,
             ApiError::CsrfFailed
             | ApiError::CrossSiteRequest
             | ApiError::Forbidden(_)
             | ApiError::EmailUnverified => Status::Forbidden,
-            ApiError::InvalidToken => Status::BadRequest,
+            ApiError::InvalidToken | ApiError::InvalidCode => Status::BadRequest,
             ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
             ApiError::NotFound => Status::NotFound,
             ApiError::EmailTaken => Status::Conflict,
@@ -82,6 +90,9 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::EmailUnverified => "email_unverified",
             ApiError::InvalidToken => "invalid_token",
+            ApiError::ReauthRequired => "reauth_required",
+            ApiError::InvalidCode => "invalid_code",
+            ApiError::InvalidMfaToken => "invalid_mfa_token",
             ApiError::NotFound => "not_found",
             ApiError::EmailTaken => "email_taken",
             ApiError::InvalidEmail => "invalid_email",
@@ -132,6 +143,13 @@ impl ApiError {
             }
             ApiError::InvalidToken => {
                 "This link is invalid, expired or already used; ask for a new one.".into()
+            }
+            ApiError::ReauthRequired => {
+                "Confirm it is you: enter your password (and a code) again.".into()
+            }
+            ApiError::InvalidCode => "That code is not right, or was used already.".into(),
+            ApiError::InvalidMfaToken => {
+                "The sign-in step expired or was used up; sign in again.".into()
             }
             ApiError::NotFound => "Not found.".into(),
             ApiError::EmailTaken => "An account with this email already exists.".into(),

@@ -15,6 +15,7 @@ use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
 use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
 use crate::auth::origin::SameSiteRequest;
+use crate::auth::second_factor::{MfaTicket, SignIn};
 use crate::auth::sessions::{Issued, PublicSession};
 use crate::auth::tokens::AccessClaims;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
@@ -94,7 +95,7 @@ struct TokenPair {
 
 /// Signed in (or up): the token pair, who, and the new session.
 #[derive(Serialize, ToSchema)]
-struct SignedIn {
+pub(crate) struct SignedIn {
     #[serde(flatten)]
     tokens: TokenPair,
     user: PublicUser,
@@ -102,11 +103,49 @@ struct SignedIn {
 }
 
 /// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
-struct TokenAnswer {
-    issued: Issued,
-    status: Status,
+pub(crate) struct TokenAnswer {
+    pub issued: Issued,
+    pub status: Status,
     /// Login and register also describe the user and the new session.
-    with_profile: bool,
+    pub with_profile: bool,
+}
+
+/// The right password of an account with two-factor sign-in on: no session yet, a ticket for
+/// the second step (`POST /api/auth/mfa`).
+#[derive(Serialize, ToSchema)]
+struct MfaChallenge {
+    /// Always `true`.
+    #[schema(example = true)]
+    mfa_required: bool,
+    /// The ticket (a JWT of its own type): good for `expires_in` seconds and a few codes.
+    mfa_token: String,
+    /// Seconds until the ticket expires.
+    #[schema(example = 300)]
+    expires_in: i64,
+}
+
+/// What `login` answers: tokens, or (MFA on) `202` with the ticket for the second step.
+enum LoginAnswer {
+    Tokens(Box<TokenAnswer>),
+    MfaRequired(MfaTicket),
+}
+
+impl<'r> Responder<'r, 'static> for LoginAnswer {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self {
+            LoginAnswer::Tokens(answer) => (*answer).respond_to(req),
+            LoginAnswer::MfaRequired(ticket) => {
+                let body = MfaChallenge {
+                    mfa_required: true,
+                    mfa_token: ticket.token,
+                    expires_in: ticket.expires_in,
+                };
+                let mut response = Json(body).respond_to(req)?;
+                response.set_status(Status::Accepted);
+                Ok(response)
+            }
+        }
+    }
 }
 
 impl<'r> Responder<'r, 'static> for TokenAnswer {
@@ -192,15 +231,19 @@ async fn register(
 refusals!(LoginRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
     InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest,
     RateLimited(60));
-/// Signs in on this device: a new session.
+/// Signs in on this device: a new session, or (two-factor sign-in on) a ticket for the code.
 ///
-/// One answer, `401 invalid_credentials`, for an unknown email, a wrong password and a
+/// With two-factor sign-in on, a right password answers `202` with `mfa_required`, an
+/// `mfa_token` and `expires_in`, and starts no session: `POST /api/auth/mfa` with the ticket and
+/// a code finishes the sign-in. One answer, `401 invalid_credentials`, for an unknown email, a wrong password and a
 /// deactivated account. Rate-limited per IP and per email. In cookie mode the answer also sets a
 /// new CSRF cookie, bound to the new session. Refused from another site's page
 /// (`403 cross_site_request`); the body must be `application/json` (`415`).
 #[utoipa::path(tag = "auth", request_body = Credentials, responses(
     (status = 200, description = "Signed in; the refresh token as the `refresh_token` cookie \
         (cookie mode) or in the body (body mode)", body = SignedIn),
+    (status = 202, description = "Right password, two-factor sign-in on: no session yet; send the \
+        ticket and a code to `POST /api/auth/mfa`", body = MfaChallenge),
     LoginRefusals))]
 #[post("/auth/login", data = "<body>")]
 async fn login(
@@ -208,13 +251,15 @@ async fn login(
     auth: Auth<'_>,
     client: ClientInfo,
     body: JsonBody<Credentials>,
-) -> ApiResult<TokenAnswer> {
+) -> ApiResult<LoginAnswer> {
     let Credentials { email, password } = body.0;
-    let issued = auth.sign_in(&email, password, &client).await?;
-    Ok(TokenAnswer {
-        issued,
-        status: Status::Ok,
-        with_profile: true,
+    Ok(match auth.sign_in(&email, password, &client).await? {
+        SignIn::Done(issued) => LoginAnswer::Tokens(Box::new(TokenAnswer {
+            issued: *issued,
+            status: Status::Ok,
+            with_profile: true,
+        })),
+        SignIn::MfaRequired(ticket) => LoginAnswer::MfaRequired(ticket),
     })
 }
 
@@ -303,12 +348,13 @@ async fn logout(
 }
 
 refusals!(PasswordRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
-    InvalidCredentials, Unauthorized, TokenExpired, CsrfFailed, EmailUnverified, WeakPassword("Passwords need at least 8 characters.".into()),
+    InvalidCredentials, Unauthorized, TokenExpired, ReauthRequired, CsrfFailed, EmailUnverified, WeakPassword("Passwords need at least 8 characters.".into()),
     InvalidInput("missing field `new_password`".into()), RateLimited(60));
 /// Changes the password and revokes every other session; this one stays signed in.
 ///
-/// A wrong current password (`401 invalid_credentials`) counts as a failed sign-in for the rate
-/// limits.
+/// A sensitive step: the session must have signed in or re-authenticated
+/// (`POST /api/auth/reauth`) in the last 10 minutes, or `401 reauth_required`. A wrong current
+/// password (`401 invalid_credentials`) counts as a failed sign-in for the rate limits.
 #[utoipa::path(tag = "auth", request_body = PasswordChange, security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
     responses((status = 204, description = "Changed; every other session revoked"),
         PasswordRefusals))]

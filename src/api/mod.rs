@@ -6,6 +6,7 @@ mod body;
 mod by_mail;
 mod docs;
 mod jwks;
+mod mfa;
 pub mod openapi;
 mod security_events;
 mod sessions;
@@ -19,6 +20,7 @@ use crate::error::ApiError;
 pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
     routes.extend(by_mail::routes());
+    routes.extend(mfa::routes());
     routes.extend(sessions::routes());
     routes.extend(security_events::routes());
     routes.extend(openapi::routes());

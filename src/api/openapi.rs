@@ -34,6 +34,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = Base::openapi()
         .nest("/api", super::auth::Doc::openapi())
         .nest("/api", super::by_mail::Doc::openapi())
+        .nest("/api", super::mfa::Doc::openapi())
         .nest("/api", super::sessions::Doc::openapi())
         .nest("/api", super::security_events::Doc::openapi())
         .nest("/api", Doc::openapi())
@@ -145,8 +146,8 @@ fn operations(
 #[openapi(
     info(
         title = "Rocket Auth API",
-        description = "Sign-up, sign-in, token refresh with rotation, and the devices (sessions) of \
-            an account. Access tokens are short-lived JWTs sent as `Authorization: Bearer`; the \
+        description = "Sign-up, sign-in (with an optional TOTP second factor), token refresh \
+            with rotation, and the devices (sessions) of an account. Access tokens are short-lived JWTs sent as `Authorization: Bearer`; the \
             refresh token lives in the HttpOnly `refresh_token` cookie (cookie mode, the default) \
             or in the JSON bodies (body mode, `refresh_token_as_cookie = false`). Every error is \
             `{\"error\": {\"code\", \"message\"}}`; `code` is stable, `message` is for people. \
@@ -156,6 +157,8 @@ fn operations(
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, sign out."),
+        (name = "mfa", description = "Two-factor sign-in (TOTP): setup, the second sign-in step, \
+            re-authentication for sensitive steps."),
         (name = "sessions", description = "The account's devices and its security events."),
         (name = "keys", description = "Public keys for services that verify access tokens."),
         (name = "docs", description = "This document and its reference page."),

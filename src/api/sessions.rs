@@ -71,8 +71,12 @@ struct Revoked {
     revoked: u64,
 }
 
-refusals!(RevokeOthersRefusals: Unauthorized, TokenExpired, CsrfFailed, EmailUnverified);
+refusals!(RevokeOthersRefusals: Unauthorized, TokenExpired, ReauthRequired, CsrfFailed,
+    EmailUnverified);
 /// Revokes every session of the caller but this one.
+///
+/// A sensitive step: the session must have signed in or re-authenticated
+/// (`POST /api/auth/reauth`) in the last 10 minutes, or `401 reauth_required`.
 #[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
     responses((status = 200, description = "Every other device signed out", body = Revoked),
         RevokeOthersRefusals))]
@@ -82,7 +86,9 @@ async fn revoke_other_sessions(
     current: CurrentUser,
     client: ClientInfo,
 ) -> ApiResult<Json<Revoked>> {
-    let (user_id, sid) = (current.user.id, &current.claims.sid);
-    let revoked = auth.revoke_other_devices(user_id, sid, &client).await?;
+    let sid = &current.claims.sid;
+    let revoked = auth
+        .revoke_other_devices(&current.user, sid, &client)
+        .await?;
     Ok(Json(Revoked { revoked }))
 }

@@ -6,6 +6,7 @@
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
+use crate::auth::second_factor::SignIn;
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{
     end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
@@ -49,7 +50,7 @@ impl Auth<'_> {
         self.limits.register(client)?;
         let user = users::create_user(self.db, self.passwords, new).await?;
         let issued = self
-            .start_session(EventKind::Registered, user, client)
+            .start_session(EventKind::Registered, user, false, client)
             .await?;
         if !issued.user.email_verified {
             self.send_verification(&issued.user).await?;
@@ -57,37 +58,41 @@ impl Auth<'_> {
         Ok(issued)
     }
 
-    /// A new session on this device, and the event that says why it started.
-    async fn start_session(
+    /// A new session on this device (`mfa`: started with a second factor), and the event that
+    /// says why it started.
+    pub(crate) async fn start_session(
         &self,
         why: EventKind,
         user: User,
+        mfa: bool,
         client: &ClientInfo,
     ) -> Result<Issued, ApiError> {
-        let issued = start_session(self.db, self.tokens, user, client).await?;
+        let issued = start_session(self.db, self.tokens, user, mfa, client).await?;
         let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
         record(self.db, why, Some(user_id), Some(sid), client).await?;
         Ok(issued)
     }
 
     /// A failed attempt on a known account is logged under it; on an unknown email, with no user.
+    /// With MFA on, a right password starts no session: it answers a ticket for the code.
     pub async fn sign_in(
         &self,
         email: &str,
         password: String,
         client: &ClientInfo,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<SignIn, ApiError> {
         self.limits.password_attempt(client, email)?;
         match users::authenticate(self.db, self.passwords, email, password).await {
+            Ok(user) if user.mfa_enabled => Ok(SignIn::MfaRequired(self.mfa_ticket(&user).await?)),
             Ok(user) => {
                 let new_device = self.is_new_device(&user, client).await?;
                 let issued = self
-                    .start_session(EventKind::LoginSucceeded, user, client)
+                    .start_session(EventKind::LoginSucceeded, user, false, client)
                     .await?;
                 if new_device {
                     self.alert_new_device(&issued.user, client);
                 }
-                Ok(issued)
+                Ok(SignIn::Done(Box::new(issued)))
             }
             Err(ApiError::InvalidCredentials) => {
                 let user_id = match Email::parse(email) {
@@ -154,12 +159,15 @@ impl Auth<'_> {
         Ok(revoked)
     }
 
+    /// "Sign out everywhere else": a sensitive step (recent authentication on this session).
     pub async fn revoke_other_devices(
         &self,
-        user_id: i64,
+        user: &User,
         keep: &str,
         client: &ClientInfo,
     ) -> Result<u64, ApiError> {
+        self.require_recent_auth(user, keep).await?;
+        let user_id = user.id;
         let revoked = revoke_other_sessions(self.db, user_id, keep).await?;
         if revoked > 0 {
             let kind = EventKind::OtherSessionsRevoked;
@@ -180,6 +188,7 @@ impl Auth<'_> {
         new_password: String,
         client: &ClientInfo,
     ) -> Result<u64, ApiError> {
+        self.require_recent_auth(user, sid).await?;
         self.limits.password_attempt(client, &user.email)?;
         let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
         // Once `current_password` is verified, "the new one matches the current hash" is plain

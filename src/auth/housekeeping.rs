@@ -28,7 +28,8 @@ pub struct Pruned {
 /// Deletes events older than `before` (`None`: keeps them all) and sessions revoked or expired
 /// before it, and the one-time tokens used or expired by now.
 pub async fn prune(db: &Pool, before: Option<i64>) -> Result<Pruned, ApiError> {
-    let tokens = one_time::purge(db, now()).await?;
+    let tokens =
+        one_time::purge(db, now()).await? + crate::auth::mfa::prune_tickets(db, now()).await?;
     let Some(before) = before else {
         return Ok(Pruned {
             events: 0,

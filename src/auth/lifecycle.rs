@@ -146,6 +146,7 @@ impl Auth<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<Email> {
+        self.require_recent_auth(user, sid).await?;
         self.limits.password_attempt(client, &user.email)?;
         let new_email = Email::parse(new_email)?;
         if new_email.as_str() == user.email {
@@ -225,6 +226,7 @@ impl Auth<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<()> {
+        self.require_recent_auth(user, sid).await?;
         self.limits.password_attempt(client, &user.email)?;
         let failed = EventKind::PasswordCheckFailed;
         self.check_password(user, sid, password, failed, client)

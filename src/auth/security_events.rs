@@ -45,6 +45,12 @@ pub enum EventKind {
     UserDeactivated,
     UserActivated,
     RoleChanged,
+    /// Two-factor sign-in was turned on (the first code confirmed) or off.
+    MfaEnabled,
+    MfaDisabled,
+    /// A wrong or replayed second-factor code.
+    MfaFailed,
+    RecoveryCodeUsed,
 }
 
 impl EventKind {
@@ -70,6 +76,10 @@ impl EventKind {
             EventKind::UserDeactivated => "user_deactivated",
             EventKind::UserActivated => "user_activated",
             EventKind::RoleChanged => "role_changed",
+            EventKind::MfaEnabled => "mfa_enabled",
+            EventKind::MfaDisabled => "mfa_disabled",
+            EventKind::MfaFailed => "mfa_failed",
+            EventKind::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::app_claims::AppClaims;
 use crate::auth::device::{ClientInfo, Device};
 use crate::auth::security_events::{self, EventKind};
-use crate::auth::tokens::{RefreshClaims, TokenKind, Tokens};
+use crate::auth::tokens::{RefreshClaims, TokenKind, Tokens, AMR_OTP, AMR_PASSWORD};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now, rfc3339};
 use crate::config::Settings;
@@ -30,10 +30,18 @@ pub struct Session {
     pub os: String,
     pub device: String,
     pub ip: Option<String>,
+    /// Started with a second factor.
+    pub mfa: bool,
+    /// When this session last proved who it is (sign-in or re-authentication).
+    pub auth_time: i64,
 }
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_jti, previous_jti, rotated_at, created_at, \
-     last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip";
+     last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip, \
+     mfa, auth_time";
+
+/// How long a sign-in or re-authentication counts for sensitive steps (ASVS 4 V3.7.1).
+pub const REAUTH_WINDOW: i64 = 600;
 
 /// What the API shows of a session.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -58,6 +66,8 @@ pub struct PublicSession {
     pub user_agent: String,
     #[schema(required = true, example = "203.0.113.7")]
     pub ip: Option<String>,
+    /// Signed in with a second factor.
+    pub mfa: bool,
     #[schema(format = DateTime, example = "2025-01-31T12:00:00Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2025-01-31T12:05:00Z")]
@@ -77,6 +87,7 @@ impl Session {
             device: self.device.clone(),
             user_agent: self.user_agent.clone(),
             ip: self.ip.clone(),
+            mfa: self.mfa,
             created_at: rfc3339(self.created_at),
             last_used_at: rfc3339(self.last_used_at),
             expires_at: rfc3339(self.expires_at),
@@ -95,6 +106,17 @@ pub struct Issued {
     pub user: User,
 }
 
+impl Session {
+    /// The `amr` claim of its tokens.
+    pub fn amr(&self) -> Vec<String> {
+        let mut amr = vec![AMR_PASSWORD.to_owned()];
+        if self.mfa {
+            amr.push(AMR_OTP.to_owned());
+        }
+        amr
+    }
+}
+
 impl Issued {
     /// `now` is the caller's clock reading, the one the session's times were set from, so that a
     /// new session's refresh token lives exactly `refresh_token_ttl` (`exp - iat`).
@@ -108,6 +130,8 @@ impl Issued {
         let (sid, jti) = (&session.id, &session.refresh_jti);
         let mut refresh = tokens.refresh_claims(user.id, sid, jti, session.expires_at, app);
         refresh.iat = now;
+        refresh.amr = session.amr();
+        refresh.auth_time = session.auth_time;
         Ok(Issued {
             access_token: tokens.mint_access(&refresh, user.role, now)?,
             refresh_token: tokens.sign(TokenKind::Refresh, &refresh)?,
@@ -119,11 +143,13 @@ impl Issued {
     }
 }
 
-/// Signs a user in on this device: a new whitelisted session and its first token pair.
+/// Signs a user in on this device (with a second factor when `mfa`): a new whitelisted session
+/// and its first token pair.
 pub async fn start_session(
     db: &Pool,
     tokens: &Tokens,
     user: User,
+    mfa: bool,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
     let now = now();
@@ -144,11 +170,13 @@ pub async fn start_session(
         os: device.os.clone(),
         device: device.device.clone(),
         ip: client.ip.map(|ip| ip.to_string()),
+        mfa,
+        auth_time: now,
     };
     sqlx::query(
         "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, \
-         user_agent, browser, browser_version, os, device, ip) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         user_agent, browser, browser_version, os, device, ip, mfa, auth_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&session.id)
     .bind(session.user_id)
@@ -162,6 +190,8 @@ pub async fn start_session(
     .bind(&session.os)
     .bind(&session.device)
     .bind(&session.ip)
+    .bind(session.mfa)
+    .bind(session.auth_time)
     .execute(db)
     .await?;
     let app = AppClaims::for_user(&user);
@@ -353,6 +383,30 @@ pub async fn end_session_with_refresh_token(
     tx.commit().await?;
     drop(turn);
     Ok(ended)
+}
+
+/// When the user's live session `sid` last proved who it is; `None` when it is not live.
+pub async fn auth_time(db: &Pool, user_id: i64, sid: &str) -> Result<Option<i64>, ApiError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT auth_time FROM sessions \
+         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+    )
+    .bind(sid)
+    .bind(user_id)
+    .bind(now())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The session proved who it is again (password, and a code with MFA on).
+pub async fn set_auth_time(db: &Pool, user_id: i64, sid: &str, at: i64) -> Result<(), ApiError> {
+    sqlx::query("UPDATE sessions SET auth_time = $1 WHERE id = $2 AND user_id = $3")
+        .bind(at)
+        .bind(sid)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The user's live sessions, most recently used first.

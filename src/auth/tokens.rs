@@ -12,17 +12,19 @@ use crate::auth::keys::KeySet;
 use crate::auth::users::Role;
 use crate::clock::{new_id, now};
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// How far in the future an `iat` may lie (clock skew between instances); beyond, the token is
 /// refused as not yet valid.
 pub const MAX_CLOCK_SKEW: i64 = 60;
 
-/// The two kinds of token.
+/// The kinds of token: access, refresh, and the MFA ticket between a right password and the
+/// second factor (never accepted as either of the others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Access,
     Refresh,
+    MfaTicket,
 }
 
 impl TokenKind {
@@ -31,6 +33,7 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::MfaTicket => "mfa",
         }
     }
 
@@ -39,9 +42,14 @@ impl TokenKind {
         match self {
             TokenKind::Access => "at+jwt",
             TokenKind::Refresh => "refresh+jwt",
+            TokenKind::MfaTicket => "mfa+jwt",
         }
     }
 }
+
+/// How the session's user proved who they are (RFC 8176 `amr` values).
+pub const AMR_PASSWORD: &str = "pwd";
+pub const AMR_OTP: &str = "otp";
 
 /// Claims of a short-lived access token. Verified without touching the database.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -63,6 +71,12 @@ pub struct AccessClaims {
     #[schema(example = "access")]
     pub typ: String,
     pub role: Role,
+    /// `["pwd"]`, or `["pwd", "otp"]` for a session started with a second factor.
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// When this session last proved who it is (sign-in or re-authentication), unix seconds.
+    #[serde(default)]
+    pub auth_time: i64,
     #[serde(flatten)]
     pub app: AppClaims,
 }
@@ -78,8 +92,24 @@ pub struct RefreshClaims {
     pub iat: i64,
     pub exp: i64,
     pub typ: String,
+    #[serde(default)]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub auth_time: i64,
     #[serde(flatten)]
     pub app: AppClaims,
+}
+
+/// Claims of an MFA ticket: whose password was right, and the `jti` its row is kept under.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MfaTicketClaims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: String,
 }
 
 impl AccessClaims {
@@ -161,6 +191,8 @@ impl Tokens {
             exp: now + self.access_token_ttl,
             typ: TokenKind::Access.claim().into(),
             role,
+            amr: refresh.amr.clone(),
+            auth_time: refresh.auth_time,
             app: refresh.app.clone(),
         };
         self.sign(TokenKind::Access, &claims)
@@ -184,8 +216,42 @@ impl Tokens {
             iat: now(),
             exp,
             typ: TokenKind::Refresh.claim().into(),
+            amr: vec![AMR_PASSWORD.into()],
+            auth_time: 0,
             app,
         }
+    }
+
+    /// An MFA ticket for `user_id`, living `ttl` seconds; its row is the caller's.
+    pub fn mint_mfa_ticket(
+        &self,
+        user_id: i64,
+        jti: &str,
+        now: i64,
+        ttl: i64,
+    ) -> ApiResult<String> {
+        let claims = MfaTicketClaims {
+            sub: user_id.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: jti.to_owned(),
+            iat: now,
+            exp: now + ttl,
+            typ: TokenKind::MfaTicket.claim().into(),
+        };
+        self.sign(TokenKind::MfaTicket, &claims)
+    }
+
+    /// Signature, expiry and `typ` of an MFA ticket; whether it is spent is the row's business.
+    pub fn verify_mfa_ticket(&self, token: &str) -> ApiResult<(i64, String)> {
+        let claims: MfaTicketClaims = self
+            .verify(token, TokenKind::MfaTicket)
+            .map_err(|_| ApiError::InvalidMfaToken)?;
+        if claims.typ != TokenKind::MfaTicket.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
+            return Err(ApiError::InvalidMfaToken);
+        }
+        let user_id = claims.sub.parse().map_err(|_| ApiError::InvalidMfaToken)?;
+        Ok((user_id, claims.jti))
     }
 
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, ApiError> {

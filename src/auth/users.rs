@@ -155,6 +155,8 @@ pub struct User {
     pub created_at: i64,
     /// A link mailed to the address was followed (verification, reset, email change).
     pub email_verified: bool,
+    /// Sign-in asks for a second factor (TOTP or a recovery code).
+    pub mfa_enabled: bool,
 }
 
 /// What the API shows of a user: never the hash.
@@ -176,6 +178,7 @@ pub struct PublicUser {
     /// A link mailed to the address was followed (verification, reset, email change). With
     /// `require_verified_email` on, the API refuses most routes until it is (`403 email_unverified`).
     pub email_verified: bool,
+    pub mfa_enabled: bool,
 }
 
 impl From<&User> for PublicUser {
@@ -187,6 +190,7 @@ impl From<&User> for PublicUser {
             role: user.role,
             created_at: rfc3339(user.created_at),
             email_verified: user.email_verified,
+            mfa_enabled: user.mfa_enabled,
         }
     }
 }
@@ -201,7 +205,7 @@ pub struct NewUser {
 }
 
 const USER_COLUMNS: &str =
-    "id, email, name, role, password_hash, active, created_at, email_verified";
+    "id, email, name, role, password_hash, active, created_at, email_verified, mfa_enabled";
 
 pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Result<User, ApiError> {
     let password_hash = passwords.hash(new.password).await?;
@@ -272,6 +276,19 @@ where
         Err(e) if is_unique_violation(&e) => Err(ApiError::EmailTaken),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether sign-in asks for a second factor (`mfa.rs` keeps the secret and codes beside it).
+pub async fn set_mfa_enabled<'e, E>(db: E, user_id: i64, on: bool) -> Result<(), ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query("UPDATE users SET mfa_enabled = $1 WHERE id = $2")
+        .bind(on)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_name(db: &Pool, user_id: i64, name: &str) -> Result<(), ApiError> {
@@ -353,7 +370,7 @@ pub async fn find_by_live_session(
 ) -> Result<Option<User>, ApiError> {
     Ok(sqlx::query_as::<_, User>(
         "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at, \
-         u.email_verified FROM users u JOIN sessions s ON s.user_id = u.id \
+         u.email_verified, u.mfa_enabled FROM users u JOIN sessions s ON s.user_id = u.id \
          WHERE u.id = $1 AND s.id = $2 AND u.active \
            AND s.revoked_at IS NULL AND s.expires_at > $3",
     )

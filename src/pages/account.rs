@@ -11,9 +11,11 @@ use crate::auth::account::Auth;
 use crate::auth::cookies::SessionCookie;
 use crate::auth::device::ClientInfo;
 use crate::auth::origin::SameSiteRequest;
+use crate::auth::second_factor::SignIn;
 use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::pages::mfa::to_second_step;
 use crate::pages::{
     Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSignedIn, SafeNext, WithCookies,
 };
@@ -63,8 +65,9 @@ async fn login(
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
+    cookies: &CookieJar<'_>,
     form: CsrfForm<LoginForm>,
-) -> PageResult<OneOf<WithCookies<Redirect>, FormPage>> {
+) -> PageResult<OneOf<OneOf<WithCookies<Redirect>, Redirect>, FormPage>> {
     let LoginForm {
         email,
         password,
@@ -72,9 +75,16 @@ async fn login(
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
     match auth.sign_in(&email, password, &client).await {
-        Ok(issued) => {
+        Ok(SignIn::Done(issued)) => {
             let to = Redirect::to(next.to_string());
-            Ok(OneOf::Left(WithCookies::signed_in(issued, to)))
+            Ok(OneOf::Left(OneOf::Left(WithCookies::signed_in(
+                *issued, to,
+            ))))
+        }
+        Ok(SignIn::MfaRequired(ticket)) => {
+            let secure = auth.settings.cookie_secure;
+            let to = to_second_step(cookies, secure, ticket, &next);
+            Ok(OneOf::Left(OneOf::Right(to)))
         }
         // One answer for unknown email, wrong password and an unusable password field.
         Err(ApiError::InvalidCredentials | ApiError::InvalidInput(_)) => {

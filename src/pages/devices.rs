@@ -26,6 +26,8 @@ pub fn routes() -> Vec<Route> {
 struct DeviceView {
     id: String,
     current: bool,
+    /// Signed in with a second factor.
+    mfa: bool,
     /// "Firefox on Windows 10".
     title: String,
     browser: String,
@@ -49,6 +51,7 @@ impl DeviceView {
         DeviceView {
             id: session.id.clone(),
             current: session.id == current_id,
+            mfa: session.mfa,
             title: describe(&session.browser, &session.os),
             browser: known(&session.browser)
                 .unwrap_or("Unknown browser")
@@ -238,7 +241,7 @@ async fn revoke_others(
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
     let revoked = auth
-        .revoke_other_devices(user.user.id, &user.session_id, &client)
+        .revoke_other_devices(&user.user, &user.session_id, &client)
         .await?;
     let message = match revoked {
         0 => "There were no other devices to sign out.".to_owned(),

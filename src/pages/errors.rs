@@ -103,6 +103,18 @@ pub fn check_email_view(user: &PageUser) -> serde_json::Value {
 
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if self.0 == ApiError::ReauthRequired {
+            // A sensitive form on a session that has not proved itself lately: ask, then back to
+            // the page the form was on.
+            let path = req.uri().path().as_str();
+            let back = match path {
+                p if p.starts_with("/sessions") => "/sessions",
+                "/account/password" => "/account/password",
+                _ => "/account",
+            };
+            let to = SafeNext::parse(Some(back)).url_from("/reauth");
+            return Redirect::to(to).respond_to(req);
+        }
         let layout = Layout::without_flash(req);
         let page = match (&self.0, &req.local_cache(|| Unverified(None)).0) {
             // `PageUser` refused an unverified address: what to do about it, not an error.

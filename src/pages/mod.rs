@@ -9,6 +9,7 @@ mod errors;
 mod form;
 mod guard;
 mod layout;
+mod mfa;
 mod next;
 mod settings;
 mod time;
@@ -30,6 +31,7 @@ pub fn routes() -> Vec<Route> {
     let mut routes = account::routes();
     routes.extend(by_mail::routes());
     routes.extend(devices::routes());
+    routes.extend(mfa::routes());
     routes.extend(settings::routes());
     routes
 }

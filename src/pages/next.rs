@@ -41,6 +41,16 @@ impl SafeNext {
             path => format!("/login?next={}", encode_query_value(path)),
         }
     }
+
+    /// `base` (a page of ours) with this path as its `next`.
+    pub fn url_from(&self, base: &str) -> String {
+        format!("{base}?next={}", encode_query_value(&self.0))
+    }
+}
+
+/// Percent-encodes a value for a `data:` URL or a query.
+pub fn encode_value(value: &str) -> String {
+    encode_query_value(value)
 }
 
 impl fmt::Display for SafeNext {

@@ -47,13 +47,21 @@ fn fixable(error: ApiError) -> Result<String, ApiError> {
 }
 
 #[get("/account")]
-fn account(layout: Layout, user: PageSignedIn) -> Template {
+async fn account(layout: Layout, auth: Auth<'_>, user: PageSignedIn) -> PageResult<Template> {
+    let (pending, codes_left) = if user.user.mfa_enabled {
+        (None, auth.recovery_codes_left(&user.user).await?)
+    } else {
+        (auth.pending_totp(&user.user).await?, 0)
+    };
     let page = json!({
         "name": user.user.name,
         "email": user.user.email,
         "email_verified": user.user.email_verified,
+        "mfa_enabled": user.user.mfa_enabled,
+        "mfa_pending": pending,
+        "recovery_codes_left": codes_left,
     });
-    layout.render("account", Some(&user.0), page)
+    Ok(layout.render("account", Some(&user.0), page))
 }
 
 #[derive(FromForm)]

@@ -7,6 +7,7 @@
  * @property {'user'|'admin'} role
  * @property {string} created_at RFC 3339, UTC
  * @property {boolean} email_verified a link mailed to the address was followed
+ * @property {boolean} mfa_enabled two-factor sign-in (TOTP) is on
  */
 /**
  * A signed-in device (`Session` in `/api/openapi.json`).
@@ -20,6 +21,7 @@
  *   or `UNKNOWN`
  * @property {string} user_agent
  * @property {string|null} ip
+ * @property {boolean} mfa signed in with a second factor
  * @property {string} created_at RFC 3339, UTC
  * @property {string} last_used_at RFC 3339, UTC
  * @property {string} expires_at RFC 3339, UTC
@@ -29,6 +31,14 @@
  * @typedef {object} SignedIn
  * @property {User} user
  * @property {Session} session this device's new session
+ */
+/**
+ * What `login` resolves with when two-factor sign-in is on: no session yet; pass `mfaToken` and
+ * a code to `completeMfa`.
+ * @typedef {object} MfaRequired
+ * @property {true} mfaRequired
+ * @property {string} mfaToken the ticket for the second step
+ * @property {number} expiresIn seconds until the ticket expires
  */
 /**
  * @typedef {object} RefreshTokenStorage Where body mode keeps the refresh token. Methods may be
@@ -122,13 +132,25 @@ export class AuthClient extends EventTarget {
      */
     on(type: "login" | "logout" | "refresh", listener: (event: CustomEvent) => void): () => void;
     /**
-     * Signs in on this device.
+     * Signs in on this device. With two-factor sign-in on, a right password resolves
+     * `{mfaRequired: true, mfaToken, expiresIn}` and signs nothing in yet: pass the token and the
+     * code the person types to `completeMfa`.
      * @param {string} email
      * @param {string} password
-     * @returns {Promise<SignedIn>} rejects with `ApiError` (`invalid_credentials`,
+     * @returns {Promise<SignedIn|MfaRequired>} rejects with `ApiError` (`invalid_credentials`,
      *   `rate_limited`…)
      */
-    login(email: string, password: string): Promise<SignedIn>;
+    login(email: string, password: string): Promise<SignedIn | MfaRequired>;
+    /**
+     * The second step of a sign-in with two-factor on: a code from the authenticator app, or a
+     * recovery code. A wrong code rejects with `invalid_code` and the same token may be tried
+     * again (five times at most); `invalid_mfa_token` means starting over with `login`.
+     * @param {string} mfaToken from `login`
+     * @param {string} code
+     * @returns {Promise<SignedIn>} rejects with `ApiError` (`invalid_code`, `invalid_mfa_token`,
+     *   `rate_limited`…)
+     */
+    completeMfa(mfaToken: string, code: string): Promise<SignedIn>;
     /**
      * Creates an account and signs in on this device.
      * @param {{email: string, password: string, name?: string}} account
@@ -219,6 +241,10 @@ export type User = {
      * a link mailed to the address was followed
      */
     email_verified: boolean;
+    /**
+     * two-factor sign-in (TOTP) is on
+     */
+    mfa_enabled: boolean;
 };
 /**
  * A signed-in device (`Session` in `/api/openapi.json`).
@@ -239,6 +265,10 @@ export type Session = {
     device: string;
     user_agent: string;
     ip: string | null;
+    /**
+     * signed in with a second factor
+     */
+    mfa: boolean;
     /**
      * RFC 3339, UTC
      */
@@ -261,6 +291,21 @@ export type SignedIn = {
      * this device's new session
      */
     session: Session;
+};
+/**
+ * What `login` resolves with when two-factor sign-in is on: no session yet; pass `mfaToken` and
+ * a code to `completeMfa`.
+ */
+export type MfaRequired = {
+    mfaRequired: true;
+    /**
+     * the ticket for the second step
+     */
+    mfaToken: string;
+    /**
+     * seconds until the ticket expires
+     */
+    expiresIn: number;
 };
 /**
  * Where body mode keeps the refresh token. Methods may be

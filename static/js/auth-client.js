@@ -20,14 +20,16 @@
  *   import { AuthClient } from '/static/js/auth-client.js';
  *   const auth = new AuthClient();
  *   auth.addEventListener('logout', (e) => console.log('signed out:', e.detail.reason));
- *   const user = (await auth.resume()) ?? (await auth.login(email, password)).user;
+ *   let signedIn = await auth.login(email, password);
+ *   if (signedIn.mfaRequired) signedIn = await auth.completeMfa(signedIn.mfaToken, codeFromUser);
+ *   const user = signedIn.user;
  *   const response = await auth.fetch('/api/things', { method: 'POST', body: '{}' });
  *
  * @module auth-client
  */
 
 /** The auth endpoints: never retried, never a reason to refresh. */
-const AUTH_ENDPOINTS = ['login', 'register', 'refresh', 'logout'];
+const AUTH_ENDPOINTS = ['login', 'register', 'refresh', 'logout', 'mfa'];
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * The codes of a `401` that a new access token can cure. Any other `401` is about the request
@@ -63,6 +65,7 @@ export class ApiError extends Error {
  * @property {'user'|'admin'} role
  * @property {string} created_at RFC 3339, UTC
  * @property {boolean} email_verified a link mailed to the address was followed
+ * @property {boolean} mfa_enabled two-factor sign-in (TOTP) is on
  */
 
 /**
@@ -77,6 +80,7 @@ export class ApiError extends Error {
  *   or `UNKNOWN`
  * @property {string} user_agent
  * @property {string|null} ip
+ * @property {boolean} mfa signed in with a second factor
  * @property {string} created_at RFC 3339, UTC
  * @property {string} last_used_at RFC 3339, UTC
  * @property {string} expires_at RFC 3339, UTC
@@ -87,6 +91,15 @@ export class ApiError extends Error {
  * @typedef {object} SignedIn
  * @property {User} user
  * @property {Session} session this device's new session
+ */
+
+/**
+ * What `login` resolves with when two-factor sign-in is on: no session yet; pass `mfaToken` and
+ * a code to `completeMfa`.
+ * @typedef {object} MfaRequired
+ * @property {true} mfaRequired
+ * @property {string} mfaToken the ticket for the second step
+ * @property {number} expiresIn seconds until the ticket expires
  */
 
 /**
@@ -297,14 +310,29 @@ export class AuthClient extends EventTarget {
   }
 
   /**
-   * Signs in on this device.
+   * Signs in on this device. With two-factor sign-in on, a right password resolves
+   * `{mfaRequired: true, mfaToken, expiresIn}` and signs nothing in yet: pass the token and the
+   * code the person types to `completeMfa`.
    * @param {string} email
    * @param {string} password
-   * @returns {Promise<SignedIn>} rejects with `ApiError` (`invalid_credentials`,
+   * @returns {Promise<SignedIn|MfaRequired>} rejects with `ApiError` (`invalid_credentials`,
    *   `rate_limited`…)
    */
   async login(email, password) {
     return this.#signIn('login', { email, password });
+  }
+
+  /**
+   * The second step of a sign-in with two-factor on: a code from the authenticator app, or a
+   * recovery code. A wrong code rejects with `invalid_code` and the same token may be tried
+   * again (five times at most); `invalid_mfa_token` means starting over with `login`.
+   * @param {string} mfaToken from `login`
+   * @param {string} code
+   * @returns {Promise<SignedIn>} rejects with `ApiError` (`invalid_code`, `invalid_mfa_token`,
+   *   `rate_limited`…)
+   */
+  async completeMfa(mfaToken, code) {
+    return this.#signIn('mfa', { mfa_token: mfaToken, code });
   }
 
   /**
@@ -601,6 +629,9 @@ export class AuthClient extends EventTarget {
     });
     if (!response.ok) throw await errorOf(response);
     const answer = await response.json();
+    if (response.status === 202 && answer.mfa_required) {
+      return { mfaRequired: true, mfaToken: answer.mfa_token, expiresIn: answer.expires_in };
+    }
     await this.#accept(answer, 'login');
     return { user: answer.user, session: answer.session };
   }

@@ -123,10 +123,30 @@ function credentials() {
   return { email: $('#email').value.trim(), password: $('#password').value };
 }
 
+/** The ticket between a right password and the code, with two-factor sign-in on. */
+let mfaToken = null;
+
 $('#signin-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const { email, password } = credentials();
-  run('#signin-error', () => auth.login(email, password));
+  run('#signin-error', async () => {
+    const answer = await auth.login(email, password);
+    if (answer.mfaRequired) {
+      mfaToken = answer.mfaToken;
+      $('#mfa-form').hidden = false;
+      $('#mfa-code').focus();
+    }
+  });
+});
+
+$('#mfa-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  run('#mfa-error', async () => {
+    await auth.completeMfa(mfaToken, $('#mfa-code').value.trim());
+    mfaToken = null;
+    $('#mfa-form').hidden = true;
+    $('#mfa-code').value = '';
+  });
 });
 
 $('#register-button').addEventListener('click', () => {

@@ -9,6 +9,7 @@ mod database;
 mod health;
 mod input;
 mod mail;
+mod mfa;
 mod openapi;
 mod pages;
 mod properties;

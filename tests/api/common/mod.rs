@@ -7,6 +7,7 @@
 //! - `browser`: a cookie-keeping browser that fills in the pages' forms;
 //! - `jwt`: reading, forging and re-signing tokens;
 //! - `db`: what the database says about sessions;
+//! - `mfa`: two-factor enrolment and sign-in, with codes computed from the secret;
 //! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to.
 
 #![allow(dead_code)]
@@ -16,6 +17,7 @@ mod browser;
 mod db;
 mod jwt;
 mod mail;
+mod mfa;
 mod remote;
 
 pub use api::*;
@@ -23,6 +25,7 @@ pub use browser::*;
 pub use db::*;
 pub use jwt::*;
 pub use mail::*;
+pub use mfa::*;
 pub use remote::*;
 
 use rocket::figment::Figment;

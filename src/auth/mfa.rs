@@ -1,0 +1,447 @@
+//! The second factor's storage and arithmetic: the TOTP secret (AES-256-GCM under a key derived
+//! from the signing secret), code checks (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, each step
+//! accepted once), recovery codes (keyed hashes, single use) and the sign-in tickets. Every query
+//! on `mfa_totp`, `mfa_recovery_codes` and `mfa_tickets`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rand::Rng;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::hmac;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use crate::auth::keys::KeySet;
+use crate::auth::users;
+use crate::db::{Engine, Pool};
+use crate::error::{ApiError, ApiResult};
+
+pub const DIGITS: usize = 6;
+pub const STEP_SECONDS: u64 = 30;
+/// Steps accepted either side of the current one (clock drift).
+pub const SKEW_STEPS: u8 = 1;
+pub const SECRET_BYTES: usize = 20;
+pub const RECOVERY_CODES: usize = 10;
+/// How long the ticket between the password and the code lives.
+pub const TICKET_TTL: i64 = 300;
+/// Wrong codes one ticket allows; the next attempt needs a new sign-in.
+pub const TICKET_MAX_FAILURES: i64 = 5;
+/// Recovery codes: 10 characters of an alphabet without look-alikes (about 49 bits).
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+/// The keys of this module, derived from the signing secrets (current first).
+pub struct MfaKeys {
+    secret: Vec<[u8; 32]>,
+    recovery: Vec<[u8; 32]>,
+}
+
+impl MfaKeys {
+    pub fn new(keys: &KeySet) -> MfaKeys {
+        MfaKeys {
+            secret: keys.derive("mfa totp secret"),
+            recovery: keys.derive("mfa recovery code"),
+        }
+    }
+
+    /// `base64(nonce || ciphertext || tag)`, bound to the user by the associated data.
+    pub fn encrypt(&self, user_id: i64, secret: &[u8]) -> ApiResult<String> {
+        let key = self.secret.first().ok_or(ApiError::Internal)?;
+        let key = aead_key(key)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::thread_rng().fill(&mut nonce);
+        let mut sealed = secret.to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad(user_id)),
+            &mut sealed,
+        )
+        .map_err(|_| ApiError::Internal)?;
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        Ok(STANDARD.encode(out))
+    }
+
+    /// Tries each derived key, so a key rotation does not switch anyone's second factor off.
+    pub fn decrypt(&self, user_id: i64, stored: &str) -> ApiResult<Vec<u8>> {
+        let raw = STANDARD.decode(stored).map_err(|_| ApiError::Internal)?;
+        if raw.len() <= NONCE_LEN {
+            return Err(ApiError::Internal);
+        }
+        let (nonce, sealed) = raw.split_at(NONCE_LEN);
+        for key in &self.secret {
+            let mut buffer = sealed.to_vec();
+            let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| ApiError::Internal)?;
+            if let Ok(plain) =
+                aead_key(key)?.open_in_place(nonce, Aad::from(aad(user_id)), &mut buffer)
+            {
+                return Ok(plain.to_vec());
+            }
+        }
+        rocket::error!("the TOTP secret of user {user_id} decrypts under no derived key");
+        Err(ApiError::Internal)
+    }
+
+    /// The stored form of a recovery code under each key (the first is the one to store).
+    fn recovery_hashes(&self, user_id: i64, code: &str) -> Vec<String> {
+        self.recovery
+            .iter()
+            .map(|key| {
+                let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+                let tag = hmac::sign(&key, format!("{user_id}:{code}").as_bytes());
+                STANDARD.encode(tag.as_ref())
+            })
+            .collect()
+    }
+}
+
+fn aead_key(key: &[u8; 32]) -> ApiResult<LessSafeKey> {
+    let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| ApiError::Internal)?;
+    Ok(LessSafeKey::new(unbound))
+}
+
+fn aad(user_id: i64) -> Vec<u8> {
+    format!("mfa_totp user {user_id}").into_bytes()
+}
+
+pub fn new_secret() -> Vec<u8> {
+    let mut secret = vec![0u8; SECRET_BYTES];
+    rand::thread_rng().fill(&mut secret[..]);
+    secret
+}
+
+/// The host of `public_url`, as the issuer authenticator apps show (no scheme, port or path: the
+/// `otpauth` label forbids a colon in it).
+pub fn issuer_of(public_url: &str) -> String {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or_default();
+    // An IPv6 literal (`[::1]`) has colons of its own: no name to show.
+    if host.is_empty() || host.starts_with('[') {
+        "rocket-auth-template".to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
+/// The TOTP of a secret, labelled for authenticator apps as `issuer:account`.
+pub fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> ApiResult<TOTP> {
+    TOTP::new(
+        Algorithm::SHA1,
+        DIGITS,
+        SKEW_STEPS,
+        STEP_SECONDS,
+        secret,
+        Some(issuer.to_owned()),
+        account.to_owned(),
+    )
+    .map_err(|e| {
+        rocket::error!("cannot build a TOTP: {e}");
+        ApiError::Internal
+    })
+}
+
+/// The secret as people type it (RFC 4648 base32, no padding).
+pub fn manual_key(secret: &[u8]) -> String {
+    Secret::Raw(secret.to_vec()).to_encoded().to_string()
+}
+
+/// The `otpauth://` URI as an inline SVG QR code (no XML prolog, so it can sit in a page).
+pub fn qr_svg(uri: &str) -> ApiResult<String> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|_| ApiError::Internal)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    Ok(svg
+        .find("<svg")
+        .map_or(svg.clone(), |start| svg[start..].to_owned()))
+}
+
+/// What was typed, as a code: six digits, or a recovery code (case, dashes and spaces ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+    Totp(String),
+    Recovery(String),
+}
+
+impl Code {
+    pub fn parse(raw: &str) -> ApiResult<Code> {
+        let compact: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect();
+        if compact.len() == DIGITS && compact.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Code::Totp(compact));
+        }
+        if compact.len() == 10 && compact.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)) {
+            return Ok(Code::Recovery(compact));
+        }
+        Err(ApiError::InvalidCode)
+    }
+}
+
+/// The time step the code is right for, among the current one ±1; `None` when it is wrong.
+pub fn matching_step(totp: &TOTP, code: &str, now: u64) -> Option<i64> {
+    let current = now / STEP_SECONDS;
+    let steps = current.saturating_sub(u64::from(SKEW_STEPS))..=current + u64::from(SKEW_STEPS);
+    steps
+        .filter(|step| {
+            let expected = totp.generate(step * STEP_SECONDS);
+            constant_time_eq(expected.as_bytes(), code.as_bytes())
+        })
+        .max()
+        .and_then(|step| i64::try_from(step).ok())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Ten fresh recovery codes, shown as `xxxxx-xxxxx`.
+pub fn new_recovery_codes() -> Vec<String> {
+    let mut rng = rand::thread_rng();
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let chars: String = (0..10)
+                .map(|_| RECOVERY_ALPHABET[rng.gen_range(0..RECOVERY_ALPHABET.len())] as char)
+                .collect();
+            format!("{}-{}", &chars[..5], &chars[5..])
+        })
+        .collect()
+}
+
+/// A user's TOTP row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TotpRow {
+    pub user_id: i64,
+    pub secret: String,
+    pub enabled_at: Option<i64>,
+    pub last_step: i64,
+}
+
+pub async fn find_totp(db: &Pool, user_id: i64) -> ApiResult<Option<TotpRow>> {
+    Ok(sqlx::query_as::<_, TotpRow>(
+        "SELECT user_id, secret, enabled_at, last_step FROM mfa_totp WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A new secret waiting for its first code (replaces an earlier setup that was not confirmed).
+pub async fn save_pending(db: &Pool, user_id: i64, sealed: &str, now: i64) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO mfa_totp (user_id, secret, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, \
+             created_at = excluded.created_at, enabled_at = NULL, last_step = 0 \
+         WHERE mfa_totp.enabled_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(sealed)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Spends time step `step` for this user; `false` when it (or a later one) was spent already.
+pub async fn spend_step(db: &Pool, user_id: i64, step: i64) -> ApiResult<bool> {
+    let done =
+        sqlx::query("UPDATE mfa_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1")
+            .bind(step)
+            .bind(user_id)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Turns MFA on with these recovery codes (earlier codes go), in one transaction.
+pub async fn enable(
+    db: &Pool,
+    keys: &MfaKeys,
+    user_id: i64,
+    codes: &[String],
+    now: i64,
+) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE mfa_totp SET enabled_at = $1 WHERE user_id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    for code in codes {
+        let compact = code.replace('-', "");
+        let hash = keys.recovery_hashes(user_id, &compact).swap_remove(0);
+        sqlx::query("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    users::set_mfa_enabled(&mut *tx, user_id, true).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns MFA off: the secret, the recovery codes and open tickets go.
+pub async fn disable(db: &Pool, user_id: i64) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    for table in ["mfa_totp", "mfa_recovery_codes", "mfa_tickets"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    users::set_mfa_enabled(&mut *tx, user_id, false).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Spends a recovery code; `false` when it is not one of the user's unused codes.
+pub async fn spend_recovery_code(
+    db: &Pool,
+    keys: &MfaKeys,
+    user_id: i64,
+    code: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    for hash in keys.recovery_hashes(user_id, code) {
+        let done = sqlx::query(
+            "UPDATE mfa_recovery_codes SET used_at = $1 \
+             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(hash)
+        .execute(db)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub async fn recovery_codes_left(db: &Pool, user_id: i64) -> ApiResult<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn issue_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(jti)
+    .bind(user_id)
+    .bind(now)
+    .bind(now + TICKET_TTL)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes the ticket for one attempt (compare-and-swap: two racing attempts cannot both hold it);
+/// `false` when it is unknown, expired, spent or out of attempts.
+pub async fn take_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<bool> {
+    let done = sqlx::query(
+        "UPDATE mfa_tickets SET spent_at = $1 \
+         WHERE jti = $2 AND user_id = $3 AND spent_at IS NULL AND expires_at > $1 \
+           AND failures < $4",
+    )
+    .bind(now)
+    .bind(jti)
+    .bind(user_id)
+    .bind(TICKET_MAX_FAILURES)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A wrong code: counts it and hands the ticket back, unless that was its last attempt.
+pub async fn return_ticket<'e, E>(db: E, jti: &str) -> ApiResult<()>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    sqlx::query(
+        "UPDATE mfa_tickets SET failures = failures + 1, \
+             spent_at = CASE WHEN failures + 1 >= $1 THEN spent_at ELSE NULL END \
+         WHERE jti = $2",
+    )
+    .bind(TICKET_MAX_FAILURES)
+    .bind(jti)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Housekeeping: tickets past their life.
+pub async fn prune_tickets(db: &Pool, now: i64) -> ApiResult<u64> {
+    let done = sqlx::query("DELETE FROM mfa_tickets WHERE expires_at < $1")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_parse_as_totp_or_recovery() {
+        assert_eq!(
+            Code::parse(" 123 456 ").unwrap(),
+            Code::Totp("123456".into())
+        );
+        assert_eq!(
+            Code::parse("ABCDE-fghjk").unwrap(),
+            Code::Recovery("abcdefghjk".into())
+        );
+        for bad in ["", "12345", "1234567", "abcde-fghj1", "0000000000"] {
+            assert_eq!(Code::parse(bad), Err(ApiError::InvalidCode), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rfc_6238_sha1_vector_and_skew() {
+        // RFC 6238 appendix B, SHA-1, T = 59 s: 94287082 (8 digits); the last 6 are ours.
+        let totp = totp(b"12345678901234567890".to_vec(), "t", "a@b.co").unwrap();
+        assert_eq!(totp.generate(59), "287082");
+        assert_eq!(matching_step(&totp, "287082", 59), Some(1));
+        assert_eq!(matching_step(&totp, "287082", 59 + 30), Some(1));
+        assert_eq!(matching_step(&totp, "287082", 59 + 60), None);
+    }
+
+    #[test]
+    fn the_issuer_is_the_bare_host() {
+        assert_eq!(issuer_of("https://app.test/"), "app.test");
+        assert_eq!(issuer_of("http://127.0.0.1:8000/x"), "127.0.0.1");
+        assert_eq!(issuer_of(""), "rocket-auth-template");
+        assert_eq!(issuer_of("http://[::1]:8000"), "rocket-auth-template");
+        for url in ["http://127.0.0.1:8000", "http://[::1]:8000"] {
+            assert!(
+                totp(vec![7; 20], &issuer_of(url), "a@b.co").is_ok(),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_secret_is_sealed_per_user() {
+        let config = crate::auth::keys::KeyConfig::from_config(&Default::default(), true).unwrap();
+        let keys = MfaKeys::new(&KeySet::new(&config));
+        let sealed = keys.encrypt(7, b"secret bytes here...").unwrap();
+        assert!(!sealed.contains("secret"));
+        assert_eq!(keys.decrypt(7, &sealed).unwrap(), b"secret bytes here...");
+        assert!(keys.decrypt(8, &sealed).is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! The account steps of two-factor sign-in: set up, confirm, turn off, finish a sign-in with a
+//! code, and re-authenticate a session for sensitive steps. Codes count against the sign-in rate
+//! limits (per IP and per account); every outcome that matters is a security event.
+
+use serde::Serialize;
+
+use crate::auth::account::Auth;
+use crate::auth::device::ClientInfo;
+use crate::auth::mfa::{self, Code, MfaKeys};
+use crate::auth::security_events::{record, EventKind};
+use crate::auth::sessions::{self, Issued, REAUTH_WINDOW};
+use crate::auth::users::{self, User};
+use crate::clock::{new_id, now};
+use crate::error::{ApiError, ApiResult};
+
+/// What the setup answers: the secret three ways (typed, linked, scanned).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// The secret in base32, for typing into an authenticator app.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    /// The `otpauth://totp/…` link authenticator apps read (also the QR code's content).
+    #[schema(
+        example = "otpauth://totp/example.com:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=example.com"
+    )]
+    pub otpauth_uri: String,
+    /// The link as a QR code, an inline SVG document.
+    pub qr_svg: String,
+}
+
+/// A right password on an account with MFA on: the ticket that the code spends.
+#[derive(Debug, Clone)]
+pub struct MfaTicket {
+    pub token: String,
+    pub expires_in: i64,
+}
+
+/// How a sign-in with a right password goes on.
+#[derive(Debug)]
+pub enum SignIn {
+    Done(Box<Issued>),
+    MfaRequired(MfaTicket),
+}
+
+impl Auth<'_> {
+    fn mfa_keys(&self) -> MfaKeys {
+        MfaKeys::new(&self.tokens.keys)
+    }
+
+    /// The name authenticator apps show above the code: this site's host.
+    fn issuer(&self) -> String {
+        mfa::issuer_of(&self.mailer.url(""))
+    }
+
+    /// A new secret, not yet in force: the password first (counted as a sign-in attempt).
+    pub async fn setup_totp(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> ApiResult<TotpSetup> {
+        self.limits.password_attempt(client, &user.email)?;
+        let failed = EventKind::PasswordCheckFailed;
+        self.check_password(user, sid, password, failed, client)
+            .await?;
+        if user.mfa_enabled {
+            return Err(ApiError::InvalidInput(
+                "Two-factor sign-in is on already; turn it off first.".into(),
+            ));
+        }
+        let secret = mfa::new_secret();
+        let sealed = self.mfa_keys().encrypt(user.id, &secret)?;
+        mfa::save_pending(self.db, user.id, &sealed, now()).await?;
+        self.describe_secret(user, secret)
+    }
+
+    fn describe_secret(&self, user: &User, secret: Vec<u8>) -> ApiResult<TotpSetup> {
+        let manual = mfa::manual_key(&secret);
+        let totp = mfa::totp(secret, &self.issuer(), &user.email)?;
+        let uri = totp.get_url();
+        Ok(TotpSetup {
+            secret: manual,
+            qr_svg: mfa::qr_svg(&uri)?,
+            otpauth_uri: uri,
+        })
+    }
+
+    /// The pending setup, for the account page to show again; `None` when there is none.
+    pub async fn pending_totp(&self, user: &User) -> ApiResult<Option<TotpSetup>> {
+        match mfa::find_totp(self.db, user.id).await? {
+            Some(row) if row.enabled_at.is_none() => {
+                let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
+                Ok(Some(self.describe_secret(user, secret)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The first right code turns MFA on; the answer is the recovery codes, shown this once.
+    pub async fn confirm_totp(
+        &self,
+        user: &User,
+        sid: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ApiResult<Vec<String>> {
+        self.limits.password_attempt(client, &user.email)?;
+        let row = mfa::find_totp(self.db, user.id)
+            .await?
+            .filter(|row| row.enabled_at.is_none())
+            .ok_or(ApiError::InvalidCode)?;
+        let Code::Totp(code) = Code::parse(code)? else {
+            return Err(ApiError::InvalidCode);
+        };
+        if !self.totp_code_is_right(user, &row, &code).await? {
+            record(
+                self.db,
+                EventKind::MfaFailed,
+                Some(user.id),
+                Some(sid),
+                client,
+            )
+            .await?;
+            return Err(ApiError::InvalidCode);
+        }
+        let codes = mfa::new_recovery_codes();
+        mfa::enable(self.db, &self.mfa_keys(), user.id, &codes, now()).await?;
+        record(
+            self.db,
+            EventKind::MfaEnabled,
+            Some(user.id),
+            Some(sid),
+            client,
+        )
+        .await?;
+        Ok(codes)
+    }
+
+    /// Right for a time step not spent yet; spends it.
+    async fn totp_code_is_right(
+        &self,
+        user: &User,
+        row: &mfa::TotpRow,
+        code: &str,
+    ) -> ApiResult<bool> {
+        let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
+        let totp = mfa::totp(secret, &self.issuer(), &user.email)?;
+        let now = u64::try_from(now()).unwrap_or_default();
+        match mfa::matching_step(&totp, code, now) {
+            Some(step) if step > row.last_step => mfa::spend_step(self.db, user.id, step).await,
+            _ => Ok(false),
+        }
+    }
+
+    /// A TOTP code or a recovery code of a user with MFA on; a wrong one is `mfa_failed`.
+    async fn check_code(
+        &self,
+        user: &User,
+        sid: Option<&str>,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        let row = mfa::find_totp(self.db, user.id)
+            .await?
+            .filter(|row| row.enabled_at.is_some())
+            .ok_or(ApiError::InvalidCode)?;
+        let right = match Code::parse(code) {
+            Ok(Code::Totp(code)) => self.totp_code_is_right(user, &row, &code).await?,
+            Ok(Code::Recovery(code)) => {
+                let keys = self.mfa_keys();
+                let spent = mfa::spend_recovery_code(self.db, &keys, user.id, &code, now()).await?;
+                if spent {
+                    let kind = EventKind::RecoveryCodeUsed;
+                    record(self.db, kind, Some(user.id), sid, client).await?;
+                }
+                spent
+            }
+            Err(_) => false,
+        };
+        if right {
+            return Ok(());
+        }
+        record(self.db, EventKind::MfaFailed, Some(user.id), sid, client).await?;
+        Err(ApiError::InvalidCode)
+    }
+
+    /// Turns MFA off with the password and a code (both entered now: a re-authentication).
+    pub async fn disable_totp(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        self.limits.password_attempt(client, &user.email)?;
+        let failed = EventKind::PasswordCheckFailed;
+        self.check_password(user, sid, password, failed, client)
+            .await?;
+        if !user.mfa_enabled {
+            return Err(ApiError::InvalidInput(
+                "Two-factor sign-in is off already.".into(),
+            ));
+        }
+        self.check_code(user, Some(sid), code, client).await?;
+        mfa::disable(self.db, user.id).await?;
+        record(
+            self.db,
+            EventKind::MfaDisabled,
+            Some(user.id),
+            Some(sid),
+            client,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A right password on an account with MFA on: a ticket (JWT of its own `typ`, and a row).
+    pub(crate) async fn mfa_ticket(&self, user: &User) -> ApiResult<MfaTicket> {
+        let (jti, now) = (new_id(), now());
+        mfa::issue_ticket(self.db, user.id, &jti, now).await?;
+        let token = self
+            .tokens
+            .mint_mfa_ticket(user.id, &jti, now, mfa::TICKET_TTL)?;
+        Ok(MfaTicket {
+            token,
+            expires_in: mfa::TICKET_TTL,
+        })
+    }
+
+    /// Finishes a sign-in with the ticket and a code: a session started with MFA.
+    pub async fn complete_mfa(
+        &self,
+        ticket: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ApiResult<Issued> {
+        let (user_id, jti) = self.tokens.verify_mfa_ticket(ticket)?;
+        let user = users::find_by_id(self.db, user_id)
+            .await?
+            .filter(|u| u.active && u.mfa_enabled)
+            .ok_or(ApiError::InvalidMfaToken)?;
+        self.limits.password_attempt(client, &user.email)?;
+        if !mfa::take_ticket(self.db, user.id, &jti, now()).await? {
+            return Err(ApiError::InvalidMfaToken);
+        }
+        if let Err(e) = self.check_code(&user, None, code, client).await {
+            mfa::return_ticket(self.db, &jti).await?;
+            return Err(e);
+        }
+        let new_device = self.is_new_device(&user, client).await?;
+        let issued = self
+            .start_session(EventKind::LoginSucceeded, user, true, client)
+            .await?;
+        if new_device {
+            self.alert_new_device(&issued.user, client);
+        }
+        Ok(issued)
+    }
+
+    /// The session proves who it is again: the password, and a code when MFA is on.
+    pub async fn reauthenticate(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        code: Option<&str>,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        self.limits.password_attempt(client, &user.email)?;
+        let failed = EventKind::PasswordCheckFailed;
+        self.check_password(user, sid, password, failed, client)
+            .await?;
+        if user.mfa_enabled {
+            let code = code
+                .filter(|c| !c.trim().is_empty())
+                .ok_or(ApiError::InvalidCode)?;
+            self.check_code(user, Some(sid), code, client).await?;
+        }
+        sessions::set_auth_time(self.db, user.id, sid, now()).await
+    }
+
+    /// Sensitive steps: this session proved who it is in the last 10 minutes, or
+    /// `401 reauth_required`.
+    pub async fn require_recent_auth(&self, user: &User, sid: &str) -> ApiResult<()> {
+        match sessions::auth_time(self.db, user.id, sid).await? {
+            Some(at) if now() - at <= REAUTH_WINDOW => Ok(()),
+            _ => Err(ApiError::ReauthRequired),
+        }
+    }
+
+    pub async fn recovery_codes_left(&self, user: &User) -> ApiResult<i64> {
+        mfa::recovery_codes_left(self.db, user.id).await
+    }
+}

@@ -1,0 +1,8 @@
+//! Two-factor sign-in (docs/API.md, "Two-factor sign-in"): enrolment, the second step of sign-in
+//! and its ticket, codes accepted once, recovery codes, re-authentication for sensitive steps,
+//! and the pages.
+
+mod enrolment;
+mod pages;
+mod reauth;
+mod tickets;
