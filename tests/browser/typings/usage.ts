@@ -6,17 +6,23 @@ import {
   ApiError,
   AuthClient,
   memoryStorage,
+  type MfaRequired,
   type Session,
   type SignedIn,
   type User,
 } from '../../../static/js/auth-client.js';
 
-export async function example(email: string, password: string): Promise<void> {
+export async function example(email: string, password: string, code: string): Promise<void> {
   const auth = new AuthClient({ mode: 'body', refreshTokenStorage: memoryStorage(), refreshAhead: 30 });
   const off: () => void = auth.on('logout', (event) => console.log(event.detail));
   off();
 
-  const signedIn: SignedIn = await auth.login(email, password);
+  const first: SignedIn | MfaRequired = await auth.login(email, password);
+  // Two-factor sign-in on: the ticket and a code finish it.
+  const signedIn: SignedIn = 'mfaRequired' in first
+    ? await auth.completeMfa(first.mfaToken, code)
+    : first;
+  const withCode: boolean = signedIn.session.mfa && signedIn.user.mfa_enabled;
   const role: 'user' | 'admin' = signedIn.user.role;
   const ip: string | null = signedIn.session.ip;
   const resumed: User | null = await auth.resume();
@@ -32,13 +38,17 @@ export async function example(email: string, password: string): Promise<void> {
   } catch (error) {
     if (error instanceof ApiError) console.log(error.status + 1, error.code.toUpperCase());
   }
-  console.log(role, ip, resumed?.email, revoked, response.status, token, confirmed);
+  console.log(role, ip, withCode, resumed?.email, revoked, response.status, token, confirmed);
   auth.close();
 
   // @ts-expect-error mode is 'cookie' or 'body'
   new AuthClient({ mode: 'header' });
   // @ts-expect-error login needs the password too
   await auth.login(email);
+  // @ts-expect-error login may answer a ticket instead of a session: narrow it first
+  const unchecked: SignedIn = await auth.login(email, password);
+  // @ts-expect-error completeMfa needs the code too
+  await auth.completeMfa('ticket');
   // @ts-expect-error register takes an object
   await auth.register(email, password);
   // @ts-expect-error a user has no password hash, or anything like it
@@ -49,5 +59,5 @@ export async function example(email: string, password: string): Promise<void> {
   const alsoWrong: string = await auth.revokeOthers();
   // @ts-expect-error an event type the client never fires
   auth.on('signed_in', () => {});
-  console.log(wrong, alsoWrong);
+  console.log(wrong, alsoWrong, unchecked);
 }
