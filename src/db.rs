@@ -1,5 +1,7 @@
 //! The database pool and its embedded migrations; one engine per build (`sqlite` or `postgres`).
 
+pub mod availability;
+
 use rocket::fairing::{self, AdHoc};
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
@@ -25,7 +27,8 @@ pub struct Db(AppPool);
 /// does not expose (bench/ measured both on the hot paths):
 /// - no ping before each checkout (`test_before_acquire`): on SQLite a ping is a second round
 ///   trip to the connection's worker thread, doubling the cost of a one-query guard like
-///   `CurrentUser`; a broken connection still surfaces as a query error;
+///   `CurrentUser`. On PostgreSQL, connections that died with the server are retired by the
+///   cheaper rules of `availability::check_before_acquire` instead;
 /// - SQLite `synchronous = NORMAL` in WAL mode: commits stop waiting for an fsync each (the WAL
 ///   is synced at checkpoints). The database cannot be corrupted; a power cut (not a crash of the
 ///   app) may lose the last commits, at worst a rotation, whose holder then signs in again.
@@ -58,7 +61,10 @@ impl rocket_db_pools::Pool for AppPool {
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-        let pool = sqlx::pool::PoolOptions::new()
+        let pool = sqlx::pool::PoolOptions::new();
+        #[cfg(feature = "postgres")]
+        let pool = pool.before_acquire(availability::check_before_acquire);
+        let pool = pool
             .max_connections(config.max_connections as u32)
             .min_connections(config.min_connections.unwrap_or_default())
             .acquire_timeout(Duration::from_secs(config.connect_timeout))
@@ -87,16 +93,25 @@ pub fn stage() -> AdHoc {
     })
 }
 
+/// The engine's migrations, embedded in the binary. sqlx's migrator holds an advisory lock
+/// (`pg_advisory_lock`, keyed by the database's name) from before it reads which migrations
+/// are applied until it has applied the rest, so instances that start together on an empty
+/// database apply each migration once and wait for each other (tests/api/database.rs starts
+/// eight at once; a migrator without its lock fails that test).
+pub fn migrator() -> sqlx::migrate::Migrator {
+    #[cfg(feature = "sqlite")]
+    let migrator = sqlx::migrate!("migrations/sqlite");
+    #[cfg(feature = "postgres")]
+    let migrator = sqlx::migrate!("migrations/postgres");
+    migrator
+}
+
 async fn run_migrations(rocket: Rocket<Build>) -> fairing::Result {
     // No pool: its own fairing failed the launch and said why; nothing to add here.
     let Some(db) = rocket.state::<Db>() else {
         return Ok(rocket);
     };
-    #[cfg(feature = "sqlite")]
-    let migrator = sqlx::migrate!("migrations/sqlite");
-    #[cfg(feature = "postgres")]
-    let migrator = sqlx::migrate!("migrations/postgres");
-    match migrator.run(&***db).await {
+    match migrator().run(&***db).await {
         Ok(()) => Ok(rocket),
         Err(e) => {
             rocket::error!("database migrations failed: {e}");
@@ -123,6 +138,11 @@ pub async fn write_turn() -> WriteTurn {
     {
         None
     }
+}
+
+/// Whether the database answers a query now (readiness); waits at most the acquire timeout.
+pub async fn answers(db: &Pool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(db).await.map(|_| ())
 }
 
 /// True when the error is a unique-constraint violation (portable across engines).

@@ -44,6 +44,9 @@ pub enum ApiError {
     PayloadTooLarge,
     /// Too many attempts; the number is the `Retry-After` in seconds.
     RateLimited(u64),
+    /// The database cannot serve the request now (down, restarting, unreachable, out of
+    /// connections, its file unwritable): not a bug, and worth trying again.
+    Unavailable,
     /// Details go to the log, never to the client.
     Internal,
     /// A status without a more specific variant (catchers for unknown routes and the like).
@@ -73,6 +76,7 @@ impl ApiError {
             ApiError::MalformedJson => Status::BadRequest,
             ApiError::PayloadTooLarge => Status::PayloadTooLarge,
             ApiError::RateLimited(_) => Status::TooManyRequests,
+            ApiError::Unavailable => Status::ServiceUnavailable,
             ApiError::Internal => Status::InternalServerError,
             ApiError::Status(status) => *status,
         }
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::MalformedJson => "malformed_json",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Unavailable => "service_unavailable",
             ApiError::Internal => "internal_error",
             ApiError::Status(status) => match status.code {
                 400 => "bad_request",
@@ -112,6 +117,7 @@ impl ApiError {
                 415 => "unsupported_media_type",
                 422 => "invalid_input",
                 429 => "rate_limited",
+                503 => "service_unavailable",
                 500..=599 => "internal_error",
                 _ => "error",
             },
@@ -158,6 +164,9 @@ impl ApiError {
             ApiError::MalformedJson => "The request body is not valid JSON.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
             ApiError::RateLimited(_) => "Too many attempts; try again later.".into(),
+            ApiError::Unavailable => {
+                "The service is unavailable for a moment; try again shortly.".into()
+            }
             ApiError::Internal => "Something went wrong on our side.".into(),
             ApiError::Status(status) => status.reason_lossy().into(),
         }
@@ -219,10 +228,18 @@ impl<'r> Responder<'r, 'static> for ApiError {
     }
 }
 
+/// A database that cannot serve now is `503 service_unavailable`; any other database error is a
+/// bug, `500 internal_error`. `db::availability` tells them apart (and learns from each).
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        rocket::error!("database error: {error}");
-        ApiError::Internal
+        crate::db::availability::note(&error);
+        if crate::db::availability::is_unavailable(&error) {
+            rocket::warn!("database unavailable: {error}");
+            ApiError::Unavailable
+        } else {
+            rocket::error!("database error: {error}");
+            ApiError::Internal
+        }
     }
 }
 

@@ -151,7 +151,8 @@ fn operations(
             refresh token lives in the HttpOnly `refresh_token` cookie (cookie mode, the default) \
             or in the JSON bodies (body mode, `refresh_token_as_cookie = false`). Every error is \
             `{\"error\": {\"code\", \"message\"}}`; `code` is stable, `message` is for people. \
-            The contract in prose: docs/API.md."
+            Any route that needs the database may answer `503 service_unavailable` while the \
+            database cannot serve (not listed per route). The contract in prose: docs/API.md."
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -162,7 +163,7 @@ fn operations(
         (name = "sessions", description = "The account's devices and its security events."),
         (name = "keys", description = "Public keys for services that verify access tokens."),
         (name = "docs", description = "This document and its reference page."),
-        (name = "health", description = "Liveness."),
+        (name = "health", description = "Liveness and readiness."),
     )
 )]
 struct Base;

@@ -82,6 +82,12 @@ fn error_view(error: &ApiError) -> ErrorView {
                 "Too many attempts",
                 "Please wait a minute and try again.".to_owned(),
             ),
+            503 => (
+                "Back in a moment",
+                "We cannot reach our database right now. Nothing is lost and you are still \
+                 signed in: try again in a moment."
+                    .to_owned(),
+            ),
             500..=599 => (
                 "Something went wrong",
                 "Something went wrong on our side. Please try again in a moment.".to_owned(),
