@@ -47,7 +47,7 @@ impl<'a> Auth<'a> {
 impl Auth<'_> {
     /// A new account, signed in on this device, and a link to verify its address on its way.
     pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
-        self.limits.register(client)?;
+        self.limits.register(self.db, client).await?;
         let user = users::create_user(self.db, self.passwords, new).await?;
         let issued = self
             .start_session(EventKind::Registered, user, false, client)
@@ -81,7 +81,7 @@ impl Auth<'_> {
         password: String,
         client: &ClientInfo,
     ) -> Result<SignIn, ApiError> {
-        self.limits.password_attempt(client, email)?;
+        self.limits.password_attempt(self.db, client, email).await?;
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) if user.mfa_enabled => Ok(SignIn::MfaRequired(self.mfa_ticket(&user).await?)),
             Ok(user) => {
@@ -108,7 +108,7 @@ impl Auth<'_> {
 
     /// Rotation and reuse detection live in `sessions::rotate_session`; the reuse event too.
     pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Issued, ApiError> {
-        self.limits.refresh(client)?;
+        self.limits.refresh(self.db, client).await?;
         rotate_session(self.db, self.tokens, self.settings, token, client).await
     }
 
@@ -189,7 +189,9 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> Result<u64, ApiError> {
         self.require_recent_auth(user, sid).await?;
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let new = NewPassword::parse(new_password, &Email::parse(&user.email)?)?;
         // Once `current_password` is verified, "the new one matches the current hash" is plain
         // equality with it: no second argon2 run. Told only after the verification, so a wrong

@@ -47,7 +47,9 @@ impl Auth<'_> {
         if user.email_verified {
             return Ok(false);
         }
-        self.limits.mail_request(client, &user.email)?;
+        self.limits
+            .mail_request(self.db, client, &user.email)
+            .await?;
         self.send_verification(user).await?;
         Ok(true)
     }
@@ -73,7 +75,9 @@ impl Auth<'_> {
     /// the job looks the account up and, when there is one, issues the token and mails it.
     pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> ApiResult<()> {
         let email = Email::parse(email)?;
-        self.limits.mail_request(client, email.as_str())?;
+        self.limits
+            .mail_request(self.db, client, email.as_str())
+            .await?;
         let (db, mailer) = (self.db.clone(), self.mailer.clone());
         let (ttl, client) = (self.settings.password_reset_ttl, client.clone());
         self.mailer.send_when(async move {
@@ -147,7 +151,9 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> ApiResult<Email> {
         self.require_recent_auth(user, sid).await?;
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let new_email = Email::parse(new_email)?;
         if new_email.as_str() == user.email {
             return Err(ApiError::InvalidInput(
@@ -157,7 +163,9 @@ impl Auth<'_> {
         let failed = EventKind::PasswordCheckFailed;
         self.check_password(user, sid, password, failed, client)
             .await?;
-        self.limits.mail_request(client, new_email.as_str())?;
+        self.limits
+            .mail_request(self.db, client, new_email.as_str())
+            .await?;
         if users::find_by_email(self.db, &new_email).await?.is_some() {
             return Err(ApiError::EmailTaken);
         }
@@ -227,7 +235,9 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> ApiResult<()> {
         self.require_recent_auth(user, sid).await?;
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let failed = EventKind::PasswordCheckFailed;
         self.check_password(user, sid, password, failed, client)
             .await?;

@@ -1,27 +1,35 @@
 //! Rate limits on the endpoints that guess or cost: login (per IP and per account), register and
-//! refresh (per IP), and requests that send a mail (per IP and per address). Keyed GCRA limiters
-//! from `governor`, in memory, one set per process.
+//! refresh (per IP), and requests that send a mail (per IP and per address). Keyed GCRA limiters: with SQLite in this process's memory (`governor`,
+//! `memory.rs`); with PostgreSQL in a table every instance sees (`shared.rs`), so that limits
+//! hold across instances.
 //!
 //! IPv6 clients are keyed by their /64, since one host usually holds the whole prefix. Requests
 //! without a known IP (local clients, a proxy not listed in `trusted_proxies`) share one key:
 //! behind a reverse proxy, list it in `trusted_proxies` or every client shares its quota.
 
-use std::hash::Hash;
+#[cfg(feature = "sqlite")]
+mod memory;
+#[cfg(feature = "postgres")]
+mod shared;
+
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+#[cfg(feature = "sqlite")]
+use memory::Limiter;
+#[cfg(feature = "postgres")]
+use shared::Limiter;
 
 use crate::auth::device::ClientInfo;
 use crate::config::AuthConfig;
+use crate::db::Pool;
 use crate::error::ApiError;
 
 /// Longest account key kept (an email is at most 254 bytes); longer input is cut.
 const MAX_ACCOUNT_KEY_BYTES: usize = 254;
-/// Every this many checks, keys whose bucket is full again are dropped, bounding memory.
+/// Every this many checks (per limiter and process), keys whose bucket is full again are
+/// forgotten, bounding the memory or the table.
 const PRUNE_EVERY: u64 = 4096;
 
 /// `count` requests per `period`, refilled evenly, at most `count` at once.
@@ -59,9 +67,10 @@ impl Rate {
         }))
     }
 
-    fn quota(&self) -> Quota {
+    #[cfg(feature = "sqlite")]
+    fn quota(&self) -> governor::Quota {
         let replenish = self.period / self.count.get();
-        Quota::with_period(replenish)
+        governor::Quota::with_period(replenish)
             .expect("the period is at least 1 s and count at most 10^6, so the interval is > 0")
             .allow_burst(self.count)
     }
@@ -105,40 +114,22 @@ impl RateLimitConfig {
     }
 }
 
-struct Limiter<K: Hash + Eq + Clone> {
-    limiter: DefaultKeyedRateLimiter<K>,
-    checks: AtomicU64,
+/// A refusal that says how long to wait: whole seconds, rounded up, at least 1.
+fn retry_after(wait: Duration) -> ApiError {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::RateLimited(seconds.max(1))
 }
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    fn new(rate: Option<Rate>) -> Option<Limiter<K>> {
-        rate.map(|rate| Limiter {
-            limiter: DefaultKeyedRateLimiter::keyed(rate.quota()),
-            checks: AtomicU64::new(0),
-        })
-    }
-
-    /// Takes one cell of `key`'s bucket, or says how long until one is free.
-    fn check(&self, key: &K) -> Result<(), ApiError> {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.limiter.retain_recent();
-        }
-        self.limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            ApiError::RateLimited(seconds.max(1))
-        })
+async fn check(limiter: &Option<Limiter>, db: &Pool, key: &str) -> Result<(), ApiError> {
+    match limiter {
+        Some(limiter) => limiter.check(db, key).await,
+        None => Ok(()),
     }
 }
 
-fn check<K: Hash + Eq + Clone>(limiter: &Option<Limiter<K>>, key: &K) -> Result<(), ApiError> {
-    limiter.as_ref().map_or(Ok(()), |l| l.check(key))
-}
-
-/// IPv4 as is; IPv6 cut to its /64 (IPv4-mapped addresses count as IPv4).
-type IpKey = Option<IpAddr>;
-
-fn ip_key(client: &ClientInfo) -> IpKey {
+/// The address a quota is counted for: IPv4 as is; IPv6 cut to its /64 (IPv4-mapped addresses
+/// count as IPv4).
+fn ip_bucket(client: &ClientInfo) -> Option<IpAddr> {
     client.ip.map(|ip| match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
@@ -149,6 +140,11 @@ fn ip_key(client: &ClientInfo) -> IpKey {
         },
         v4 => v4,
     })
+}
+
+/// Clients without a known IP share one key.
+fn ip_key(client: &ClientInfo) -> String {
+    ip_bucket(client).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// The account an attempt names: the email as the login would normalise it, bounded.
@@ -166,47 +162,58 @@ fn account_key(email: &str) -> String {
 
 /// The limiters (managed state). Each check answers `429 rate_limited` with `Retry-After`.
 pub struct RateLimits {
-    login_ip: Option<Limiter<IpKey>>,
-    login_account: Option<Limiter<String>>,
-    register_ip: Option<Limiter<IpKey>>,
-    refresh_ip: Option<Limiter<IpKey>>,
-    mail_ip: Option<Limiter<IpKey>>,
-    mail_address: Option<Limiter<String>>,
+    login_ip: Option<Limiter>,
+    login_account: Option<Limiter>,
+    register_ip: Option<Limiter>,
+    refresh_ip: Option<Limiter>,
+    mail_ip: Option<Limiter>,
+    mail_address: Option<Limiter>,
 }
 
 impl RateLimits {
     pub fn new(config: &RateLimitConfig) -> RateLimits {
+        let limiter = |scope, rate: Option<Rate>| rate.map(|rate| Limiter::new(scope, rate));
         RateLimits {
-            login_ip: Limiter::new(config.rate_limit_login_per_ip),
-            login_account: Limiter::new(config.rate_limit_login_per_account),
-            register_ip: Limiter::new(config.rate_limit_register_per_ip),
-            refresh_ip: Limiter::new(config.rate_limit_refresh_per_ip),
-            mail_ip: Limiter::new(config.rate_limit_mail_per_ip),
-            mail_address: Limiter::new(config.rate_limit_mail_per_address),
+            login_ip: limiter("login_ip", config.rate_limit_login_per_ip),
+            login_account: limiter("login_account", config.rate_limit_login_per_account),
+            register_ip: limiter("register_ip", config.rate_limit_register_per_ip),
+            refresh_ip: limiter("refresh_ip", config.rate_limit_refresh_per_ip),
+            mail_ip: limiter("mail_ip", config.rate_limit_mail_per_ip),
+            mail_address: limiter("mail_address", config.rate_limit_mail_per_address),
         }
     }
 
     /// A password attempt for `email` (login, or a password change naming the current one).
     /// The IP is checked first, so a limited IP cannot also drain other accounts' quotas.
-    pub fn password_attempt(&self, client: &ClientInfo, email: &str) -> Result<(), ApiError> {
-        check(&self.login_ip, &ip_key(client))?;
-        check(&self.login_account, &account_key(email))
+    pub async fn password_attempt(
+        &self,
+        db: &Pool,
+        client: &ClientInfo,
+        email: &str,
+    ) -> Result<(), ApiError> {
+        check(&self.login_ip, db, &ip_key(client)).await?;
+        check(&self.login_account, db, &account_key(email)).await
     }
 
-    pub fn register(&self, client: &ClientInfo) -> Result<(), ApiError> {
-        check(&self.register_ip, &ip_key(client))
+    pub async fn register(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
+        check(&self.register_ip, db, &ip_key(client)).await
     }
 
-    pub fn refresh(&self, client: &ClientInfo) -> Result<(), ApiError> {
-        check(&self.refresh_ip, &ip_key(client))
+    pub async fn refresh(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
+        check(&self.refresh_ip, db, &ip_key(client)).await
     }
 
     /// A request that mails `address` (a reset link, a new verification link, an email change):
     /// per IP, then per address, so nobody can flood one mailbox or mail the world from one IP.
     /// Counted alike whether or not an account uses the address.
-    pub fn mail_request(&self, client: &ClientInfo, address: &str) -> Result<(), ApiError> {
-        check(&self.mail_ip, &ip_key(client))?;
-        check(&self.mail_address, &account_key(address))
+    pub async fn mail_request(
+        &self,
+        db: &Pool,
+        client: &ClientInfo,
+        address: &str,
+    ) -> Result<(), ApiError> {
+        check(&self.mail_ip, db, &ip_key(client)).await?;
+        check(&self.mail_address, db, &account_key(address)).await
     }
 }
 
@@ -247,14 +254,17 @@ mod tests {
             ip_key(&client("2001:db8:1:2::1")),
             ip_key(&client("2001:db8:1:3::1"))
         );
-        assert_eq!(
-            ip_key(&client("::ffff:192.0.2.1")),
-            Some("192.0.2.1".parse().unwrap())
-        );
+        assert_eq!(ip_key(&client("::ffff:192.0.2.1")), "192.0.2.1");
+        assert_eq!(ip_key(&client("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::");
     }
 
-    #[test]
-    fn a_limit_refuses_past_its_burst_with_a_wait() {
+    /// The in-memory limiter (SQLite); the shared one is tested against PostgreSQL through the
+    /// app (tests/api/security/rate_limits.rs runs on both engines).
+    #[cfg(feature = "sqlite")]
+    #[rocket::async_test]
+    async fn a_limit_refuses_past_its_burst_with_a_wait() {
+        // Never connected: the in-memory limiter does not use the database.
+        let db = crate::db::Pool::connect_lazy("sqlite::memory:").unwrap();
         let limits = RateLimits::new(&RateLimitConfig {
             rate_limit_login_per_ip: None,
             rate_limit_login_per_account: Rate::parse("2/h").unwrap(),
@@ -267,12 +277,13 @@ mod tests {
             device: crate::auth::device::Device::parse(""),
             ip: None,
         };
-        assert!(limits.password_attempt(&client, "a@b.co").is_ok());
-        assert!(limits.password_attempt(&client, " A@B.CO").is_ok());
-        match limits.password_attempt(&client, "a@b.co") {
+        let attempt = |email| limits.password_attempt(&db, &client, email);
+        assert!(attempt("a@b.co").await.is_ok());
+        assert!(attempt(" A@B.CO").await.is_ok());
+        match attempt("a@b.co").await {
             Err(ApiError::RateLimited(seconds)) => assert!((1..=1800).contains(&seconds)),
             other => panic!("{other:?}"),
         }
-        assert!(limits.password_attempt(&client, "c@b.co").is_ok());
+        assert!(attempt("c@b.co").await.is_ok());
     }
 }

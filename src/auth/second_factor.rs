@@ -60,7 +60,9 @@ impl Auth<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<TotpSetup> {
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let failed = EventKind::PasswordCheckFailed;
         self.check_password(user, sid, password, failed, client)
             .await?;
@@ -105,7 +107,9 @@ impl Auth<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<Vec<String>> {
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let row = mfa::find_totp(self.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_none())
@@ -194,7 +198,9 @@ impl Auth<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let failed = EventKind::PasswordCheckFailed;
         self.check_password(user, sid, password, failed, client)
             .await?;
@@ -241,7 +247,9 @@ impl Auth<'_> {
             .await?
             .filter(|u| u.active && u.mfa_enabled)
             .ok_or(ApiError::InvalidMfaToken)?;
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         if !mfa::take_ticket(self.db, user.id, &jti, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }
@@ -268,7 +276,9 @@ impl Auth<'_> {
         code: Option<&str>,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        self.limits.password_attempt(client, &user.email)?;
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
         let failed = EventKind::PasswordCheckFailed;
         self.check_password(user, sid, password, failed, client)
             .await?;
