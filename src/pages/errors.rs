@@ -84,8 +84,8 @@ fn error_view(error: &ApiError) -> ErrorView {
             ),
             503 => (
                 "Back in a moment",
-                "We cannot reach our database right now. Nothing is lost and you are still \
-                 signed in: try again in a moment."
+                "We cannot reach our database right now. Nothing is lost: please try again \
+                 in a moment."
                     .to_owned(),
             ),
             500..=599 => (

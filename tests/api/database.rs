@@ -14,6 +14,25 @@ async fn connections_are_not_pinged_before_each_checkout() {
     assert_eq!(one, 1);
 }
 
+/// Instances started together on an empty database: sqlx's migrator holds an advisory lock, so
+/// each migration is applied once and no start fails (SQLite is one process's file: not tested).
+#[cfg(feature = "postgres")]
+#[rocket::async_test]
+async fn instances_starting_together_on_an_empty_database_migrate_it_once() {
+    let apps = apps_started_together(8).await;
+    let files = std::fs::read_dir("migrations/postgres").unwrap().count() as i64;
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(apps[0].db())
+        .await
+        .unwrap();
+    assert_eq!(applied, files);
+    // One schema for all: an account made through one instance signs in through another.
+    apps[3].register("ann@example.com").await;
+    let login = apps[7].login("ann@example.com", FIREFOX).await;
+    let me = apps[5].get_with("/api/auth/me", &login.access).await;
+    assert_eq!(me.status(), rocket::http::Status::Ok);
+}
+
 #[cfg(feature = "sqlite")]
 #[rocket::async_test]
 async fn sqlite_runs_in_wal_mode_with_normal_sync() {

@@ -29,3 +29,20 @@ async fn healthz_answers_while_the_database_is_gone() {
     let response = app.client.get("/healthz").dispatch().await;
     assert_eq!(response.status(), Status::Ok);
 }
+
+#[rocket::async_test]
+async fn readyz_answers_200_while_the_database_answers() {
+    let app = app().await;
+    let response = app.client.get("/readyz").dispatch().await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(response.into_string().await.as_deref(), Some("ready"));
+}
+
+#[rocket::async_test]
+async fn readyz_answers_503_when_the_database_does_not() {
+    // Readiness: a load balancer stops sending requests to this instance meanwhile.
+    let app = app().await;
+    app.db().close().await;
+    let response = app.client.get("/readyz").dispatch().await;
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+}

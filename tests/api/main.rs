@@ -11,6 +11,7 @@ mod input;
 mod mail;
 mod mfa;
 mod openapi;
+mod outage;
 mod pages;
 mod properties;
 mod refresh;

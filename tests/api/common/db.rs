@@ -1,6 +1,10 @@
-//! What the database says about sessions and users, where the API would not tell.
+//! What the database says about sessions and users, where the API would not tell; and the
+//! database going away under the app.
 
-use super::TestApp;
+use rocket::futures::future::join_all;
+use rocket::http::Status;
+
+use super::{Login, TestApp};
 
 /// Whether the session `id` exists and is not revoked.
 pub async fn session_is_live(app: &TestApp, id: &str) -> bool {
@@ -52,4 +56,44 @@ pub async fn password_hash(app: &TestApp, email: &str) -> String {
         .fetch_one(app.db())
         .await
         .unwrap()
+}
+
+/// Sends `n` requests needing the database at once (`GET /api/auth/me`), so the pool opens several
+/// connections; the statuses.
+pub async fn at_once(app: &TestApp, login: &Login, n: usize) -> Vec<Status> {
+    let requests = (0..n).map(|_| app.get_with("/api/auth/me", &login.access));
+    join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect()
+}
+
+/// PostgreSQL: ends every server session on the app's database, as a restart of the server would
+/// (the pooled connections die), while the server goes on serving the other tests.
+#[cfg(feature = "postgres")]
+pub async fn end_database_sessions(app: &TestApp) {
+    use sqlx::Connection;
+    let (server, name) = app.db_url.rsplit_once('/').expect("a database URL");
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    let on_app_db = "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()";
+    sqlx::query(&format!("SELECT pg_terminate_backend(pid) {on_app_db}"))
+        .bind(name)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let left: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {on_app_db}"))
+            .bind(name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        if left == 0 {
+            return;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the server sessions on {name} did not end");
 }

@@ -6,7 +6,7 @@
 //! - `remote`: the same requests from a chosen client IP (rate limits, the event log);
 //! - `browser`: a cookie-keeping browser that fills in the pages' forms;
 //! - `jwt`: reading, forging and re-signing tokens;
-//! - `db`: what the database says about sessions;
+//! - `db`: what the database says about sessions, and taking the database away;
 //! - `mfa`: two-factor enrolment and sign-in, with codes computed from the secret;
 //! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to.
 
@@ -99,6 +99,17 @@ pub async fn app_with(tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
 /// Another app on `first`'s database (which must outlive it), e.g. after a key rotation.
 pub async fn app_sharing_db(first: &TestApp, tweak: impl FnOnce(Figment) -> Figment) -> TestApp {
     ignite(first.db_url.clone(), None, tweak).await
+}
+
+/// `n` apps igniting at the same moment on one new, empty database: instances started together,
+/// each running the migrations.
+pub async fn apps_started_together(n: usize) -> Vec<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database_url(dir.path()).await;
+    let starts = (0..n).map(|_| ignite(url.clone(), None, |f| f));
+    let mut apps = rocket::futures::future::join_all(starts).await;
+    apps[0]._dir = Some(dir);
+    apps
 }
 
 async fn ignite(

@@ -41,6 +41,30 @@ async fn login_is_rate_limited_per_account_across_ips() {
     assert_eq!(response.status(), Status::Ok);
 }
 
+/// PostgreSQL: the quotas live in the database, so N attempts spread over several instances meet
+/// a limit of N, not N per instance. (SQLite keeps them in memory: one process owns the file.)
+#[cfg(feature = "postgres")]
+#[rocket::async_test]
+async fn instances_on_one_database_share_the_account_limit() {
+    let limited = |f: rocket::figment::Figment| {
+        f.merge(("rate_limit_login_per_account", "4/h"))
+            .merge(("rate_limit_login_per_ip", "off"))
+    };
+    let first = app_with(limited).await;
+    let second = app_sharing_db(&first, limited).await;
+    first.register("ann@example.com").await;
+    for i in 0..4 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let ip = format!("198.51.100.{i}");
+        let response = login_from(app, "ann@example.com", "wrong password", &ip).await;
+        assert_eq!(response.status(), Status::Unauthorized, "attempt {i}");
+    }
+    for app in [&first, &second] {
+        assert_rate_limited(login_from(app, "ann@example.com", PASSWORD, "198.51.100.9").await)
+            .await;
+    }
+}
+
 #[rocket::async_test]
 async fn register_is_rate_limited_per_ip() {
     let app = app_with(|f| f.merge(("rate_limit_register_per_ip", "2/h"))).await;
