@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -177,6 +178,14 @@ class Target:
     def url(self, path):
         return self.base + path
 
+    def load_url(self, path):
+        """Where wrk sends the load (the set-up requests go to `url`)."""
+        return self.url(path)
+
+    def cpu_groups(self):
+        """Processes whose CPU time is counted, by group: here the app's own tree."""
+        return {"app": [self.proc.pid]}
+
     def wait_up(self):
         wait_until_up(self.url(self.routes["bare"]), self.proc)
 
@@ -185,6 +194,20 @@ class Target:
             stop(self.proc)
         if self.log:
             self.log.close()
+
+
+# The template's settings for every run, SQLite and PostgreSQL alike.
+BENCH_ENV = {
+    # Benchmarks measure work, not refusals: every rate limit off.
+    "ROCKET_RATE_LIMIT_LOGIN_PER_IP": "off",
+    "ROCKET_RATE_LIMIT_LOGIN_PER_ACCOUNT": "off",
+    "ROCKET_RATE_LIMIT_REGISTER_PER_IP": "off",
+    "ROCKET_RATE_LIMIT_REFRESH_PER_IP": "off",
+    # Body mode: wrk's Lua sees one Set-Cookie header only (see bench.lua).
+    "ROCKET_REFRESH_TOKEN_AS_COOKIE": "false",
+    # One token lasts the whole run (the peer gets the same hour).
+    "ROCKET_ACCESS_TOKEN_TTL": "3600",
+}
 
 
 class Template(Target):
@@ -202,6 +225,7 @@ class Template(Target):
     def start(self, label, log_level="critical"):
         db = self.workdir / f"{label}.db"
         env = dict(os.environ)
+        env.update(BENCH_ENV)
         env.update(
             {
                 "ROCKET_PROFILE": "release",
@@ -210,15 +234,6 @@ class Template(Target):
                 "ROCKET_LOG_LEVEL": log_level,
                 "ROCKET_JWT_SECRET": base64.b64encode(os.urandom(48)).decode(),
                 "ROCKET_DATABASES": '{app={url="sqlite://%s"}}' % db,
-                # Benchmarks measure work, not refusals: every rate limit off.
-                "ROCKET_RATE_LIMIT_LOGIN_PER_IP": "off",
-                "ROCKET_RATE_LIMIT_LOGIN_PER_ACCOUNT": "off",
-                "ROCKET_RATE_LIMIT_REGISTER_PER_IP": "off",
-                "ROCKET_RATE_LIMIT_REFRESH_PER_IP": "off",
-                # Body mode: wrk's Lua sees one Set-Cookie header only (see bench.lua).
-                "ROCKET_REFRESH_TOKEN_AS_COOKIE": "false",
-                # One token lasts the whole run (the peer gets the same hour).
-                "ROCKET_ACCESS_TOKEN_TTL": "3600",
             }
         )
         binary = REPO / "target" / "release" / "rocket-auth-template"
@@ -323,19 +338,31 @@ def wrk(target, url, *, threads, connections, duration, env, headers=()):
     for h in headers:
         cmd += ["-H", h]
     cmd.append(url)
-    cpu_before = cpu_seconds(target.proc.pid)
-    with RssSampler(target.proc.pid) as rss:
+    groups = target.cpu_groups()
+
+    def cpu_now():
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has exited
+        used = {g: sum(cpu_seconds(p) for p in pids) for g, pids in groups.items()}
+        return {**used, "wrk": children.ru_utime + children.ru_stime}
+
+    cpu_before = cpu_now()
+    with RssSampler(groups["app"][0]) as rss:
         out = subprocess.run(
             cmd, env={**os.environ, **env}, capture_output=True, text=True,
             timeout=duration + 60,
         )
-    cpu = cpu_seconds(target.proc.pid) - cpu_before
+    cpu_by = {g: t - cpu_before[g] for g, t in cpu_now().items()}
+    cpu = cpu_by["app"]
     line = next((l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
     if line is None:
         raise SystemExit(f"wrk gave no result for {url}:\n{out.stdout}\n{out.stderr}")
     result = json.loads(line.split(" ", 1)[1])
     result["server_cpu_s"] = round(cpu, 3)
     result["cpu_us_per_req"] = round(cpu * 1e6 / max(result["requests"], 1), 1)
+    # Every process's share (app, database server, proxy, wrk), and how many cores they kept busy.
+    result["cpu_us_per_req_by"] = {
+        g: round(t * 1e6 / max(result["requests"], 1), 1) for g, t in cpu_by.items()}
+    result["cores_busy"] = round(sum(cpu_by.values()) / (result["duration_us"] / 1e6), 2)
     result["peak_rss_mib"] = round(rss.peak, 1)
     return result
 
@@ -376,10 +403,10 @@ def run_scenario(target, scenario, tokens, args, tmp):
     get = dict(threads=2, connections=args.connections, duration=args.duration,
                env={"BENCH_MODE": "get"})
     if scenario in ("bare", "claims", "me"):
-        return wrk(target, target.url(target.routes[scenario]),
+        return wrk(target, target.load_url(target.routes[scenario]),
                    headers=[f"Authorization: Bearer {access}"], **get)
     if scenario == "sessions":
-        return wrk(target, target.url(target.routes[scenario]),
+        return wrk(target, target.load_url(target.routes[scenario]),
                    headers=[f"Authorization: Bearer {twenty}"], **get)
     if scenario in ("refresh", "refresh1"):
         # One session per chain; each chain is one wrk thread with one connection. refresh1:
@@ -389,7 +416,7 @@ def run_scenario(target, scenario, tokens, args, tmp):
         chains.write_text(
             "\n".join(target.login("chain@example.com")[1] for _ in range(n)) + "\n"
         )
-        return wrk(target, target.url(target.refresh_path), threads=n,
+        return wrk(target, target.load_url(target.refresh_path), threads=n,
                    connections=n, duration=args.duration,
                    env={"BENCH_MODE": "refresh", "BENCH_TOKENS": str(chains),
                         "BENCH_REQUEST_FIELD": target.request_field,
@@ -416,6 +443,12 @@ def login_flood(target, args):
     if isinstance(target, Template):
         result["hash_report"] = target.hash_report()
     return result
+
+
+def progress(label, scenario, r):
+    print(f"{label:9} {scenario:9} {r['rps']:9.0f} req/s  p99 {r['p99_us'] / 1000:7.2f} ms"
+          f"  cpu {r['cpu_us_per_req']:7.1f} us/req  non2xx {r['non2xx']}  broken {r['broken']}",
+          flush=True)
 
 
 def machine():
@@ -460,6 +493,8 @@ def main():
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--venv", default=str(BENCH / ".venv"))
     ap.add_argument("--out", default=str(BENCH / "results"))
+    ap.add_argument("--postgres", action=argparse.BooleanOptionalAction, default=True,
+                    help="also the template on PostgreSQL: one instance, then two behind nginx")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: run bench/run.sh (it installs it)")
@@ -493,12 +528,13 @@ def main():
             for t in targets:  # same scenario on both apps back to back: drift hits both
                 r = run_scenario(t, scenario, tokens[t.name], args, tmp)
                 report["results"][t.name][scenario] = r
-                print(f"{t.name:9} {scenario:9} {r['rps']:9.0f} req/s  p99 {r['p99_us'] / 1000:7.2f} ms"
-                      f"  cpu {r['cpu_us_per_req']:7.1f} us/req  non2xx {r['non2xx']}  broken {r['broken']}",
-                      flush=True)
+                progress(t.name, scenario, r)
         for t in targets:
             t.stop()
             t.proc = None
+        if args.postgres:
+            import postgres  # bench/postgres.py
+            report["postgres"] = postgres.run(args, tmp)
         if "login" in scenarios:
             for t in targets:
                 r = login_flood(t, args)
@@ -575,6 +611,9 @@ def render(report):
         )
         if lt:
             lines += ["", f"Template hashing during the flood: {lt.get('hash_report') or 'no report found'}."]
+    if report.get("postgres"):
+        import postgres  # bench/postgres.py
+        lines += ["", *postgres.render(report)]
     return "\n".join(lines) + "\n"
 
 

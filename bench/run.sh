@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Load benchmarks: the template against its own bare route and a Django peer, in one run.
+# Load benchmarks: the template against its own bare route and a Django peer, in one run, and the
+# template on PostgreSQL (one instance, then two behind nginx) beside its SQLite figures.
 #   bash bench/run.sh                      # everything, about 3 minutes of load (+ first-time setup)
 #   bash bench/run.sh --duration 5         # any bench/harness.py option passes through (--help)
-# Installs wrk (Debian) if missing, builds the release binary, sets up the Python peer in
+# Installs wrk (and PostgreSQL, nginx) if missing, builds the release binaries (PostgreSQL, then
+# SQLite: one release build each), sets up the Python peer in
 # bench/.venv, then runs bench/harness.py: loopback only, each scenario bounded by --duration.
 # Results: bench/results/latest.md (the table) and latest.json (raw numbers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null 2>&1; then
-  as_root apt-get update -qq
+apt_updated=""
+install_apt() { # install_apt PACKAGE...
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    -o DPkg::Lock::Timeout=300 wrk >/dev/null
-fi
-python3 -c 'import venv' 2>/dev/null || {
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    -o DPkg::Lock::Timeout=300 python3-venv >/dev/null
+    -o DPkg::Lock::Timeout=300 "$@" >/dev/null
 }
+need_apt() { # need_apt COMMAND PACKAGE...: installs the packages unless COMMAND exists
+  command -v "$1" >/dev/null 2>&1 || { shift; install_apt "$@"; }
+}
+need_apt wrk wrk
+python3 -c 'import venv' 2>/dev/null || install_apt python3-venv
+if [[ " $* " != *" --no-postgres "* ]]; then
+  # The PostgreSQL runs (bench/postgres.py) use tests/deploy's deployment.
+  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || install_apt postgresql
+  need_apt nginx nginx
+  need_apt openssl openssl
+  echo "== release build (PostgreSQL)"
+  cargo build --release --quiet --no-default-features --features postgres --bin rocket-auth-template
+  cp target/release/rocket-auth-template target/release/rocket-auth-template-postgres
+fi
 
-echo "== release build"
+echo "== release build (SQLite)"
 cargo build --release --quiet --bin rocket-auth-template
 echo "== python peer"
 bash bench/python/setup.sh

@@ -8,6 +8,8 @@
 # - Browser tests (tests/browser/*.test.mjs, headless Debian Chromium driven by playwright-core
 #   under Node's test runner), when there are any; the JS client's typings among them
 # - schemathesis against the live app, every operation of /api/openapi.json (tests/fuzz)
+# - The deployment (tests/deploy/run.sh): a release build for PostgreSQL, two instances behind
+#   nginx on a throwaway server, and the server stopped and started again under load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,6 +72,9 @@ echo "== API fuzzing (schemathesis against the live app)"
 need_apt python3 python3
 python3 -c 'import ensurepip, venv' 2>/dev/null || install_apt python3-venv
 APP_BIN="$app" bash tests/fuzz/run.sh
+
+echo "== Deployment: PostgreSQL, two release instances, nginx, a database outage"
+bash tests/deploy/run.sh
 
 # The template itself: `cargo generate` makes a new project from this tree and runs its tests.
 # Generated projects have no tests/generate, so this runs only in the template.

@@ -74,9 +74,11 @@ def pg_bin():
 
 
 class Postgres:
-    """A server of its own in a temp directory, on a free port, trusting local connections."""
+    """A server of its own in a temp directory, on a free port, trusting local connections.
+    `settings` are server settings (`-c name=value`); the tests turn fsync off."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, settings=None):
+        self.settings = {"max_connections": "200", **(settings or {})}
         self.dir = Path(workdir) / "pg"
         self.dir.mkdir()
         self.port = free_port()
@@ -95,14 +97,18 @@ class Postgres:
             raise SystemExit(f"{tool} failed: {done.stdout}{done.stderr}")
 
     def start(self):
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                   "-c max_connections=200 -c fsync=off")
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 " + " ".join(
+            f"-c {name}={value}" for name, value in self.settings.items())
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
                   "start", "-o", options)
 
     def stop(self, mode="fast"):
         """fast: what `systemctl stop postgresql` does (sessions are terminated)."""
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
+
+    def pid(self):
+        """The postmaster's process id (its children are the server's other processes)."""
+        return int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
 
     def is_ready(self):
         cmd = [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]

@@ -11,6 +11,9 @@ fails.
 
 import base64
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from client import Client, jwt_claims  # noqa: E402
-from cluster import REPO, Instance, Nginx, Postgres  # noqa: E402
+from cluster import REPO, Instance, Nginx, Postgres, release_binary  # noqa: E402
 import outage  # noqa: E402
 
 # How long a request waits for a database connection (the pool's acquire timeout), seconds.
@@ -37,7 +40,7 @@ class Deployment:
 
     def __init__(self, workdir):
         self.workdir = workdir
-        self.pg = Postgres(workdir)
+        self.pg = Postgres(workdir, {"fsync": "off"})
         self.pg.start()
         self.pg.sql("CREATE DATABASE app", database="postgres")
         secret = base64.b64encode(os.urandom(48)).decode()
@@ -229,6 +232,22 @@ def plain_http_is_sent_to_https_and_cookies_are_secure(d):
     assert cookies and all("Secure" in c for c in cookies), cookies
 
 
+def the_systemd_unit_is_one_systemd_accepts(d):
+    """`systemd-analyze verify` where systemd is installed (CI containers may not have it)."""
+    if not shutil.which("systemd-analyze"):
+        print("      systemd-analyze not installed: the unit's Environment= lines were used, not verified")
+        return
+    unit_dir = d.workdir / "unit"
+    unit_dir.mkdir()
+    # Verify needs an executable at ExecStart; the deployed path does not exist here.
+    unit = (REPO / "deploy" / "app@.service").read_text()
+    unit = re.sub(r"^ExecStart=.*$", f"ExecStart={release_binary()}", unit, flags=re.M)
+    (unit_dir / "app@.service").write_text(unit)
+    done = subprocess.run(["systemd-analyze", "verify", str(unit_dir / "app@8001.service")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
 def liveness_and_readiness_answer_through_nginx_and_directly(d):
     for client in [d.via_nginx(), d.direct(d.a), d.direct(d.b)]:
         for path in ("/healthz", "/readyz"):
@@ -244,6 +263,7 @@ CHECKS = [
     failed_sign_ins_spread_over_both_instances_meet_the_account_limit_at_n,
     the_devices_page_shows_the_real_clients_ip_not_nginxs,
     plain_http_is_sent_to_https_and_cookies_are_secure,
+    the_systemd_unit_is_one_systemd_accepts,
     liveness_and_readiness_answer_through_nginx_and_directly,
     *outage.CHECKS,
 ]
@@ -274,7 +294,6 @@ def main():
             print(f"--- {instance.name} (last lines)\n{instance.log_text()[-3000:]}")
         return 1
     print(f"\nall {len(CHECKS) if not only else 'selected'} deployment checks passed")
-    import shutil
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

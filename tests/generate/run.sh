@@ -51,6 +51,7 @@ cleanup() {
   [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
   if [ -d "$app" ]; then
     (cd "$app" && CARGO_TARGET_DIR="$target_dir" cargo clean --quiet -p "$NAME" 2>/dev/null) || true
+    rm -f "$target_dir/release/$NAME-postgres"  # tests/deploy's copy of the release build
   fi
   if [ -n "${GENERATE_KEEP:-}" ]; then echo "-- kept $app"; else rm -rf "$work"; fi
 }
