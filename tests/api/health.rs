@@ -1,4 +1,4 @@
-//! `GET /healthz`: liveness without a token or a database query.
+//! `GET /healthz`: liveness without a token or a database query; `GET /readyz`: readiness.
 
 use rocket::http::{ContentType, Status};
 
@@ -22,12 +22,14 @@ async fn healthz_ignores_a_bad_token() {
 }
 
 #[rocket::async_test]
-async fn healthz_answers_while_the_database_is_gone() {
-    // Liveness, not readiness: it never touches the pool.
+async fn while_the_database_is_gone_healthz_answers_and_readyz_says_503() {
+    // Liveness never touches the pool; readiness tells a load balancer to wait meanwhile.
     let app = app().await;
     app.db().close().await;
-    let response = app.client.get("/healthz").dispatch().await;
-    assert_eq!(response.status(), Status::Ok);
+    let health = app.client.get("/healthz").dispatch().await;
+    assert_eq!(health.status(), Status::Ok);
+    let ready = app.client.get("/readyz").dispatch().await;
+    assert_eq!(ready.status(), Status::ServiceUnavailable);
 }
 
 #[rocket::async_test]
@@ -36,13 +38,4 @@ async fn readyz_answers_200_while_the_database_answers() {
     let response = app.client.get("/readyz").dispatch().await;
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(response.into_string().await.as_deref(), Some("ready"));
-}
-
-#[rocket::async_test]
-async fn readyz_answers_503_when_the_database_does_not() {
-    // Readiness: a load balancer stops sending requests to this instance meanwhile.
-    let app = app().await;
-    app.db().close().await;
-    let response = app.client.get("/readyz").dispatch().await;
-    assert_eq!(response.status(), Status::ServiceUnavailable);
 }

@@ -3,10 +3,8 @@
 //! pooled connections that died with the server fail no request once it answers again
 //! (tests/deploy stops and restarts a real server under two instances).
 
-use rocket::http::Status;
-use serde_json::json;
-
 use crate::common::*;
+use rocket::http::Status;
 
 #[rocket::async_test]
 async fn without_its_database_the_api_answers_503_service_unavailable() {
@@ -17,13 +15,7 @@ async fn without_its_database_the_api_answers_503_service_unavailable() {
     let me = app.get_with("/api/auth/me", &ann.access).await;
     assert_eq!(me.status(), Status::ServiceUnavailable);
     assert_eq!(error_code(me).await, "service_unavailable");
-    let login = app
-        .post_json(
-            "/api/auth/login",
-            json!({ "email": "ann@example.com", "password": PASSWORD }),
-            FIREFOX,
-        )
-        .await;
+    let login = login_from(&app, "ann@example.com", PASSWORD, "192.0.2.1").await;
     assert_eq!(login.status(), Status::ServiceUnavailable);
     assert_eq!(error_code(login).await, "service_unavailable");
     // A refresh that cannot reach the database keeps its cookie: the session is not over.
@@ -66,13 +58,7 @@ async fn a_database_file_that_cannot_be_written_answers_503_not_500() {
     // Reading still works: the user guard lets Ann in.
     let me = app.get_with("/api/auth/me", &ann.access).await;
     assert_eq!(me.status(), Status::Ok);
-    let login = app
-        .post_json(
-            "/api/auth/login",
-            json!({ "email": "ann@example.com", "password": PASSWORD }),
-            IPHONE,
-        )
-        .await;
+    let login = login_from(&app, "ann@example.com", PASSWORD, "192.0.2.1").await;
     assert_eq!(login.status(), Status::ServiceUnavailable);
     assert_eq!(error_code(login).await, "service_unavailable");
     let revoke = app.revoke_others(&ann).await;
@@ -85,21 +71,32 @@ async fn a_database_file_that_cannot_be_written_answers_503_not_500() {
     assert!(page.body.contains("Back in a moment"), "{}", page.body);
 }
 
-/// A server restart with no request meanwhile: the idle connections are pinged at checkout.
+/// Ann signed up, then the server ends the sessions of her app's pooled connections (several).
 #[cfg(feature = "postgres")]
-#[rocket::async_test]
-async fn connections_the_server_ended_fail_no_request_after_a_quiet_second() {
-    use rocket_auth_template::db::availability::IDLE_CHECK_AFTER;
+async fn ann_with_dead_pooled_connections() -> (TestApp, Login) {
     let app = app().await;
     let ann = app.register("ann@example.com").await;
     at_once(&app, &ann, 8).await;
     assert!(app.db().num_idle() >= 2, "several pooled connections");
     end_database_sessions(&app).await;
-    rocket::tokio::time::sleep(IDLE_CHECK_AFTER + std::time::Duration::from_millis(100)).await;
+    (app, ann)
+}
 
-    let statuses = at_once(&app, &ann, 40).await;
+#[cfg(feature = "postgres")]
+async fn assert_forty_at_once_succeed(app: &TestApp, ann: &Login) {
+    let statuses = at_once(app, ann, 40).await;
     let failed = statuses.iter().filter(|s| **s != Status::Ok).count();
     assert_eq!(failed, 0, "{statuses:?}");
+}
+
+/// A server restart with no request meanwhile: the idle connections are pinged at checkout.
+#[cfg(feature = "postgres")]
+#[rocket::async_test]
+async fn connections_the_server_ended_fail_no_request_after_a_quiet_second() {
+    use rocket_auth_template::db::availability::IDLE_CHECK_AFTER;
+    let (app, ann) = ann_with_dead_pooled_connections().await;
+    rocket::tokio::time::sleep(IDLE_CHECK_AFTER + std::time::Duration::from_millis(100)).await;
+    assert_forty_at_once_succeed(&app, &ann).await;
 }
 
 /// The first request that meets a connection the server ended answers 503; no request after it
@@ -107,16 +104,9 @@ async fn connections_the_server_ended_fail_no_request_after_a_quiet_second() {
 #[cfg(feature = "postgres")]
 #[rocket::async_test]
 async fn after_one_request_meets_a_dead_connection_no_other_does() {
-    let app = app().await;
-    let ann = app.register("ann@example.com").await;
-    at_once(&app, &ann, 8).await;
-    assert!(app.db().num_idle() >= 2, "several pooled connections");
-    end_database_sessions(&app).await;
-
+    let (app, ann) = ann_with_dead_pooled_connections().await;
     let first = app.get_with("/api/auth/me", &ann.access).await;
     assert_eq!(first.status(), Status::ServiceUnavailable);
     assert_eq!(error_code(first).await, "service_unavailable");
-    let statuses = at_once(&app, &ann, 40).await;
-    let failed = statuses.iter().filter(|s| **s != Status::Ok).count();
-    assert_eq!(failed, 0, "{statuses:?}");
+    assert_forty_at_once_succeed(&app, &ann).await;
 }

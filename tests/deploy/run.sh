@@ -8,16 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=""
-install_apt() { # install_apt PACKAGE...
-  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    -o DPkg::Lock::Timeout=300 "$@" >/dev/null
-}
-need_apt() { # need_apt COMMAND PACKAGE...: installs the packages unless COMMAND exists
-  command -v "$1" >/dev/null 2>&1 || { shift; install_apt "$@"; }
-}
+source tests/apt.sh
 
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || install_apt postgresql
 need_apt nginx nginx

@@ -17,13 +17,7 @@ NAME=my-app
 CRATE=my_app
 TITLE="My App"
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=""
-install_apt() { # install_apt PACKAGE...
-  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    -o DPkg::Lock::Timeout=300 "$@" >/dev/null
-}
+source tests/apt.sh
 fail() { echo "template generation: $*" >&2; exit 1; }
 
 if ! cargo generate --version 2>/dev/null | grep -q .; then
