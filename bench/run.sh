@@ -16,7 +16,7 @@ python3 -c 'import venv' 2>/dev/null || install_apt python3-venv
 if [[ " $* " != *" --no-postgres "* ]]; then
   # The PostgreSQL runs (bench/postgres.py) use tests/deploy's deployment.
   ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || install_apt postgresql
-  need_apt nginx nginx
+  [ -x /usr/sbin/nginx ] || install_apt nginx
   need_apt openssl openssl
   echo "== release build (PostgreSQL)"
   cargo build --release --quiet --no-default-features --features postgres --bin rocket-auth-template

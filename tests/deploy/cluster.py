@@ -249,8 +249,9 @@ class Nginx:
         self.proc = None
 
     def start(self):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"  # not on a user's PATH
         self.proc = subprocess.Popen(
-            ["nginx", "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
+            [nginx, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"),
              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
         def up():

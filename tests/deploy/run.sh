@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 source tests/apt.sh
 
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || install_apt postgresql
-need_apt nginx nginx
+[ -x /usr/sbin/nginx ] || install_apt nginx
 need_apt openssl openssl
 need_apt python3 python3
 # Debian's nginx package may start its own server on port 80; ours runs on free ports beside it.

@@ -40,6 +40,15 @@ class Deployment:
 
     def __init__(self, workdir):
         self.workdir = workdir
+        self.pg, self.instances, self.nginx = None, [], None
+        try:
+            self._start()
+        except BaseException:
+            self.close()  # whatever did start
+            raise
+
+    def _start(self):
+        workdir = self.workdir
         self.pg = Postgres(workdir, {"fsync": "off"})
         self.pg.start()
         self.pg.sql("CREATE DATABASE app", database="postgres")
@@ -82,10 +91,12 @@ class Deployment:
         return [lambda: self.direct(self.a), lambda: self.direct(self.b), self.via_nginx]
 
     def close(self):
-        self.nginx.stop()
+        if self.nginx:
+            self.nginx.stop()
         for instance in self.instances:
             instance.stop()
-        self.pg.close()
+        if self.pg:
+            self.pg.close()
 
 
 _emails = iter(range(1, 1_000_000))
@@ -273,7 +284,7 @@ def main():
     only = sys.argv[1:]
     workdir = Path(tempfile.mkdtemp(prefix="deploy-"))
     failed = []
-    d = Deployment(workdir)
+    d = Deployment(workdir)  # stops what it started if it cannot start it all
     try:
         for check in CHECKS:
             name = check.__name__
