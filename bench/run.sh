@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmarks: the template against its own bare route and a Django peer, in one run, and the
 # template on PostgreSQL (one instance, then two behind nginx) beside its SQLite figures.
-#   bash bench/run.sh                      # everything, about 3 minutes of load (+ first-time setup)
+#   bash bench/run.sh                      # everything, about 5 minutes of load (+ first-time setup)
+#   bash bench/run.sh --no-postgres        # without the PostgreSQL runs (about 3 minutes)
 #   bash bench/run.sh --duration 5         # any bench/harness.py option passes through (--help)
 # Installs wrk (and PostgreSQL, nginx) if missing, builds the release binaries (PostgreSQL, then
 # SQLite: one release build each), sets up the Python peer in
