@@ -12,8 +12,11 @@ Each phase prints what it measured before it asserts, so a failing run still say
 """
 
 import collections
+import http.client
 import threading
 import time
+
+from client import at_once
 
 SLACK = 1.5  # seconds beyond the acquire timeout: scheduling on 2 shared cores, nginx, TLS
 
@@ -23,20 +26,22 @@ class Load:
     when it was sent: GET /api/auth/me (bearer) directly and through nginx, and the devices page
     through nginx."""
 
-    def __init__(self, d, users, threads=6):
-        assert threads >= 6, "threads 0-5 cover A, B and nginx, API and page"
-        self.d, self.users, self.n = d, users, threads
+    THREADS = 6  # A, B, nginx, A, B, and nginx browsing the devices page
+
+    def __init__(self, d, users):
+        self.d, self.users = d, users
         self.records = []  # (sent, seconds, way, path, status, code, content_type)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+        self.threads = [threading.Thread(target=self._run, args=(i,))
+                        for i in range(self.THREADS)]
 
     def _run(self, i):
         d = self.d
         way, client = [("a", d.direct(d.a)), ("b", d.direct(d.b)),
                        ("nginx", d.via_nginx())][i % 3]
         user = self.users[i % len(self.users)]
-        page = i == 5  # one of the nginx threads browses the devices page
+        page = i == 5
         if page:
             client.cookies = user["cookies"]  # renewals update the user's own cookies
         path = "/sessions" if page else "/api/auth/me"
@@ -46,7 +51,7 @@ class Load:
                 answer = client.get(path, bearer=None if page else user["access"])
                 record = (sent, answer.seconds, way, path, answer.status, answer.code,
                           answer.headers.get("Content-Type", ""))
-            except OSError as e:
+            except (OSError, http.client.HTTPException) as e:
                 record = (sent, time.monotonic() - sent, way, path, 0, type(e).__name__, "")
                 client.close()
             with self.lock:
@@ -98,7 +103,6 @@ def warm_pools(d, users):
 
 
 def forty_requests_over_both_instances(d, users):
-    from suite import at_once
     ways = d.each_way()
 
     def work(i):
@@ -123,7 +127,7 @@ def state_before(d):
 
 
 def a_stopped_database_is_503_within_the_acquire_timeout_and_recovery_needs_no_restart(d):
-    from suite import ACQUIRE_TIMEOUT
+    acquire_timeout = d.acquire_timeout
     users = state_before(d)
     warm_pools(d, users)
     with Load(d, users) as load:
@@ -136,7 +140,7 @@ def a_stopped_database_is_503_within_the_acquire_timeout_and_recovery_needs_no_r
             client = d.direct(inst)
             probes += [("healthz", client.get("/healthz")), ("readyz", client.get("/readyz")),
                        ("login", client.login(users[0]["email"]))]
-        time.sleep(ACQUIRE_TIMEOUT * 2)
+        time.sleep(acquire_timeout * 2)
         restarting = time.monotonic()
         d.pg.start()
         while not d.pg.is_ready():
@@ -144,7 +148,7 @@ def a_stopped_database_is_503_within_the_acquire_timeout_and_recovery_needs_no_r
         ready = time.monotonic()
         time.sleep(2)
         end = time.monotonic()
-    during = load.between(stopped, restarting - ACQUIRE_TIMEOUT - SLACK)
+    during = load.between(stopped, restarting - acquire_timeout - SLACK)
     after = load.between(ready, end)
     print(f"      stopping took {stopped - stopping:.2f} s, starting {ready - restarting:.2f} s")
     print(f"      during the outage: {summary(during)}")
@@ -157,7 +161,7 @@ def a_stopped_database_is_503_within_the_acquire_timeout_and_recovery_needs_no_r
     assert {r[4] for r in load.records} <= {200, 503}, summary(load.records)
     for sent, seconds, way, path, status, code, content_type in during:
         assert status == 503, (way, path, status, code)
-        assert seconds <= ACQUIRE_TIMEOUT + SLACK, (way, path, seconds)
+        assert seconds <= acquire_timeout + SLACK, (way, path, seconds)
         if path.startswith("/api/"):
             assert code == "service_unavailable" and "json" in content_type, (way, code)
         else:

@@ -3,6 +3,7 @@
 # front, and a database outage (tests/deploy/suite.py says what is checked).
 #   bash tests/deploy/run.sh               (tests/run.sh runs it)
 #   bash tests/deploy/run.sh revoked       only the checks whose name contains "revoked"
+#   bash tests/deploy/run.sh outage        only the checks of tests/deploy/outage.py
 # Installs PostgreSQL, nginx, openssl and python3 with apt when missing, then builds the release
 # binary for PostgreSQL once (several minutes the first time; later runs reuse it).
 set -euo pipefail

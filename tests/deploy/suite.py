@@ -16,14 +16,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client import Client, jwt_claims  # noqa: E402
+from client import Client, at_once, jwt_claims  # noqa: E402
 from cluster import REPO, Instance, Nginx, Postgres, release_binary  # noqa: E402
 import outage  # noqa: E402
 
@@ -40,6 +39,7 @@ class Deployment:
 
     def __init__(self, workdir):
         self.workdir = workdir
+        self.acquire_timeout = ACQUIRE_TIMEOUT
         self.pg, self.instances, self.nginx = None, [], None
         try:
             self._start()
@@ -104,24 +104,6 @@ _emails = iter(range(1, 1_000_000))
 
 def new_email(label):
     return f"{label}-{next(_emails)}@example.com"
-
-
-def at_once(n, work):
-    """Runs work(i) in n threads released together; the results in order."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        prepare = work(i)  # work returns a callable after its own set-up (connections open)
-        barrier.wait()
-        results[i] = prepare()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 # ---------------------------------------------------------------- the checks
@@ -288,7 +270,7 @@ def main():
     try:
         for check in CHECKS:
             name = check.__name__
-            if only and not any(o in name for o in only):
+            if only and not any(o in name or o == check.__module__ for o in only):
                 continue
             started = time.monotonic()
             try:
