@@ -61,6 +61,8 @@ def run(args, tmp):
     overrides = {
         **harness.BENCH_ENV,
         "ROCKET_LOG_LEVEL": "critical",
+        "ROCKET_SMTP_URL": "",
+        "ROCKET_MAIL_OUTBOX_DIR": str(tmp / "outbox"),
         "ROCKET_JWT_SECRET": base64.b64encode(os.urandom(48)).decode(),
         "ROCKET_DATABASES": '{app={url="%s",max_connections=16}}' % pg.url("app"),
     }

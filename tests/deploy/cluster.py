@@ -181,8 +181,9 @@ class Instance:
     def start(self):
         """Starts the process without waiting for it (instances may start at the same moment)."""
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(release_binary())], cwd=REPO, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        # The working directory is the temp dir: anything relative the app writes lands there.
+        self.proc = subprocess.Popen([str(release_binary())], cwd=self.log_path.parent,
+                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_up(self):
         wait_for(self.name, lambda: answers_200(self.base + "/healthz"), proc=self.proc)

@@ -58,6 +58,9 @@ class Deployment:
             "ROCKET_DATABASES": '{app={url="%s",max_connections=16,connect_timeout=%d}}'
             % (self.pg.url("app"), ACQUIRE_TIMEOUT),
             "ROCKET_LOG_LEVEL": "normal",
+            # No SMTP server here: mails (verification, new-device alerts) go to an outbox.
+            "ROCKET_SMTP_URL": "",
+            "ROCKET_MAIL_OUTBOX_DIR": str(workdir / "outbox"),
             "ROCKET_RATE_LIMIT_LOGIN_PER_ACCOUNT": f"{ACCOUNT_LIMIT}/h",
             # The suite signs in and refreshes more than a person would, from two addresses.
             "ROCKET_RATE_LIMIT_LOGIN_PER_IP": "1000/min",
