@@ -184,15 +184,14 @@ impl RateLimits {
     }
 
     /// A password attempt for `email` (login, or a password change naming the current one).
-    /// The IP is checked first, so a limited IP cannot also drain other accounts' quotas.
     pub async fn password_attempt(
         &self,
         db: &Pool,
         client: &ClientInfo,
         email: &str,
     ) -> Result<(), ApiError> {
-        check(&self.login_ip, db, &ip_key(client)).await?;
-        check(&self.login_account, db, &account_key(email)).await
+        let per_account = (&self.login_account, account_key(email));
+        ip_then_key(&self.login_ip, per_account, db, client).await
     }
 
     pub async fn register(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
@@ -203,18 +202,30 @@ impl RateLimits {
         check(&self.refresh_ip, db, &ip_key(client)).await
     }
 
-    /// A request that mails `address` (a reset link, a new verification link, an email change):
-    /// per IP, then per address, so nobody can flood one mailbox or mail the world from one IP.
-    /// Counted alike whether or not an account uses the address.
+    /// A request that mails `address` (a reset link, a new verification link, an email change),
+    /// so nobody can flood one mailbox or mail the world from one IP. Counted alike whether or
+    /// not an account uses the address.
     pub async fn mail_request(
         &self,
         db: &Pool,
         client: &ClientInfo,
         address: &str,
     ) -> Result<(), ApiError> {
-        check(&self.mail_ip, db, &ip_key(client)).await?;
-        check(&self.mail_address, db, &account_key(address)).await
+        let per_address = (&self.mail_address, account_key(address));
+        ip_then_key(&self.mail_ip, per_address, db, client).await
     }
+}
+
+/// The client's IP first, then the key's own quota: a limited IP cannot also drain the quotas
+/// of the accounts or addresses it names.
+async fn ip_then_key(
+    per_ip: &Option<Limiter>,
+    (per_key, key): (&Option<Limiter>, String),
+    db: &Pool,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    check(per_ip, db, &ip_key(client)).await?;
+    check(per_key, db, &key).await
 }
 
 #[cfg(test)]
