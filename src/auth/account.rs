@@ -217,6 +217,23 @@ impl Auth<'_> {
 }
 
 impl Auth<'_> {
+    /// A password entered to confirm a sensitive step (account page, MFA, re-authentication):
+    /// rate-limited like a sign-in, a wrong one recorded as `password_check_failed`.
+    pub(crate) async fn attempt_password(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        self.limits
+            .password_attempt(self.db, client, &user.email)
+            .await?;
+        let failed = EventKind::PasswordCheckFailed;
+        self.check_password(user, sid, password, failed, client)
+            .await
+    }
+
     /// The signed-in user confirms a sensitive step with their password (the caller has counted
     /// the attempt against the login limits). A wrong one is `failed` in the event log.
     pub(crate) async fn check_password(

@@ -235,12 +235,7 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> ApiResult<()> {
         self.require_recent_auth(user, sid).await?;
-        self.limits
-            .password_attempt(self.db, client, &user.email)
-            .await?;
-        let failed = EventKind::PasswordCheckFailed;
-        self.check_password(user, sid, password, failed, client)
-            .await?;
+        self.attempt_password(user, sid, password, client).await?;
         let mut tx = self.db.begin().await?;
         record(
             &mut *tx,

@@ -60,12 +60,7 @@ impl Auth<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<TotpSetup> {
-        self.limits
-            .password_attempt(self.db, client, &user.email)
-            .await?;
-        let failed = EventKind::PasswordCheckFailed;
-        self.check_password(user, sid, password, failed, client)
-            .await?;
+        self.attempt_password(user, sid, password, client).await?;
         if user.mfa_enabled {
             return Err(ApiError::InvalidInput(
                 "Two-factor sign-in is on already; turn it off first.".into(),
@@ -198,12 +193,7 @@ impl Auth<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        self.limits
-            .password_attempt(self.db, client, &user.email)
-            .await?;
-        let failed = EventKind::PasswordCheckFailed;
-        self.check_password(user, sid, password, failed, client)
-            .await?;
+        self.attempt_password(user, sid, password, client).await?;
         if !user.mfa_enabled {
             return Err(ApiError::InvalidInput(
                 "Two-factor sign-in is off already.".into(),
@@ -276,12 +266,7 @@ impl Auth<'_> {
         code: Option<&str>,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        self.limits
-            .password_attempt(self.db, client, &user.email)
-            .await?;
-        let failed = EventKind::PasswordCheckFailed;
-        self.check_password(user, sid, password, failed, client)
-            .await?;
+        self.attempt_password(user, sid, password, client).await?;
         if user.mfa_enabled {
             let code = code
                 .filter(|c| !c.trim().is_empty())
