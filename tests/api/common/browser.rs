@@ -34,6 +34,16 @@ impl Page {
             .all(|n| self.clears(n))
     }
 
+    /// The answer removes the session cookie the request carried and leaves the other one alone
+    /// (never clear a cookie the request did not carry).
+    pub fn assert_clears_only(&self, carried: &str, not_carried: &str) {
+        assert!(self.clears(carried), "{carried} cleared");
+        assert!(
+            self.set_cookie(not_carried).is_none(),
+            "{not_carried}: not carried, not cleared"
+        );
+    }
+
     /// Whether the answer removes the cookie `name`.
     pub fn clears(&self, name: &str) -> bool {
         self.set_cookie(name).is_some_and(|c| c.value().is_empty())
