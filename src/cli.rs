@@ -11,7 +11,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
-use crate::auth::admin::{self, Change};
+use crate::account::admin::{self, Change};
 use crate::auth::password::Passwords;
 use crate::auth::users::{create_user, parse_name, Email, NewPassword, NewUser, Role};
 use crate::db::{Db, Pool};

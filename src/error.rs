@@ -1,5 +1,7 @@
 //! `ApiError`: every refusal the API can give, each with one status and a stable snake_case code.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rocket::http::{Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
@@ -7,8 +9,6 @@ use rocket::serde::json::{self, Json};
 use rocket::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::auth::cookies::CookieAction;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -206,12 +206,19 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// Left on a request whose answer refused its refresh token: the cookie fairing
+/// (`web::cookies`) then clears the session cookies the request carried.
+#[derive(Default)]
+pub struct RefusedRefreshToken(pub AtomicBool);
+
 impl ApiError {
     /// What an answer with this error does besides its body, JSON or page alike: a refused
     /// refresh token clears the session cookies; a rate limit says when to try again.
     pub fn apply_side_effects(&self, req: &Request<'_>, response: &mut Response<'_>) {
         if *self == ApiError::InvalidRefreshToken {
-            CookieAction::ClearSession.record(req);
+            req.local_cache(RefusedRefreshToken::default)
+                .0
+                .store(true, Ordering::Relaxed);
         }
         if let ApiError::RateLimited(seconds) = self {
             response.set_header(Header::new("Retry-After", seconds.to_string()));

@@ -2,8 +2,8 @@
 //!
 //! `rocket()` assembles the app from its stages; tests and the CLI build the very same app.
 
+pub mod account;
 pub mod api;
-pub mod app_claims;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -11,10 +11,13 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod mail;
+pub mod mfa;
 pub mod pages;
-pub mod security_headers;
+pub mod web;
 
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::fs::{relative, FileServer};
 use rocket::{Build, Rocket};
@@ -30,9 +33,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     // Templates are found from any working directory unless `template_dir` says otherwise.
     let figment = figment.join(("template_dir", relative!("templates")));
     rocket::custom(figment)
-        .attach(config::stage(auth::stage()))
+        .attach(config::stage(stages()))
         .attach(db::stage())
-        .attach(security_headers::stage())
+        .attach(web::security_headers::stage())
         .attach(Template::fairing())
         .mount("/", pages::routes())
         .mount("/", health::routes())
@@ -41,4 +44,16 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .mount("/static", FileServer::from(relative!("static")))
         .register("/", pages::catchers())
         .register("/api", api::catchers())
+}
+
+/// What needs valid settings, in order: the core, then the rooms and the edge built on it.
+fn stages() -> AdHoc {
+    AdHoc::on_ignite("Stages", |rocket| async move {
+        rocket
+            .attach(auth::stage())
+            .attach(mail::stage())
+            .attach(mfa::stage())
+            .attach(web::stage())
+            .attach(housekeeping::stage())
+    })
 }

@@ -2,7 +2,7 @@
 //! request behind `Claims` or `CurrentUser`). `cargo bench --bench tokens`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use rocket_auth_template::app_claims::AppClaims;
+use rocket_auth_template::auth::app_claims::AppClaims;
 use rocket_auth_template::auth::tokens::{RefreshClaims, TokenKind, Tokens};
 use rocket_auth_template::auth::users::Role;
 use rocket_auth_template::clock::{new_id, now};

@@ -8,19 +8,19 @@ use rocket::{get, post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::api::body::{JsonBody, OptionalJsonBody};
+use crate::account::auth::Auth;
 use crate::api::openapi::refusals;
-use crate::auth::account::Auth;
-use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::device::ClientInfo;
-use crate::auth::guards::{Claims, CurrentUser, RefreshCookie};
-use crate::auth::origin::SameSiteRequest;
-use crate::auth::second_factor::{MfaTicket, SignIn};
 use crate::auth::sessions::{Issued, PublicSession};
 use crate::auth::tokens::AccessClaims;
-use crate::auth::users::{parse_name, Email, NewPassword, NewUser, PublicUser, Role};
+use crate::auth::users::PublicUser;
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
+use crate::mfa::steps::{MfaTicket, SignIn};
+use crate::web::body::{JsonBody, OptionalJsonBody};
+use crate::web::cookies::{Audience, CookieAction};
+use crate::web::guards::{Claims, CurrentUser, RefreshCookie};
+use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -204,23 +204,14 @@ async fn register(
     client: ClientInfo,
     body: JsonBody<Registration>,
 ) -> ApiResult<TokenAnswer> {
-    if !auth.settings.allow_registration {
-        return Err(ApiError::Forbidden("Registration is closed."));
-    }
     let Registration {
         email,
         password,
         name,
     } = body.0;
-    let email = Email::parse(&email)?;
-    let new = NewUser {
-        password: NewPassword::parse(password, &email)?,
-        name: parse_name(name.as_deref())?,
-        role: Role::User,
-        email_verified: false,
-        email,
-    };
-    let issued = auth.register(new, &client).await?;
+    let issued = auth
+        .register(&email, password, name.as_deref(), &client)
+        .await?;
     Ok(TokenAnswer {
         issued,
         status: Status::Created,

@@ -7,13 +7,13 @@ use rocket::{post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::account::auth::Auth;
 use crate::api::auth::NoContent;
-use crate::api::body::JsonBody;
 use crate::api::openapi::refusals;
-use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::guards::SignedIn;
 use crate::error::ApiResult;
+use crate::web::body::JsonBody;
+use crate::web::guards::SignedIn;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -88,7 +88,7 @@ async fn forgot_password(
     body: JsonBody<Forgot>,
 ) -> ApiResult<Accepted<ResetMailed>> {
     let Forgot { email } = body.0;
-    auth.forgot_password(&email, &client).await?;
+    auth.by_mail().forgot_password(&email, &client).await?;
     let message = "If an account uses this address, a link to reset its password is on its way.";
     Ok((Status::Accepted, Json(ResetMailed { message })))
 }
@@ -113,7 +113,9 @@ async fn reset_password(
         token,
         new_password,
     } = body.0;
-    auth.reset_password(&token, new_password, &client).await?;
+    auth.by_mail()
+        .reset_password(&token, new_password, &client)
+        .await?;
     Ok(NoContent { sign_out: false })
 }
 
@@ -130,7 +132,7 @@ async fn verify_email(
     body: JsonBody<Token>,
 ) -> ApiResult<NoContent> {
     let Token { token } = body.0;
-    auth.verify_email(&token, &client).await?;
+    auth.by_mail().verify_email(&token, &client).await?;
     Ok(NoContent { sign_out: false })
 }
 
@@ -150,6 +152,9 @@ async fn resend_verification(
     signed_in: SignedIn,
     client: ClientInfo,
 ) -> ApiResult<Accepted<VerificationMailed>> {
-    let sent = auth.resend_verification(&signed_in.0.user, &client).await?;
+    let sent = auth
+        .by_mail()
+        .resend_verification(&signed_in.user, &client)
+        .await?;
     Ok((Status::Accepted, Json(VerificationMailed { sent })))
 }

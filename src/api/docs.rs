@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 
 use crate::api::openapi::DOCUMENT;
 use crate::pages::Layout;
-use crate::security_headers::PAGE_CSP;
+use crate::web::security_headers::PAGE_CSP;
 
 pub fn routes() -> Vec<Route> {
     routes![docs]

@@ -7,15 +7,15 @@ use rocket::{delete, post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::account::auth::Auth;
 use crate::api::auth::{NoContent, SignedIn, TokenAnswer};
-use crate::api::body::JsonBody;
 use crate::api::openapi::refusals;
-use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::guards::CurrentUser;
-use crate::auth::origin::SameSiteRequest;
-use crate::auth::second_factor::TotpSetup;
 use crate::error::ApiResult;
+use crate::mfa::steps::TotpSetup;
+use crate::web::body::JsonBody;
+use crate::web::guards::CurrentUser;
+use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
     routes![setup, confirm, disable, complete, reauth]
@@ -90,7 +90,8 @@ async fn setup(
     let PasswordOnly { password } = body.0;
     let sid = &current.claims.sid;
     let setup = auth
-        .setup_totp(&current.user, sid, password, &client)
+        .second_factor()
+        .setup(&current.user, sid, password, &client)
         .await?;
     Ok(Json(setup))
 }
@@ -116,7 +117,8 @@ async fn confirm(
     let CodeOnly { code } = body.0;
     let sid = &current.claims.sid;
     let codes = auth
-        .confirm_totp(&current.user, sid, &code, &client)
+        .second_factor()
+        .confirm(&current.user, sid, &code, &client)
         .await?;
     Ok(Json(RecoveryCodes {
         recovery_codes: codes,
@@ -144,7 +146,8 @@ async fn disable(
     let PasswordAndCode { password, code } = body.0;
     let (user, sid) = (&current.user, &current.claims.sid);
     let code = code.unwrap_or_default();
-    auth.disable_totp(user, sid, password, &code, &client)
+    auth.second_factor()
+        .disable(user, sid, password, &code, &client)
         .await?;
     Ok(NoContent { sign_out: false })
 }
@@ -171,7 +174,10 @@ async fn complete(
     body: JsonBody<TicketAndCode>,
 ) -> ApiResult<TokenAnswer> {
     let TicketAndCode { mfa_token, code } = body.0;
-    let issued = auth.complete_mfa(&mfa_token, &code, &client).await?;
+    let issued = auth
+        .second_factor()
+        .complete_sign_in(&mfa_token, &code, &client)
+        .await?;
     Ok(TokenAnswer {
         issued,
         status: Status::Ok,
@@ -201,7 +207,8 @@ async fn reauth(
 ) -> ApiResult<NoContent> {
     let PasswordAndCode { password, code } = body.0;
     let (user, sid) = (&current.user, &current.claims.sid);
-    auth.reauthenticate(user, sid, password, code.as_deref(), &client)
+    auth.second_factor()
+        .reauthenticate(user, sid, password, code.as_deref(), &client)
         .await?;
     Ok(NoContent { sign_out: false })
 }

@@ -2,7 +2,6 @@
 //! its OpenAPI document (`openapi.rs`) and the reference page rendered from it (`docs.rs`).
 
 mod auth;
-mod body;
 mod by_mail;
 mod docs;
 mod jwks;
@@ -14,8 +13,8 @@ mod sessions;
 use rocket::http::Status;
 use rocket::{Request, Route};
 
-use crate::auth::guards::error_for;
 use crate::error::ApiError;
+use crate::web::guards::error_for;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();

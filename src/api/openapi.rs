@@ -18,9 +18,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::auth::cookies::SessionCookie;
-use crate::auth::csrf::CSRF_HEADER;
 use crate::error::{ApiError, ErrorBody};
+use crate::web::cookies::SessionCookie;
+use crate::web::csrf::CSRF_HEADER;
 
 pub fn routes() -> Vec<Route> {
     routes![openapi_json]

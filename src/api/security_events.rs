@@ -6,10 +6,10 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::api::openapi::refusals;
-use crate::auth::guards::CurrentUser;
 use crate::auth::security_events::{recent, PublicEvent, MAX_EVENTS};
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::web::guards::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
     routes![list_security_events]

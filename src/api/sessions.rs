@@ -5,14 +5,14 @@ use rocket::{delete, get, routes, Route};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+use crate::account::auth::Auth;
 use crate::api::auth::NoContent;
 use crate::api::openapi::refusals;
-use crate::auth::account::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::guards::CurrentUser;
 use crate::auth::sessions::{list_sessions as live_sessions, PublicSession};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::web::guards::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
     routes![list_sessions, revoke_session, revoke_other_sessions]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::app_claims::AppClaims;
+use crate::auth::app_claims::AppClaims;
 use crate::auth::device::{ClientInfo, Device};
 use crate::auth::security_events::{self, EventKind};
 use crate::auth::tokens::{RefreshClaims, TokenKind, Tokens, AMR_OTP, AMR_PASSWORD};

@@ -7,7 +7,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, Validation};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::app_claims::AppClaims;
+use crate::auth::app_claims::AppClaims;
 use crate::auth::keys::KeySet;
 use crate::auth::users::Role;
 use crate::clock::{new_id, now};

@@ -204,6 +204,20 @@ pub struct NewUser {
     pub email_verified: bool,
 }
 
+impl NewUser {
+    /// A person's sign-up, from the raw fields of any form or body: a user, unverified.
+    pub fn sign_up(email: &str, password: String, name: Option<&str>) -> Result<NewUser, ApiError> {
+        let email = Email::parse(email)?;
+        Ok(NewUser {
+            password: NewPassword::parse(password, &email)?,
+            name: parse_name(name)?,
+            role: Role::User,
+            email_verified: false,
+            email,
+        })
+    }
+}
+
 const USER_COLUMNS: &str =
     "id, email, name, role, password_hash, active, created_at, email_verified, mfa_enabled";
 

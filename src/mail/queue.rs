@@ -159,7 +159,8 @@ async fn deliver(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::{MailConfig, MailKind};
+    use crate::config::mail::MailConfig;
+    use crate::mail::MailKind;
 
     fn mail() -> (Message, Mail) {
         let message = Message::builder()

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::config::mail::MailConfig;
 use crate::mail::outbox::Outbox;
-use crate::mail::{Mail, MailConfig};
+use crate::mail::Mail;
 
 /// One SMTP conversation may take this long before the attempt counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -20,14 +21,6 @@ pub struct Failure {
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Outbox(Outbox),
-}
-
-/// `smtp://` (plain), `smtp://…?tls=required` (STARTTLS), `smtp://…?tls=opportunistic`,
-/// `smtps://` (TLS from the start); user and password in the URL, percent-encoded.
-pub fn check_smtp_url(url: &str) -> Result<(), String> {
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 impl Transport {

@@ -3,22 +3,20 @@
 
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route, State};
+use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::account::Auth;
-use crate::auth::cookies::SessionCookie;
+use crate::account::auth::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::origin::SameSiteRequest;
-use crate::auth::second_factor::SignIn;
-use crate::auth::users::{parse_name, Email, NewPassword, NewUser, Role};
-use crate::config::Settings;
 use crate::error::ApiError;
+use crate::mfa::steps::SignIn;
 use crate::pages::mfa::to_second_step;
 use crate::pages::{
-    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSignedIn, SafeNext, WithCookies,
+    Confirm, CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies,
 };
+use crate::web::cookies::SessionCookie;
+use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
     routes![login_form, login, register_form, register, refresh, logout]
@@ -102,14 +100,8 @@ async fn login(
 }
 
 #[get("/register?<next>")]
-fn register_form(
-    layout: Layout,
-    settings: &State<Settings>,
-    next: Option<&str>,
-) -> PageResult<Template> {
-    if !settings.allow_registration {
-        return Err(PageError(ApiError::Forbidden("Registration is closed.")));
-    }
+fn register_form(layout: Layout, auth: Auth<'_>, next: Option<&str>) -> PageResult<Template> {
+    auth.registration_open()?;
     let next = SafeNext::parse(next);
     let view = FormView {
         next: next.as_str(),
@@ -134,9 +126,6 @@ async fn register(
     client: ClientInfo,
     form: CsrfForm<RegisterForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
-    if !auth.settings.allow_registration {
-        return Err(PageError(ApiError::Forbidden("Registration is closed.")));
-    }
     let RegisterForm {
         email,
         name,
@@ -144,17 +133,7 @@ async fn register(
         next,
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
-    let created = async {
-        let parsed = Email::parse(&email)?;
-        let new = NewUser {
-            password: NewPassword::parse(password, &parsed)?,
-            name: parse_name(name.as_deref())?,
-            role: Role::User,
-            email_verified: false,
-            email: parsed,
-        };
-        auth.register(new, &client).await
-    };
+    let created = auth.register(&email, password, name.as_deref(), &client);
     match created.await {
         Ok(issued) => {
             let message = format!(

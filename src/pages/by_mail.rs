@@ -8,9 +8,9 @@ use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::account::Auth;
+use crate::account::auth::Auth;
+use crate::account::by_mail::VERIFY_EMAIL_PATH;
 use crate::auth::device::ClientInfo;
-use crate::auth::lifecycle::VERIFY_EMAIL_PATH;
 use crate::error::ApiError;
 use crate::pages::errors::check_email_view;
 use crate::pages::{
@@ -50,7 +50,7 @@ async fn forgot(
     form: CsrfForm<ForgotForm>,
 ) -> PageResult<FormPage> {
     let email = form.0.email.trim().to_owned();
-    match auth.forgot_password(&email, &client).await {
+    match auth.by_mail().forgot_password(&email, &client).await {
         Ok(()) => {
             let expires = crate::clock::in_words(auth.settings.password_reset_ttl.unsigned_abs());
             let page = json!({ "email": email, "sent": true, "expires": expires });
@@ -68,7 +68,7 @@ async fn forgot(
 #[get("/reset-password?<token>")]
 async fn reset_form(layout: Layout, auth: Auth<'_>, token: Option<&str>) -> PageResult<Template> {
     let token = token.unwrap_or_default();
-    if !auth.reset_link_works(token).await? {
+    if !auth.by_mail().reset_link_works(token).await? {
         return Err(ApiError::InvalidToken.into());
     }
     Ok(layout.render("reset_password", None, json!({ "token": token })))
@@ -89,7 +89,11 @@ async fn reset(
     form: CsrfForm<ResetForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
     let ResetForm { token, password } = form.0;
-    match auth.reset_password(&token, password, &client).await {
+    match auth
+        .by_mail()
+        .reset_password(&token, password, &client)
+        .await
+    {
         Ok(()) => {
             let message = "Your password is changed and every device is signed out. \
                            Sign in with the new password.";
@@ -118,11 +122,11 @@ async fn verify_email(
     token: Option<&str>,
 ) -> PageResult<OneOf<Flash<Redirect>, OneOf<Redirect, Template>>> {
     if let Some(token) = token {
-        auth.verify_email(token, &client).await?;
+        auth.by_mail().verify_email(token, &client).await?;
         let to = Flash::success(Redirect::to("/"), "Your email address is confirmed.");
         return Ok(OneOf::Left(to));
     }
-    let Some(PageSignedIn(user)) = user else {
+    let Some(PageSignedIn { user, .. }) = user else {
         let next = SafeNext::parse(Some(VERIFY_EMAIL_PATH));
         return Ok(OneOf::Right(OneOf::Left(Redirect::to(next.login_url()))));
     };
@@ -142,7 +146,11 @@ async fn resend(
     client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
-    if !auth.resend_verification(&user.user, &client).await? {
+    if !auth
+        .by_mail()
+        .resend_verification(&user.user, &client)
+        .await?
+    {
         let to = Flash::success(
             Redirect::to("/"),
             "Your email address is confirmed already.",
@@ -162,6 +170,7 @@ async fn confirm_email_change(
 ) -> PageResult<Flash<Redirect>> {
     let token = token.unwrap_or_default();
     let email = auth
+        .by_mail()
         .confirm_email_change(token, &client)
         .await
         .map_err(PageError)?;

@@ -6,7 +6,7 @@ use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::auth::account::Auth;
+use crate::account::auth::Auth;
 use crate::auth::device::{describe, device_kind, known, ClientInfo};
 use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::sessions::{list_sessions, Session};
@@ -182,7 +182,7 @@ async fn home(
         "others": others,
         "api_docs": config.profile == rocket::Config::DEBUG_PROFILE,
     });
-    Ok(layout.render("home", Some(&user), page))
+    Ok(layout.render("home", Some(&user.user), page))
 }
 
 #[get("/sessions")]
@@ -196,7 +196,7 @@ async fn devices(layout: Layout, db: &Db, user: PageUser) -> PageResult<Template
         .map(|e| EventView::new(e, now))
         .collect();
     let page = serde_json::json!({ "devices": devices, "others": others, "events": events });
-    Ok(layout.render("devices", Some(&user), page))
+    Ok(layout.render("devices", Some(&user.user), page))
 }
 
 #[get("/sessions/<id>/revoke")]
@@ -204,7 +204,7 @@ async fn revoke_confirm(layout: Layout, db: &Db, user: PageUser, id: &str) -> Pa
     let device = find_device(db, &user, id).await?;
     Ok(layout.render(
         "revoke",
-        Some(&user),
+        Some(&user.user),
         serde_json::json!({ "device": device }),
     ))
 }

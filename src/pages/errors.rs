@@ -7,14 +7,15 @@ use rocket::response::{self, Redirect, Responder};
 use rocket::{catch, Catcher};
 use serde::Serialize;
 
-use crate::auth::cookies::is_unsafe_method;
-use crate::auth::guards::error_for;
+use crate::auth::users::User;
 use crate::error::ApiError;
-use crate::pages::guard::{PageUser, SignInRequired, Unverified};
-use crate::pages::layout::Layout;
 use crate::pages::next::SafeNext;
 use crate::pages::time::wait;
 use crate::pages::OneOf;
+use crate::web::cookies::is_unsafe_method;
+use crate::web::guards::{error_for, Unverified};
+use crate::web::layout::Layout;
+use crate::web::page_user::SignInRequired;
 
 /// A handler's refusal, shown as the error page with the error's status.
 #[derive(Debug)]
@@ -103,8 +104,8 @@ fn error_view(error: &ApiError) -> ErrorView {
 }
 
 /// The "check your mail" page: the address the link went to, and a way to get another.
-pub fn check_email_view(user: &PageUser) -> serde_json::Value {
-    serde_json::json!({ "email": user.user.email })
+pub fn check_email_view(user: &User) -> serde_json::Value {
+    serde_json::json!({ "email": user.email })
 }
 
 impl<'r> Responder<'r, 'static> for PageError {

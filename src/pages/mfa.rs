@@ -10,15 +10,15 @@ use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::account::Auth;
+use crate::account::auth::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::mfa::TICKET_TTL;
-use crate::auth::origin::SameSiteRequest;
-use crate::auth::second_factor::MfaTicket;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::mfa::steps::MfaTicket;
+use crate::mfa::tickets::TICKET_TTL;
 use crate::pages::next::encode_value;
 use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies};
+use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -102,7 +102,11 @@ async fn second_step(
         .get(ticket_cookie(secure))
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
-    match auth.complete_mfa(&ticket, &code, &client).await {
+    match auth
+        .second_factor()
+        .complete_sign_in(&ticket, &code, &client)
+        .await
+    {
         Ok(issued) => {
             forget_ticket(cookies, secure);
             let to = Redirect::to(next.to_string());
@@ -155,7 +159,8 @@ async fn setup(
     form: CsrfForm<PasswordForm>,
 ) -> PageResult<Flash<Redirect>> {
     let started = auth
-        .setup_totp(&user.user, &user.session_id, form.0.password, &client)
+        .second_factor()
+        .setup(&user.user, &user.session_id, form.0.password, &client)
         .await;
     Ok(back(match started {
         Ok(_) => Ok("Scan the QR code (or type the key), then enter the code it shows.".into()),
@@ -178,7 +183,8 @@ async fn confirm(
     form: CsrfForm<ConfirmForm>,
 ) -> PageResult<OneOf<Template, Flash<Redirect>>> {
     let confirmed = auth
-        .confirm_totp(&user.user, &user.session_id, &form.0.code, &client)
+        .second_factor()
+        .confirm(&user.user, &user.session_id, &form.0.code, &client)
         .await;
     match confirmed {
         Ok(codes) => {
@@ -191,7 +197,7 @@ async fn confirm(
             let view = json!({ "codes": codes, "download": download });
             Ok(OneOf::Left(layout.render(
                 "mfa_recovery_codes",
-                Some(&user.0),
+                Some(&user.user),
                 view,
             )))
         }
@@ -216,7 +222,8 @@ async fn disable(
     let PasswordAndCodeForm { password, code, .. } = form.0;
     let code = code.unwrap_or_default();
     let disabled = auth
-        .disable_totp(&user.user, &user.session_id, password, &code, &client)
+        .second_factor()
+        .disable(&user.user, &user.session_id, password, &code, &client)
         .await;
     Ok(back(match disabled {
         Ok(()) => Ok("Two-factor sign-in is off.".into()),
@@ -228,7 +235,7 @@ async fn disable(
 fn reauth_form(layout: Layout, user: PageSignedIn, next: Option<&str>) -> Template {
     let next = SafeNext::parse(next);
     let view = json!({ "next": next.as_str(), "mfa": user.user.mfa_enabled });
-    layout.render("reauth", Some(&user.0), view)
+    layout.render("reauth", Some(&user.user), view)
 }
 
 /// The password (and a code with MFA on) again: sensitive forms work for 10 minutes.
@@ -247,6 +254,7 @@ async fn reauth(
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
     let done = auth
+        .second_factor()
         .reauthenticate(
             &user.user,
             &user.session_id,
@@ -270,7 +278,7 @@ async fn reauth(
                 json!({ "next": next.as_str(), "mfa": user.user.mfa_enabled, "error": error });
             Ok(OneOf::Right((
                 status,
-                layout.render("reauth", Some(&user.0), view),
+                layout.render("reauth", Some(&user.user), view),
             )))
         }
     }

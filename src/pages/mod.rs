@@ -6,9 +6,6 @@ mod account;
 mod by_mail;
 mod devices;
 mod errors;
-mod form;
-mod guard;
-mod layout;
 mod mfa;
 mod next;
 mod settings;
@@ -18,13 +15,13 @@ use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::Route;
 
-use crate::auth::cookies::{Audience, CookieAction};
 use crate::auth::sessions::Issued;
+use crate::web::cookies::{Audience, CookieAction};
 
+pub use crate::web::form::{Confirm, CsrfForm};
+pub use crate::web::layout::Layout;
+pub use crate::web::page_user::{PageSignedIn, PageUser};
 pub use errors::{catchers, PageError, PageResult};
-pub use form::{Confirm, CsrfForm};
-pub use guard::{PageSignedIn, PageUser};
-pub use layout::Layout;
 pub use next::SafeNext;
 
 pub fn routes() -> Vec<Route> {

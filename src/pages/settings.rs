@@ -8,7 +8,7 @@ use rocket::{get, post, routes, FromForm, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::account::Auth;
+use crate::account::auth::Auth;
 use crate::auth::device::ClientInfo;
 use crate::error::ApiError;
 use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSignedIn, WithCookies};
@@ -49,9 +49,12 @@ fn fixable(error: ApiError) -> Result<String, ApiError> {
 #[get("/account")]
 async fn account(layout: Layout, auth: Auth<'_>, user: PageSignedIn) -> PageResult<Template> {
     let (pending, codes_left) = if user.user.mfa_enabled {
-        (None, auth.recovery_codes_left(&user.user).await?)
+        (
+            None,
+            auth.second_factor().recovery_codes_left(&user.user).await?,
+        )
     } else {
-        (auth.pending_totp(&user.user).await?, 0)
+        (auth.second_factor().pending(&user.user).await?, 0)
     };
     let page = json!({
         "name": user.user.name,
@@ -61,7 +64,7 @@ async fn account(layout: Layout, auth: Auth<'_>, user: PageSignedIn) -> PageResu
         "mfa_pending": pending,
         "recovery_codes_left": codes_left,
     });
-    Ok(layout.render("account", Some(&user.0), page))
+    Ok(layout.render("account", Some(&user.user), page))
 }
 
 #[derive(FromForm)]
@@ -84,7 +87,7 @@ async fn rename(
 
 #[get("/account/password")]
 fn password_form(layout: Layout, user: PageSignedIn) -> Template {
-    layout.render("account_password", Some(&user.0), json!({}))
+    layout.render("account_password", Some(&user.user), json!({}))
 }
 
 #[derive(FromForm)]
@@ -127,7 +130,7 @@ async fn change_password(
         Err(e) => {
             let status = e.status();
             let page = json!({ "error": fixable(e)? });
-            let form = layout.render("account_password", Some(&user.0), page);
+            let form = layout.render("account_password", Some(&user.user), page);
             Ok(OneOf::Right((status, form)))
         }
     }
@@ -149,6 +152,7 @@ async fn change_email(
 ) -> PageResult<Flash<Redirect>> {
     let EmailForm { email, password } = form.0;
     let requested = auth
+        .by_mail()
         .request_email_change(&user.user, &user.session_id, &email, password, &client)
         .await;
     let result = match requested {

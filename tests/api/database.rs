@@ -75,7 +75,7 @@ async fn age(app: &TestApp, revoked_session: &str, days: i64) {
 
 #[rocket::async_test]
 async fn housekeeping_deletes_old_events_and_dead_sessions_but_never_a_live_one() {
-    use rocket_auth_template::auth::housekeeping::{prune, Pruned};
+    use rocket_auth_template::housekeeping::{prune, Pruned};
     let app = app().await;
     let laptop = app.register("ann@example.com").await;
     let phone = app.login("ann@example.com", IPHONE).await;

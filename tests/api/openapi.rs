@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use rocket::http::{ContentType, Status};
-use rocket_auth_template::security_headers::{API_CSP, PAGE_CSP};
+use rocket_auth_template::web::security_headers::{API_CSP, PAGE_CSP};
 use serde_json::Value;
 
 use crate::common::*;

@@ -4,12 +4,12 @@
 
 use jsonwebtoken::Algorithm;
 use proptest::prelude::*;
-use rocket_auth_template::app_claims::AppClaims;
+use rocket_auth_template::auth::app_claims::AppClaims;
 use rocket_auth_template::auth::device::{Device, MAX_USER_AGENT_BYTES};
-use rocket_auth_template::auth::limits::Rate;
 use rocket_auth_template::auth::tokens::{TokenKind, Tokens};
 use rocket_auth_template::auth::users::Role;
 use rocket_auth_template::clock::now;
+use rocket_auth_template::config::limits::Rate;
 use rocket_auth_template::config::{AuthConfig, Settings};
 
 use crate::common::{b64, header_with_kid, payload, resign, SECRET};

@@ -221,7 +221,7 @@ async fn a_verification_link_works_only_for_the_address_it_was_mailed_to() {
 
 #[rocket::async_test]
 async fn housekeeping_purges_used_and_expired_tokens_and_keeps_live_ones() {
-    use rocket_auth_template::auth::housekeeping::prune;
+    use rocket_auth_template::housekeeping::prune;
     let app = app().await;
     for email in ["ann@example.com", "bob@example.com", "cy@example.com"] {
         app.register(email).await;

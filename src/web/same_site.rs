@@ -11,9 +11,9 @@
 
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::auth::guards::refuse;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::web::guards::refuse;
 
 pub struct SameSiteRequest;
 

@@ -2,6 +2,7 @@
 //! cookie, and `Cache-Control`. Handlers record *what* should happen; the fairing writes the
 //! headers with the contract's flags, so no route can forget one.
 
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use rocket::fairing::{Fairing, Info, Kind};
@@ -10,9 +11,10 @@ use rocket::request::Request;
 use rocket::time::{Duration, OffsetDateTime};
 use rocket::Response;
 
-use crate::auth::csrf::{self, CsrfKeys};
 use crate::auth::sessions::Issued;
 use crate::config::Settings;
+use crate::error::RefusedRefreshToken;
+use crate::web::csrf::{self, CsrfKeys};
 
 /// The three cookies of a browser session. With `cookie_secure` their names carry the `__Host-`
 /// prefix: the browser then accepts them only over HTTPS, for the whole host, from the host
@@ -161,7 +163,15 @@ impl Fairing for CookieFairing {
         // The CSRF cookie: a new one for a new session and after a sign-out; otherwise only where
         // a page needs one and the request's is missing or not this session's.
         let mut new_csrf = None;
-        match CookieAction::take(req) {
+        let refused = req
+            .local_cache(RefusedRefreshToken::default)
+            .0
+            .load(Ordering::Relaxed);
+        let action = match CookieAction::take(req) {
+            _ if refused => Some(CookieAction::ClearSession),
+            action => action,
+        };
+        match action {
             Some(CookieAction::SetSession {
                 session_id,
                 refresh_token,

@@ -7,8 +7,8 @@ use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::auth::csrf::csrf_token;
-use crate::pages::guard::PageUser;
+use crate::auth::users::User;
+use crate::web::csrf::csrf_token;
 
 pub struct Layout {
     csrf: String,
@@ -41,12 +41,12 @@ impl Layout {
     pub fn render(
         self,
         name: &'static str,
-        viewer: Option<&PageUser>,
+        viewer: Option<&User>,
         page: impl Serialize,
     ) -> Template {
         let viewer = viewer.map(|v| Viewer {
-            name: &v.user.name,
-            email: &v.user.email,
+            name: &v.name,
+            email: &v.email,
         });
         Template::render(
             name,

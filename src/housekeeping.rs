@@ -9,7 +9,7 @@ use std::time::Duration;
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 
-use crate::auth::one_time;
+use crate::account::one_time;
 use crate::clock::now;
 use crate::config::Settings;
 use crate::db::{Db, Pool};
@@ -29,7 +29,7 @@ pub struct Pruned {
 /// before it, and the one-time tokens used or expired by now.
 pub async fn prune(db: &Pool, before: Option<i64>) -> Result<Pruned, ApiError> {
     let tokens =
-        one_time::purge(db, now()).await? + crate::auth::mfa::prune_tickets(db, now()).await?;
+        one_time::purge(db, now()).await? + crate::mfa::tickets::prune_tickets(db, now()).await?;
     let Some(before) = before else {
         return Ok(Pruned {
             events: 0,

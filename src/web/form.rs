@@ -6,9 +6,9 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{RawStr, Status};
 use rocket::request::Request;
 
-use crate::auth::csrf::csrf_matches;
-use crate::auth::guards::GuardError;
 use crate::error::ApiError;
+use crate::web::csrf::csrf_matches;
+use crate::web::guards::GuardError;
 
 pub const CSRF_FIELD: &str = "_csrf";
 

@@ -7,9 +7,13 @@ use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use serde::Deserialize;
 
-use crate::auth::keys::KeyConfig;
-use crate::auth::limits::RateLimitConfig;
-use crate::mail::MailConfig;
+pub mod keys;
+pub mod limits;
+pub mod mail;
+
+use keys::KeyConfig;
+use limits::RateLimitConfig;
+use mail::MailConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -326,7 +330,7 @@ pub fn load(figment: &Figment) -> Result<Settings, String> {
     let mut raw: AuthConfig = figment.extract().map_err(|e| e.to_string())?;
     let debug = figment.profile() == "debug";
     if debug {
-        crate::auth::keys::use_dev_keys_file(&mut raw);
+        keys::use_dev_keys_file(&mut raw);
     }
     Settings::from_config(raw, debug)
 }

@@ -1,23 +1,27 @@
-//! What a person does with their account, each step rate-limited where it can be abused and
-//! written to the security-event log: register, sign in, refresh, sign out, revoke devices,
-//! change the password (what is done by mail is in `lifecycle.rs`). API routes and pages both
-//! call these, so neither can skip a limit, an event or a mail.
+//! `Auth`, the handle on the app's state that every account step runs on, and the steps of the
+//! account itself, each rate-limited where it can be abused and written to the security-event
+//! log: register, sign in, refresh, sign out, revoke devices, change the password, rename,
+//! delete. What is done by mail is in `by_mail.rs`, two-factor in `mfa/`. API routes, pages and
+//! the command line all call these, so none can skip a limit, an event or a mail.
 
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
-use crate::auth::second_factor::SignIn;
 use crate::auth::security_events::{record, EventKind};
+use crate::auth::sessions::REAUTH_WINDOW;
 use crate::auth::sessions::{
     end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
     revoke_session, rotate_session, start_session, Issued,
 };
 use crate::auth::tokens::Tokens;
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
+use crate::clock::now;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
+use crate::mfa::steps::SignIn;
+use crate::mfa::totp::MfaKeys;
 
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
@@ -27,6 +31,7 @@ pub struct Auth<'a> {
     pub limits: &'a RateLimits,
     pub settings: &'a Settings,
     pub mailer: &'a Mailer,
+    pub mfa_keys: &'a MfaKeys,
 }
 
 impl<'a> Auth<'a> {
@@ -40,20 +45,38 @@ impl<'a> Auth<'a> {
             limits: rocket.state()?,
             settings: rocket.state()?,
             mailer: rocket.state()?,
+            mfa_keys: rocket.state()?,
         })
     }
 }
 
 impl Auth<'_> {
+    /// Sign-up is open (`allow_registration`), else `403 forbidden`.
+    pub fn registration_open(&self) -> ApiResult<()> {
+        match self.settings.allow_registration {
+            true => Ok(()),
+            false => Err(ApiError::Forbidden("Registration is closed.")),
+        }
+    }
+
     /// A new account, signed in on this device, and a link to verify its address on its way.
-    pub async fn register(&self, new: NewUser, client: &ClientInfo) -> Result<Issued, ApiError> {
+    /// The one way in for people (API and pages); `create-user` is the operator's.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: String,
+        name: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<Issued, ApiError> {
+        self.registration_open()?;
+        let new = NewUser::sign_up(email, password, name)?;
         self.limits.register(self.db, client).await?;
         let user = users::create_user(self.db, self.passwords, new).await?;
         let issued = self
             .start_session(EventKind::Registered, user, false, client)
             .await?;
         if !issued.user.email_verified {
-            self.send_verification(&issued.user).await?;
+            self.by_mail().send_verification(&issued.user).await?;
         }
         Ok(issued)
     }
@@ -73,6 +96,25 @@ impl Auth<'_> {
         Ok(issued)
     }
 
+    /// A person who proved who they are (password, and a second factor when `mfa`) gets a session
+    /// on this device, like every sign-in: the event, and the mail when the device is new.
+    pub(crate) async fn signed_in(
+        &self,
+        user: User,
+        mfa: bool,
+        client: &ClientInfo,
+    ) -> ApiResult<Issued> {
+        let mail = self.by_mail();
+        let new_device = mail.is_new_device(&user, client).await?;
+        let issued = self
+            .start_session(EventKind::LoginSucceeded, user, mfa, client)
+            .await?;
+        if new_device {
+            mail.alert_new_device(&issued.user, client);
+        }
+        Ok(issued)
+    }
+
     /// A failed attempt on a known account is logged under it; on an unknown email, with no user.
     /// With MFA on, a right password starts no session: it answers a ticket for the code.
     pub async fn sign_in(
@@ -83,17 +125,13 @@ impl Auth<'_> {
     ) -> Result<SignIn, ApiError> {
         self.limits.password_attempt(self.db, client, email).await?;
         match users::authenticate(self.db, self.passwords, email, password).await {
-            Ok(user) if user.mfa_enabled => Ok(SignIn::MfaRequired(self.mfa_ticket(&user).await?)),
-            Ok(user) => {
-                let new_device = self.is_new_device(&user, client).await?;
-                let issued = self
-                    .start_session(EventKind::LoginSucceeded, user, false, client)
-                    .await?;
-                if new_device {
-                    self.alert_new_device(&issued.user, client);
-                }
-                Ok(SignIn::Done(Box::new(issued)))
+            Ok(user) if user.mfa_enabled => {
+                let ticket = self.second_factor().ticket(&user).await?;
+                Ok(SignIn::MfaRequired(ticket))
             }
+            Ok(user) => Ok(SignIn::Done(Box::new(
+                self.signed_in(user, false, client).await?,
+            ))),
             Err(ApiError::InvalidCredentials) => {
                 let user_id = match Email::parse(email) {
                     Ok(email) => users::find_by_email(self.db, &email).await?.map(|u| u.id),
@@ -252,18 +290,43 @@ impl Auth<'_> {
         record(self.db, failed, Some(user.id), Some(sid), client).await?;
         Err(ApiError::InvalidCredentials)
     }
-}
 
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for Auth<'r> {
-    type Error = ApiError;
-
-    async fn from_request(
-        req: &'r rocket::Request<'_>,
-    ) -> rocket::request::Outcome<Self, ApiError> {
-        match Auth::of(req.rocket()) {
-            Some(auth) => rocket::request::Outcome::Success(auth),
-            None => crate::auth::guards::refuse(req, ApiError::Internal),
+    /// Sensitive steps: this session proved who it is in the last 10 minutes, or
+    /// `401 reauth_required`.
+    pub async fn require_recent_auth(&self, user: &User, sid: &str) -> ApiResult<()> {
+        match crate::auth::sessions::auth_time(self.db, user.id, sid).await? {
+            Some(at) if now() - at <= REAUTH_WINDOW => Ok(()),
+            _ => Err(ApiError::ReauthRequired),
         }
+    }
+
+    pub async fn rename(&self, user: &User, name: &str) -> ApiResult<()> {
+        let name = users::parse_name(Some(name))?;
+        users::set_name(self.db, user.id, &name).await
+    }
+
+    /// Deletes the account, with its password (counted as a sign-in attempt): the user, their
+    /// sessions and one-time tokens go; the security events stay, under the id, without the email.
+    pub async fn delete_account(
+        &self,
+        user: &User,
+        sid: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        self.require_recent_auth(user, sid).await?;
+        self.attempt_password(user, sid, password, client).await?;
+        let mut tx = self.db.begin().await?;
+        record(
+            &mut *tx,
+            EventKind::AccountDeleted,
+            Some(user.id),
+            Some(sid),
+            client,
+        )
+        .await?;
+        users::delete_user(&mut *tx, user.id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

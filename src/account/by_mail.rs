@@ -1,12 +1,12 @@
 //! The account steps done by mail: verifying the address, a forgotten password, changing the
-//! address, and the new-device alert; with them the rest of the account page (name, deletion).
-//! Each mails through `Mailer`, which sends off the request path, and writes its security event.
+//! address, and the new-device alert. Each mails through `Mailer`, which sends off the request
+//! path, and writes its security event.
 
 use serde_json::json;
 
-use crate::auth::account::Auth;
+use crate::account::one_time::{self, Purpose};
+use crate::account::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::one_time::{self, Purpose};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{device_history, revoke_all_sessions_in};
 use crate::auth::users::{self, Email, NewPassword, User};
@@ -25,17 +25,28 @@ fn lasts(ttl: i64) -> serde_json::Value {
     json!({ "expires": in_words(ttl.unsigned_abs()) })
 }
 
+/// The steps done by mail, over the app's state: `auth.by_mail().verify_email(…)`.
+pub struct ByMail<'a> {
+    auth: &'a Auth<'a>,
+}
+
 impl Auth<'_> {
+    pub fn by_mail(&self) -> ByMail<'_> {
+        ByMail { auth: self }
+    }
+}
+
+impl ByMail<'_> {
     /// Mails a new verification link (earlier ones stop working).
     pub(crate) async fn send_verification(&self, user: &User) -> ApiResult<()> {
-        let ttl = self.settings.email_verify_ttl;
+        let ttl = self.auth.settings.email_verify_ttl;
         let purpose = Purpose::VerifyEmail;
-        let token = one_time::issue(self.db, user.id, purpose, &user.email, ttl).await?;
-        self.mailer.send(Mail {
+        let token = one_time::issue(self.auth.db, user.id, purpose, &user.email, ttl).await?;
+        self.auth.mailer.send(Mail {
             kind: MailKind::VerifyEmail,
             to: user.email.clone(),
             name: user.name.clone(),
-            link: Some(self.mailer.link(VERIFY_EMAIL_PATH, &token)),
+            link: Some(self.auth.mailer.link(VERIFY_EMAIL_PATH, &token)),
             details: lasts(ttl),
         });
         Ok(())
@@ -47,8 +58,9 @@ impl Auth<'_> {
         if user.email_verified {
             return Ok(false);
         }
-        self.limits
-            .mail_request(self.db, client, &user.email)
+        self.auth
+            .limits
+            .mail_request(self.auth.db, client, &user.email)
             .await?;
         self.send_verification(user).await?;
         Ok(true)
@@ -56,7 +68,7 @@ impl Auth<'_> {
 
     /// Follows a verification link: the address it was mailed to is the user's, and proved.
     pub async fn verify_email(&self, token: &str, client: &ClientInfo) -> ApiResult<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.auth.db.begin().await?;
         let redeemed = one_time::redeem(&mut *tx, token, Purpose::VerifyEmail).await?;
         // A link to an address the account no longer has proves nothing (nothing is spent).
         users::find_by_id(&mut *tx, redeemed.user_id)
@@ -75,12 +87,13 @@ impl Auth<'_> {
     /// the job looks the account up and, when there is one, issues the token and mails it.
     pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> ApiResult<()> {
         let email = Email::parse(email)?;
-        self.limits
-            .mail_request(self.db, client, email.as_str())
+        self.auth
+            .limits
+            .mail_request(self.auth.db, client, email.as_str())
             .await?;
-        let (db, mailer) = (self.db.clone(), self.mailer.clone());
-        let (ttl, client) = (self.settings.password_reset_ttl, client.clone());
-        self.mailer.send_when(async move {
+        let (db, mailer) = (self.auth.db.clone(), self.auth.mailer.clone());
+        let (ttl, client) = (self.auth.settings.password_reset_ttl, client.clone());
+        self.auth.mailer.send_when(async move {
             match reset_mail(&db, &mailer, &email, ttl, &client).await {
                 Ok(mail) => mail,
                 Err(e) => {
@@ -94,7 +107,7 @@ impl Auth<'_> {
 
     /// Whether a reset link still works (the page shows its form, or says to ask again).
     pub async fn reset_link_works(&self, token: &str) -> ApiResult<bool> {
-        Ok(one_time::find(self.db, token, Purpose::ResetPassword)
+        Ok(one_time::find(self.auth.db, token, Purpose::ResetPassword)
             .await?
             .is_some())
     }
@@ -109,13 +122,13 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> ApiResult<()> {
         let purpose = Purpose::ResetPassword;
-        let found = one_time::find(self.db, token, purpose)
+        let found = one_time::find(self.auth.db, token, purpose)
             .await?
             .ok_or(ApiError::InvalidToken)?;
         let email = Email::parse(&found.email)?;
         let new = NewPassword::parse(new_password, &email)?;
-        let new_hash = self.passwords.hash(new).await?;
-        let mut tx = self.db.begin().await?;
+        let new_hash = self.auth.passwords.hash(new).await?;
+        let mut tx = self.auth.db.begin().await?;
         let redeemed = one_time::redeem(&mut *tx, token, purpose).await?;
         let user = users::find_by_id(&mut *tx, redeemed.user_id)
             .await?
@@ -150,9 +163,10 @@ impl Auth<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<Email> {
-        self.require_recent_auth(user, sid).await?;
-        self.limits
-            .password_attempt(self.db, client, &user.email)
+        self.auth.require_recent_auth(user, sid).await?;
+        self.auth
+            .limits
+            .password_attempt(self.auth.db, client, &user.email)
             .await?;
         let new_email = Email::parse(new_email)?;
         if new_email.as_str() == user.email {
@@ -161,26 +175,32 @@ impl Auth<'_> {
             ));
         }
         let failed = EventKind::PasswordCheckFailed;
-        self.check_password(user, sid, password, failed, client)
+        self.auth
+            .check_password(user, sid, password, failed, client)
             .await?;
-        self.limits
-            .mail_request(self.db, client, new_email.as_str())
+        self.auth
+            .limits
+            .mail_request(self.auth.db, client, new_email.as_str())
             .await?;
-        if users::find_by_email(self.db, &new_email).await?.is_some() {
+        if users::find_by_email(self.auth.db, &new_email)
+            .await?
+            .is_some()
+        {
             return Err(ApiError::EmailTaken);
         }
-        let ttl = self.settings.email_verify_ttl;
+        let ttl = self.auth.settings.email_verify_ttl;
         let purpose = Purpose::ChangeEmail;
-        let token = one_time::issue(self.db, user.id, purpose, new_email.as_str(), ttl).await?;
+        let token =
+            one_time::issue(self.auth.db, user.id, purpose, new_email.as_str(), ttl).await?;
         let kind = EventKind::EmailChangeRequested;
-        record(self.db, kind, Some(user.id), Some(sid), client).await?;
+        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
         let mut details = lasts(ttl);
         details["old_email"] = json!(user.email);
-        self.mailer.send(Mail {
+        self.auth.mailer.send(Mail {
             kind: MailKind::ConfirmNewEmail,
             to: new_email.as_str().to_owned(),
             name: user.name.clone(),
-            link: Some(self.mailer.link(CONFIRM_EMAIL_PATH, &token)),
+            link: Some(self.auth.mailer.link(CONFIRM_EMAIL_PATH, &token)),
             details,
         });
         Ok(new_email)
@@ -193,7 +213,7 @@ impl Auth<'_> {
         token: &str,
         client: &ClientInfo,
     ) -> ApiResult<String> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.auth.db.begin().await?;
         let redeemed = one_time::redeem(&mut *tx, token, Purpose::ChangeEmail).await?;
         let user = users::find_by_id(&mut *tx, redeemed.user_id)
             .await?
@@ -210,53 +230,23 @@ impl Auth<'_> {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.send(Mail {
+        self.auth.mailer.send(Mail {
             kind: MailKind::EmailChanged,
             to: user.email.clone(),
             name: user.name.clone(),
-            link: Some(self.mailer.url(DEVICES_PATH)),
+            link: Some(self.auth.mailer.url(DEVICES_PATH)),
             details: json!({ "new_email": redeemed.email, "at": utc_text(now()) }),
         });
         Ok(redeemed.email)
     }
 
-    pub async fn rename(&self, user: &User, name: &str) -> ApiResult<()> {
-        let name = users::parse_name(Some(name))?;
-        users::set_name(self.db, user.id, &name).await
-    }
-
-    /// Deletes the account, with its password (counted as a sign-in attempt): the user, their
-    /// sessions and one-time tokens go; the security events stay, under the id, without the email.
-    pub async fn delete_account(
-        &self,
-        user: &User,
-        sid: &str,
-        password: String,
-        client: &ClientInfo,
-    ) -> ApiResult<()> {
-        self.require_recent_auth(user, sid).await?;
-        self.attempt_password(user, sid, password, client).await?;
-        let mut tx = self.db.begin().await?;
-        record(
-            &mut *tx,
-            EventKind::AccountDeleted,
-            Some(user.id),
-            Some(sid),
-            client,
-        )
-        .await?;
-        users::delete_user(&mut *tx, user.id).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Whether a sign-in about to start comes from a browser, OS and device kind this account
     /// has never used (and the account has been used before: a first sign-in alerts nobody).
     pub(crate) async fn is_new_device(&self, user: &User, client: &ClientInfo) -> ApiResult<bool> {
-        if !self.settings.new_device_alerts {
+        if !self.auth.settings.new_device_alerts {
             return Ok(false);
         }
-        let history = device_history(self.db, user.id, &client.device).await?;
+        let history = device_history(self.auth.db, user.id, &client.device).await?;
         Ok(history.any_device && !history.this_device)
     }
 
@@ -268,11 +258,11 @@ impl Auth<'_> {
             "ip": client.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
             "at": utc_text(now()),
         });
-        self.mailer.send(Mail {
+        self.auth.mailer.send(Mail {
             kind: MailKind::NewDevice,
             to: user.email.clone(),
             name: user.name.clone(),
-            link: Some(self.mailer.url(DEVICES_PATH)),
+            link: Some(self.auth.mailer.url(DEVICES_PATH)),
             details,
         });
     }

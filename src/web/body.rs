@@ -8,8 +8,8 @@ use rocket::request::Request;
 use rocket::serde::json::Json;
 use serde::de::DeserializeOwned;
 
-use crate::auth::guards::GuardError;
 use crate::error::ApiError;
+use crate::web::guards::GuardError;
 
 /// A required JSON body, parsed into `T`.
 pub struct JsonBody<T>(pub T);

@@ -1,7 +1,7 @@
-//! The second factor's storage and arithmetic: the TOTP secret (AES-256-GCM under a key derived
+//! The TOTP second factor's storage and arithmetic: the secret (AES-256-GCM under a key derived
 //! from the signing secret), code checks (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, each step
-//! accepted once), recovery codes (keyed hashes, single use) and the sign-in tickets. Every query
-//! on `mfa_totp`, `mfa_recovery_codes` and `mfa_tickets`.
+//! accepted once), and turning it on and off. Every query on `mfa_totp`; recovery codes are in
+//! `recovery.rs`, sign-in tickets in `tickets.rs`.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -12,21 +12,15 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::auth::keys::KeySet;
 use crate::auth::users;
-use crate::db::{Engine, Pool};
+use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
+use crate::mfa::recovery;
 
 pub const DIGITS: usize = 6;
 pub const STEP_SECONDS: u64 = 30;
 /// Steps accepted either side of the current one (clock drift).
 pub const SKEW_STEPS: u8 = 1;
 pub const SECRET_BYTES: usize = 20;
-pub const RECOVERY_CODES: usize = 10;
-/// How long the ticket between the password and the code lives.
-pub const TICKET_TTL: i64 = 300;
-/// Wrong codes one ticket allows; the next attempt needs a new sign-in.
-pub const TICKET_MAX_FAILURES: i64 = 5;
-/// Recovery codes: 10 characters of an alphabet without look-alikes (about 49 bits).
-const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
 /// The keys of this module, derived from the signing secrets (current first).
 pub struct MfaKeys {
@@ -81,7 +75,7 @@ impl MfaKeys {
     }
 
     /// The stored form of a recovery code under each key (the first is the one to store).
-    fn recovery_hashes(&self, user_id: i64, code: &str) -> Vec<String> {
+    pub fn recovery_hashes(&self, user_id: i64, code: &str) -> Vec<String> {
         self.recovery
             .iter()
             .map(|key| {
@@ -174,7 +168,11 @@ impl Code {
         if compact.len() == DIGITS && compact.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(Code::Totp(compact));
         }
-        if compact.len() == 10 && compact.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)) {
+        if compact.len() == 10
+            && compact
+                .bytes()
+                .all(|b| recovery::RECOVERY_ALPHABET.contains(&b))
+        {
             return Ok(Code::Recovery(compact));
         }
         Err(ApiError::InvalidCode)
@@ -188,27 +186,10 @@ pub fn matching_step(totp: &TOTP, code: &str, now: u64) -> Option<i64> {
     steps
         .filter(|step| {
             let expected = totp.generate(step * STEP_SECONDS);
-            constant_time_eq(expected.as_bytes(), code.as_bytes())
+            crate::auth::keys::constant_time_eq(expected.as_bytes(), code.as_bytes())
         })
         .max()
         .and_then(|step| i64::try_from(step).ok())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Ten fresh recovery codes, shown as `xxxxx-xxxxx`.
-pub fn new_recovery_codes() -> Vec<String> {
-    let mut rng = rand::thread_rng();
-    (0..RECOVERY_CODES)
-        .map(|_| {
-            let chars: String = (0..10)
-                .map(|_| RECOVERY_ALPHABET[rng.gen_range(0..RECOVERY_ALPHABET.len())] as char)
-                .collect();
-            format!("{}-{}", &chars[..5], &chars[5..])
-        })
-        .collect()
 }
 
 /// A user's TOTP row.
@@ -302,96 +283,6 @@ pub async fn disable(db: &Pool, user_id: i64) -> ApiResult<()> {
     Ok(())
 }
 
-/// Spends a recovery code; `false` when it is not one of the user's unused codes.
-pub async fn spend_recovery_code(
-    db: &Pool,
-    keys: &MfaKeys,
-    user_id: i64,
-    code: &str,
-    now: i64,
-) -> ApiResult<bool> {
-    for hash in keys.recovery_hashes(user_id, code) {
-        let done = sqlx::query(
-            "UPDATE mfa_recovery_codes SET used_at = $1 \
-             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(hash)
-        .execute(db)
-        .await?;
-        if done.rows_affected() == 1 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-pub async fn recovery_codes_left(db: &Pool, user_id: i64) -> ApiResult<i64> {
-    Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-    )
-    .bind(user_id)
-    .fetch_one(db)
-    .await?)
-}
-
-pub async fn issue_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<()> {
-    sqlx::query(
-        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(jti)
-    .bind(user_id)
-    .bind(now)
-    .bind(now + TICKET_TTL)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Takes the ticket for one attempt (compare-and-swap: two racing attempts cannot both hold it);
-/// `false` when it is unknown, expired, spent or out of attempts.
-pub async fn take_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<bool> {
-    let done = sqlx::query(
-        "UPDATE mfa_tickets SET spent_at = $1 \
-         WHERE jti = $2 AND user_id = $3 AND spent_at IS NULL AND expires_at > $1 \
-           AND failures < $4",
-    )
-    .bind(now)
-    .bind(jti)
-    .bind(user_id)
-    .bind(TICKET_MAX_FAILURES)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A wrong code: counts it and hands the ticket back, unless that was its last attempt.
-pub async fn return_ticket<'e, E>(db: E, jti: &str) -> ApiResult<()>
-where
-    E: sqlx::Executor<'e, Database = Engine>,
-{
-    sqlx::query(
-        "UPDATE mfa_tickets SET failures = failures + 1, \
-             spent_at = CASE WHEN failures + 1 >= $1 THEN spent_at ELSE NULL END \
-         WHERE jti = $2",
-    )
-    .bind(TICKET_MAX_FAILURES)
-    .bind(jti)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Housekeeping: tickets past their life.
-pub async fn prune_tickets(db: &Pool, now: i64) -> ApiResult<u64> {
-    let done = sqlx::query("DELETE FROM mfa_tickets WHERE expires_at < $1")
-        .bind(now)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,7 +328,8 @@ mod tests {
 
     #[test]
     fn the_secret_is_sealed_per_user() {
-        let config = crate::auth::keys::KeyConfig::from_config(&Default::default(), true).unwrap();
+        let config =
+            crate::config::keys::KeyConfig::from_config(&Default::default(), true).unwrap();
         let keys = MfaKeys::new(&KeySet::new(&config));
         let sealed = keys.encrypt(7, b"secret bytes here...").unwrap();
         assert!(!sealed.contains("secret"));

@@ -4,14 +4,15 @@
 
 use serde::Serialize;
 
-use crate::auth::account::Auth;
+use crate::account::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::mfa::{self, Code, MfaKeys};
 use crate::auth::security_events::{record, EventKind};
-use crate::auth::sessions::{self, Issued, REAUTH_WINDOW};
+use crate::auth::sessions::{self, Issued};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now};
 use crate::error::{ApiError, ApiResult};
+use crate::mfa::totp::{self, Code, MfaKeys};
+use crate::mfa::{recovery, tickets};
 
 /// What the setup answers: the secret three ways (typed, linked, scanned).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -42,50 +43,63 @@ pub enum SignIn {
     MfaRequired(MfaTicket),
 }
 
+/// The two-factor steps, over the app's state: `auth.second_factor().confirm(…)`.
+pub struct SecondFactor<'a> {
+    auth: &'a Auth<'a>,
+}
+
 impl Auth<'_> {
-    fn mfa_keys(&self) -> MfaKeys {
-        MfaKeys::new(&self.tokens.keys)
+    pub fn second_factor(&self) -> SecondFactor<'_> {
+        SecondFactor { auth: self }
+    }
+}
+
+impl SecondFactor<'_> {
+    fn mfa_keys(&self) -> &MfaKeys {
+        self.auth.mfa_keys
     }
 
     /// The name authenticator apps show above the code: this site's host.
     fn issuer(&self) -> String {
-        mfa::issuer_of(&self.mailer.url(""))
+        totp::issuer_of(&self.auth.settings.mail.public_url)
     }
 
     /// A new secret, not yet in force: the password first (counted as a sign-in attempt).
-    pub async fn setup_totp(
+    pub async fn setup(
         &self,
         user: &User,
         sid: &str,
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<TotpSetup> {
-        self.attempt_password(user, sid, password, client).await?;
+        self.auth
+            .attempt_password(user, sid, password, client)
+            .await?;
         if user.mfa_enabled {
             return Err(ApiError::InvalidInput(
                 "Two-factor sign-in is on already; turn it off first.".into(),
             ));
         }
-        let secret = mfa::new_secret();
+        let secret = totp::new_secret();
         let sealed = self.mfa_keys().encrypt(user.id, &secret)?;
-        mfa::save_pending(self.db, user.id, &sealed, now()).await?;
+        totp::save_pending(self.auth.db, user.id, &sealed, now()).await?;
         self.describe_secret(user, secret)
     }
 
     fn describe_secret(&self, user: &User, secret: Vec<u8>) -> ApiResult<TotpSetup> {
-        let manual = mfa::manual_key(&secret);
-        let totp = mfa::totp(secret, &self.issuer(), &user.email)?;
+        let manual = totp::manual_key(&secret);
+        let totp = totp::totp(secret, &self.issuer(), &user.email)?;
         let uri = totp.get_url();
         Ok(TotpSetup {
             secret: manual,
-            qr_svg: mfa::qr_svg(&uri)?,
+            qr_svg: totp::qr_svg(&uri)?,
             otpauth_uri: uri,
         })
     }
 
     /// The pending setup, for the account page to show again; `None` when there is none.
-    pub async fn pending_totp(&self, user: &User) -> ApiResult<Option<TotpSetup>> {
-        match mfa::find_totp(self.db, user.id).await? {
+    pub async fn pending(&self, user: &User) -> ApiResult<Option<TotpSetup>> {
+        match totp::find_totp(self.auth.db, user.id).await? {
             Some(row) if row.enabled_at.is_none() => {
                 let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
                 Ok(Some(self.describe_secret(user, secret)?))
@@ -95,17 +109,18 @@ impl Auth<'_> {
     }
 
     /// The first right code turns MFA on; the answer is the recovery codes, shown this once.
-    pub async fn confirm_totp(
+    pub async fn confirm(
         &self,
         user: &User,
         sid: &str,
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<Vec<String>> {
-        self.limits
-            .password_attempt(self.db, client, &user.email)
+        self.auth
+            .limits
+            .password_attempt(self.auth.db, client, &user.email)
             .await?;
-        let row = mfa::find_totp(self.db, user.id)
+        let row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_none())
             .ok_or(ApiError::InvalidCode)?;
@@ -114,7 +129,7 @@ impl Auth<'_> {
         };
         if !self.totp_code_is_right(user, &row, &code).await? {
             record(
-                self.db,
+                self.auth.db,
                 EventKind::MfaFailed,
                 Some(user.id),
                 Some(sid),
@@ -123,10 +138,10 @@ impl Auth<'_> {
             .await?;
             return Err(ApiError::InvalidCode);
         }
-        let codes = mfa::new_recovery_codes();
-        mfa::enable(self.db, &self.mfa_keys(), user.id, &codes, now()).await?;
+        let codes = recovery::new_recovery_codes();
+        totp::enable(self.auth.db, self.mfa_keys(), user.id, &codes, now()).await?;
         record(
-            self.db,
+            self.auth.db,
             EventKind::MfaEnabled,
             Some(user.id),
             Some(sid),
@@ -140,14 +155,16 @@ impl Auth<'_> {
     async fn totp_code_is_right(
         &self,
         user: &User,
-        row: &mfa::TotpRow,
+        row: &totp::TotpRow,
         code: &str,
     ) -> ApiResult<bool> {
         let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
-        let totp = mfa::totp(secret, &self.issuer(), &user.email)?;
+        let totp = totp::totp(secret, &self.issuer(), &user.email)?;
         let now = u64::try_from(now()).unwrap_or_default();
-        match mfa::matching_step(&totp, code, now) {
-            Some(step) if step > row.last_step => mfa::spend_step(self.db, user.id, step).await,
+        match totp::matching_step(&totp, code, now) {
+            Some(step) if step > row.last_step => {
+                totp::spend_step(self.auth.db, user.id, step).await
+            }
             _ => Ok(false),
         }
     }
@@ -160,7 +177,7 @@ impl Auth<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        let row = mfa::find_totp(self.db, user.id)
+        let row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_some())
             .ok_or(ApiError::InvalidCode)?;
@@ -168,10 +185,12 @@ impl Auth<'_> {
             Ok(Code::Totp(code)) => self.totp_code_is_right(user, &row, &code).await?,
             Ok(Code::Recovery(code)) => {
                 let keys = self.mfa_keys();
-                let spent = mfa::spend_recovery_code(self.db, &keys, user.id, &code, now()).await?;
+                let spent =
+                    recovery::spend_recovery_code(self.auth.db, keys, user.id, &code, now())
+                        .await?;
                 if spent {
                     let kind = EventKind::RecoveryCodeUsed;
-                    record(self.db, kind, Some(user.id), sid, client).await?;
+                    record(self.auth.db, kind, Some(user.id), sid, client).await?;
                 }
                 spent
             }
@@ -180,12 +199,19 @@ impl Auth<'_> {
         if right {
             return Ok(());
         }
-        record(self.db, EventKind::MfaFailed, Some(user.id), sid, client).await?;
+        record(
+            self.auth.db,
+            EventKind::MfaFailed,
+            Some(user.id),
+            sid,
+            client,
+        )
+        .await?;
         Err(ApiError::InvalidCode)
     }
 
     /// Turns MFA off with the password and a code (both entered now: a re-authentication).
-    pub async fn disable_totp(
+    pub async fn disable(
         &self,
         user: &User,
         sid: &str,
@@ -193,16 +219,18 @@ impl Auth<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        self.attempt_password(user, sid, password, client).await?;
+        self.auth
+            .attempt_password(user, sid, password, client)
+            .await?;
         if !user.mfa_enabled {
             return Err(ApiError::InvalidInput(
                 "Two-factor sign-in is off already.".into(),
             ));
         }
         self.check_code(user, Some(sid), code, client).await?;
-        mfa::disable(self.db, user.id).await?;
+        totp::disable(self.auth.db, user.id).await?;
         record(
-            self.db,
+            self.auth.db,
             EventKind::MfaDisabled,
             Some(user.id),
             Some(sid),
@@ -213,48 +241,43 @@ impl Auth<'_> {
     }
 
     /// A right password on an account with MFA on: a ticket (JWT of its own `typ`, and a row).
-    pub(crate) async fn mfa_ticket(&self, user: &User) -> ApiResult<MfaTicket> {
+    pub(crate) async fn ticket(&self, user: &User) -> ApiResult<MfaTicket> {
         let (jti, now) = (new_id(), now());
-        mfa::issue_ticket(self.db, user.id, &jti, now).await?;
+        tickets::issue_ticket(self.auth.db, user.id, &jti, now).await?;
         let token = self
+            .auth
             .tokens
-            .mint_mfa_ticket(user.id, &jti, now, mfa::TICKET_TTL)?;
+            .mint_mfa_ticket(user.id, &jti, now, tickets::TICKET_TTL)?;
         Ok(MfaTicket {
             token,
-            expires_in: mfa::TICKET_TTL,
+            expires_in: tickets::TICKET_TTL,
         })
     }
 
     /// Finishes a sign-in with the ticket and a code: a session started with MFA.
-    pub async fn complete_mfa(
+    pub async fn complete_sign_in(
         &self,
         ticket: &str,
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<Issued> {
-        let (user_id, jti) = self.tokens.verify_mfa_ticket(ticket)?;
-        let user = users::find_by_id(self.db, user_id)
+        let (user_id, jti) = self.auth.tokens.verify_mfa_ticket(ticket)?;
+        let user = users::find_by_id(self.auth.db, user_id)
             .await?
             .filter(|u| u.active && u.mfa_enabled)
             .ok_or(ApiError::InvalidMfaToken)?;
-        self.limits
-            .password_attempt(self.db, client, &user.email)
+        self.auth
+            .limits
+            .password_attempt(self.auth.db, client, &user.email)
             .await?;
-        if !mfa::take_ticket(self.db, user.id, &jti, now()).await? {
+        if !tickets::take_ticket(self.auth.db, user.id, &jti, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }
         if let Err(e) = self.check_code(&user, None, code, client).await {
-            mfa::return_ticket(self.db, &jti).await?;
+            tickets::return_ticket(self.auth.db, &jti).await?;
             return Err(e);
         }
-        let new_device = self.is_new_device(&user, client).await?;
-        let issued = self
-            .start_session(EventKind::LoginSucceeded, user, true, client)
-            .await?;
-        if new_device {
-            self.alert_new_device(&issued.user, client);
-        }
-        Ok(issued)
+        self.auth.signed_in(user, true, client).await
     }
 
     /// The session proves who it is again: the password, and a code when MFA is on.
@@ -266,26 +289,19 @@ impl Auth<'_> {
         code: Option<&str>,
         client: &ClientInfo,
     ) -> ApiResult<()> {
-        self.attempt_password(user, sid, password, client).await?;
+        self.auth
+            .attempt_password(user, sid, password, client)
+            .await?;
         if user.mfa_enabled {
             let code = code
                 .filter(|c| !c.trim().is_empty())
                 .ok_or(ApiError::InvalidCode)?;
             self.check_code(user, Some(sid), code, client).await?;
         }
-        sessions::set_auth_time(self.db, user.id, sid, now()).await
-    }
-
-    /// Sensitive steps: this session proved who it is in the last 10 minutes, or
-    /// `401 reauth_required`.
-    pub async fn require_recent_auth(&self, user: &User, sid: &str) -> ApiResult<()> {
-        match sessions::auth_time(self.db, user.id, sid).await? {
-            Some(at) if now() - at <= REAUTH_WINDOW => Ok(()),
-            _ => Err(ApiError::ReauthRequired),
-        }
+        sessions::set_auth_time(self.auth.db, user.id, sid, now()).await
     }
 
     pub async fn recovery_codes_left(&self, user: &User) -> ApiResult<i64> {
-        mfa::recovery_codes_left(self.db, user.id).await
+        recovery::recovery_codes_left(self.auth.db, user.id).await
     }
 }

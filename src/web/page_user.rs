@@ -2,65 +2,41 @@
 //! a good refresh cookie on the spot; with neither it forwards, and the 401 catcher sends the
 //! browser to `/login?next=…`. It only records cookie changes: the cookie fairing writes them.
 //! A renewal refused by the rate limit refuses the page with 429 and leaves the cookies alone.
-//! With `require_verified_email`, `PageUser` refuses an unverified address with 403 and the
-//! "check your mail" page; `PageSignedIn` lets them through, for the account's own pages.
+//! With `require_verified_email`, `PageUser` (`Verified<PageSignedIn>`) refuses an unverified
+//! address with 403 and the "check your mail" page; `PageSignedIn` lets them through.
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::auth::account::Auth;
-use crate::auth::cookies::{Audience, CookieAction, SessionCookie};
+use crate::account::Auth;
 use crate::auth::device::ClientInfo;
-use crate::auth::guards::refuse;
 use crate::auth::users::{find_by_live_session, User};
-use crate::config::Settings;
 use crate::error::ApiError;
+use crate::web::cookies::{Audience, CookieAction, SessionCookie};
+use crate::web::guards::{refuse, SignedInGuard, Verified};
 
-/// A signed-in user on a live session, with a verified address when `require_verified_email`
-/// is on. A route that takes it cannot run without one.
+/// A signed-in user on a live session, address verified or not: for the pages an unverified
+/// user must still reach (the account page, a new verification link, signing out).
 #[derive(Debug, Clone)]
-pub struct PageUser {
+pub struct PageSignedIn {
     pub user: User,
     /// This device's session.
     pub session_id: String,
 }
 
-/// Left by `PageUser` when it forwarded for want of a user: the 401 catcher then redirects to
+/// `PageSignedIn` with a verified address when `require_verified_email` is on (else 403 and the
+/// "check your mail" page). A route that takes it cannot run without one.
+pub type PageUser = Verified<PageSignedIn>;
+
+impl SignedInGuard for PageSignedIn {
+    fn user(&self) -> &User {
+        &self.user
+    }
+}
+
+/// Left by `PageSignedIn` when it forwarded for want of a user: the 401 catcher then redirects to
 /// the sign-in page instead of showing an error.
 pub struct SignInRequired(pub bool);
-
-/// A signed-in user, address verified or not: for the pages an unverified user must still
-/// reach (the account page, a new verification link, signing out).
-#[derive(Debug, Clone)]
-pub struct PageSignedIn(pub PageUser);
-
-impl std::ops::Deref for PageSignedIn {
-    type Target = PageUser;
-    fn deref(&self) -> &PageUser {
-        &self.0
-    }
-}
-
-/// Left by `PageUser` when it refused an unverified address: who, for the "check your mail" page.
-pub struct Unverified(pub Option<PageUser>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for PageUser {
-    type Error = ApiError;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
-        let PageSignedIn(user) = rocket::outcome::try_outcome!(req.guard::<PageSignedIn>().await);
-        let required = req
-            .rocket()
-            .state::<Settings>()
-            .is_none_or(|s| s.require_verified_email);
-        if required && !user.user.email_verified {
-            req.local_cache(|| Unverified(Some(user.clone())));
-            return refuse(req, ApiError::EmailUnverified);
-        }
-        Outcome::Success(user)
-    }
-}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for PageSignedIn {
@@ -69,7 +45,7 @@ impl<'r> FromRequest<'r> for PageSignedIn {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
         // Cached: a refresh token must be rotated at most once per request.
         match req.local_cache_async(identify(req)).await {
-            Ok(Some(user)) => Outcome::Success(PageSignedIn(user.clone())),
+            Ok(Some(user)) => Outcome::Success(user.clone()),
             Ok(None) => {
                 req.local_cache(|| SignInRequired(true));
                 Outcome::Forward(Status::Unauthorized)
@@ -79,7 +55,7 @@ impl<'r> FromRequest<'r> for PageSignedIn {
     }
 }
 
-async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
+async fn identify(req: &Request<'_>) -> Result<Option<PageSignedIn>, ApiError> {
     let auth = match req.guard::<Auth<'_>>().await {
         Outcome::Success(auth) => auth,
         _ => return Err(ApiError::Internal),
@@ -88,7 +64,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c).ok()) {
         if let Ok(user_id) = claims.user_id() {
             if let Some(user) = find_by_live_session(auth.db, user_id, &claims.sid).await? {
-                return Ok(Some(PageUser {
+                return Ok(Some(PageSignedIn {
                     user,
                     session_id: claims.sid,
                 }));
@@ -112,7 +88,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageUser>, ApiError> {
     match auth.refresh(refresh, &client).await {
         Ok(issued) => {
             CookieAction::signed_in(&issued, Audience::Pages).record(req);
-            Ok(Some(PageUser {
+            Ok(Some(PageSignedIn {
                 user: issued.user,
                 session_id: issued.session.id,
             }))

@@ -11,9 +11,10 @@ use ring::hmac;
 
 use rocket::request::Request;
 
-use crate::auth::cookies::SessionCookie;
+use crate::auth::keys::constant_time_eq;
 use crate::auth::tokens::Tokens;
 use crate::clock::new_id;
+use crate::web::cookies::SessionCookie;
 
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -129,25 +130,9 @@ fn new_token_for_request(req: &Request<'_>) -> String {
     }
 }
 
-/// Compares in time independent of where the inputs differ. Differences are OR-ed, never XOR-ed:
-/// two differences must not cancel.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_finds_every_difference_even_two_that_would_cancel() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        // 'a' ^ 'b' == 'b' ^ 'a': accumulated with XOR the two differences would cancel out.
-        assert!(!constant_time_eq(b"ab", b"ba"));
-        assert!(!constant_time_eq(b"0123", b"1032"));
-    }
 
     #[test]
     fn a_token_is_good_for_its_own_session_only_and_under_an_earlier_key() {

@@ -1,6 +1,7 @@
 //! Who is calling: `Claims` (stateless, from the access token), `SignedIn` (loaded from the
 //! database, session still live) and `CurrentUser` (that, with a verified address when
-//! `require_verified_email` is on). A failing guard leaves its `ApiError` for the catcher.
+//! `require_verified_email` is on: the one place that rule lives, `Verified`, serves the pages
+//! too). A failing guard leaves its `ApiError` for the catcher.
 
 use std::ops::Deref;
 
@@ -9,13 +10,14 @@ use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket_db_pools::Database;
 
-use crate::auth::cookies::{is_unsafe_method, SessionCookie};
-use crate::auth::csrf::csrf_matches;
+use crate::account::Auth;
 use crate::auth::tokens::{AccessClaims, Tokens};
 use crate::auth::users::{find_by_live_session, User};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::web::cookies::{is_unsafe_method, SessionCookie};
+use crate::web::csrf::csrf_matches;
 
 /// The error a guard refused with, kept for the catcher (which only sees the status).
 pub struct GuardError(pub Option<ApiError>);
@@ -71,33 +73,62 @@ impl<'r> FromRequest<'r> for Claims {
 }
 
 /// The signed-in user, loaded from the database: active, and the token's session neither revoked
-/// nor expired; and, when `require_verified_email` is on, with a verified address (else
-/// `403 email_unverified`). Use it wherever revocation must take effect at once.
+/// nor expired. Use it (through `CurrentUser`) wherever revocation must take effect at once;
+/// alone, only for what an unverified user must still be able to do (ask for a new link).
 #[derive(Debug, Clone)]
-pub struct CurrentUser {
+pub struct SignedIn {
     pub user: User,
     pub claims: AccessClaims,
 }
 
-/// `CurrentUser` without the verified address: only for what an unverified user must still be
-/// able to do (ask for a new verification link).
+/// `SignedIn` with a verified address when `require_verified_email` is on.
+pub type CurrentUser = Verified<SignedIn>;
+
+/// A guard that found who is signed in (the API's `SignedIn`, the pages' `PageSignedIn`).
+pub trait SignedInGuard {
+    fn user(&self) -> &User;
+}
+
+impl SignedInGuard for SignedIn {
+    fn user(&self) -> &User {
+        &self.user
+    }
+}
+
+/// The verified-email rule, for the API and the pages alike: `G`, and when
+/// `require_verified_email` is on, a verified address, else `403 email_unverified` (the user is
+/// left in `Unverified` for the pages' "check your mail" answer).
 #[derive(Debug, Clone)]
-pub struct SignedIn(pub CurrentUser);
+pub struct Verified<G>(pub G);
+
+impl<G> Deref for Verified<G> {
+    type Target = G;
+    fn deref(&self) -> &G {
+        &self.0
+    }
+}
+
+/// Left by `Verified` when it refused an unverified address: who it was.
+pub struct Unverified(pub Option<User>);
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for CurrentUser {
+impl<'r, G> FromRequest<'r> for Verified<G>
+where
+    G: FromRequest<'r, Error = ApiError> + SignedInGuard + Send,
+{
     type Error = ApiError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
-        let SignedIn(current) = try_outcome!(req.guard::<SignedIn>().await);
+        let signed_in = try_outcome!(req.guard::<G>().await);
         let required = req
             .rocket()
             .state::<Settings>()
             .is_none_or(|s| s.require_verified_email);
-        if required && !current.user.email_verified {
+        if required && !signed_in.user().email_verified {
+            req.local_cache(|| Unverified(Some(signed_in.user().clone())));
             return refuse(req, ApiError::EmailUnverified);
         }
-        Outcome::Success(current)
+        Outcome::Success(Verified(signed_in))
     }
 }
 
@@ -114,9 +145,22 @@ impl<'r> FromRequest<'r> for SignedIn {
             return refuse(req, ApiError::Unauthorized);
         };
         match find_by_live_session(db, user_id, &claims.sid).await {
-            Ok(Some(user)) => Outcome::Success(SignedIn(CurrentUser { user, claims })),
+            Ok(Some(user)) => Outcome::Success(SignedIn { user, claims }),
             Ok(None) => refuse(req, ApiError::Unauthorized),
             Err(e) => refuse(req, e),
+        }
+    }
+}
+
+/// The steps' handle on the app's state (`account::Auth`), for any route.
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Auth<'r> {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        match Auth::of(req.rocket()) {
+            Some(auth) => Outcome::Success(auth),
+            None => refuse(req, ApiError::Internal),
         }
     }
 }
