@@ -1,24 +1,21 @@
 //! `/api/auth/*`: register, login, refresh, logout, me, claims, password change.
 
 use rocket::http::Status;
-use rocket::request::Request;
-use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::account::auth::Auth;
-use crate::api::openapi::refusals;
+use crate::api::answers::{LoginAnswer, MfaChallenge, NoContent, SignedIn, TokenAnswer, TokenPair};
+use crate::api::refusals::refusals;
 use crate::auth::device::ClientInfo;
-use crate::auth::sessions::{Issued, PublicSession};
 use crate::auth::tokens::AccessClaims;
 use crate::auth::users::PublicUser;
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
-use crate::mfa::steps::{MfaTicket, SignIn};
+use crate::mfa::steps::SignIn;
 use crate::web::body::{JsonBody, OptionalJsonBody};
-use crate::web::cookies::{Audience, CookieAction};
 use crate::web::guards::{Claims, CurrentUser, RefreshCookie};
 use crate::web::same_site::SameSiteRequest;
 
@@ -78,116 +75,7 @@ struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-/// A new access token, and in body mode the new refresh token.
-#[derive(Serialize, ToSchema)]
-struct TokenPair {
-    access_token: String,
-    #[schema(example = "Bearer")]
-    token_type: &'static str,
-    /// Seconds until the access token expires.
-    #[schema(example = 300)]
-    expires_in: i64,
-    /// Body mode only; in cookie mode the refresh token is the `refresh_token` cookie.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    refresh_token: Option<String>,
-}
-
-/// Signed in (or up): the token pair, who, and the new session.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct SignedIn {
-    #[serde(flatten)]
-    tokens: TokenPair,
-    user: PublicUser,
-    session: PublicSession,
-}
-
-/// A new token pair: the refresh token goes to the cookie fairing (cookie mode) or into the body.
-pub(crate) struct TokenAnswer {
-    pub issued: Issued,
-    pub status: Status,
-    /// Login and register also describe the user and the new session.
-    pub with_profile: bool,
-}
-
-/// The right password of an account with two-factor sign-in on: no session yet, a ticket for
-/// the second step (`POST /api/auth/mfa`).
-#[derive(Serialize, ToSchema)]
-struct MfaChallenge {
-    /// Always `true`.
-    #[schema(example = true)]
-    mfa_required: bool,
-    /// The ticket (a JWT of its own type): good for `expires_in` seconds and a few codes.
-    mfa_token: String,
-    /// Seconds until the ticket expires.
-    #[schema(example = 300)]
-    expires_in: i64,
-}
-
-/// What `login` answers: tokens, or (MFA on) `202` with the ticket for the second step.
-enum LoginAnswer {
-    Tokens(Box<TokenAnswer>),
-    MfaRequired(MfaTicket),
-}
-
-impl<'r> Responder<'r, 'static> for LoginAnswer {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        match self {
-            LoginAnswer::Tokens(answer) => (*answer).respond_to(req),
-            LoginAnswer::MfaRequired(ticket) => {
-                let body = MfaChallenge {
-                    mfa_required: true,
-                    mfa_token: ticket.token,
-                    expires_in: ticket.expires_in,
-                };
-                let mut response = Json(body).respond_to(req)?;
-                response.set_status(Status::Accepted);
-                Ok(response)
-            }
-        }
-    }
-}
-
-impl<'r> Responder<'r, 'static> for TokenAnswer {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let TokenAnswer {
-            issued,
-            status,
-            with_profile,
-        } = self;
-        let cookie_mode = req
-            .rocket()
-            .state::<Settings>()
-            .is_none_or(|s| s.refresh_token_as_cookie);
-        // In body mode the fairing sets no cookie for the API; the body carries the token.
-        CookieAction::signed_in(&issued, Audience::Api).record(req);
-        let tokens = TokenPair {
-            access_token: issued.access_token,
-            token_type: "Bearer",
-            expires_in: issued.expires_in,
-            refresh_token: (!cookie_mode).then_some(issued.refresh_token),
-        };
-        let mut response = if with_profile {
-            let user = PublicUser::from(&issued.user);
-            let session = issued.session.public(&issued.session.id);
-            Json(SignedIn {
-                tokens,
-                user,
-                session,
-            })
-            .respond_to(req)?
-        } else {
-            Json(tokens).respond_to(req)?
-        };
-        response.set_status(status);
-        Ok(response)
-    }
-}
-
-refusals!(RegisterRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, InvalidEmail,
-    WeakPassword("Passwords need at least 8 characters.".into()),
-    InvalidInput("name: at most 100 characters, no control characters".into()),
-    CrossSiteRequest, Forbidden("Registration is closed."), EmailTaken, RateLimited(60));
+refusals!(RegisterRefusals: [json_body], InvalidEmail, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("name: at most 100 characters, no control characters".into()), CrossSiteRequest, Forbidden("Registration is closed."), EmailTaken, RateLimited(60));
 /// Creates an account and signs it in on this device.
 ///
 /// Closed when `allow_registration` is off (`403 forbidden`). A verification link is mailed to
@@ -219,9 +107,7 @@ async fn register(
     })
 }
 
-refusals!(LoginRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
-    InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest,
-    RateLimited(60));
+refusals!(LoginRefusals: [json_body], InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest, RateLimited(60));
 /// Signs in on this device: a new session, or (two-factor sign-in on) a ticket for the code.
 ///
 /// With two-factor sign-in on, a right password answers `202` with `mfa_required`, an
@@ -267,9 +153,7 @@ fn presented_refresh_token(
     }
 }
 
-refusals!(RefreshRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
-    InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()),
-    CsrfFailed, CrossSiteRequest, RateLimited(60));
+refusals!(RefreshRefusals: [json_body], InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()), CsrfFailed, CrossSiteRequest, RateLimited(60));
 /// Rotates the session: a new access token and a new refresh token.
 ///
 /// The refresh token comes from the `refresh_token` cookie (cookie mode, with `X-CSRF-Token`) or
@@ -301,9 +185,7 @@ async fn refresh(
     })
 }
 
-refusals!(LogoutRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, Unauthorized,
-    InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()),
-    CsrfFailed, CrossSiteRequest);
+refusals!(LogoutRefusals: [json_body], Unauthorized, InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()), CsrfFailed, CrossSiteRequest);
 /// Signs this device out with its access token, or else with its refresh token.
 ///
 /// The session is revoked and the session cookies cleared, also when it was already revoked.
@@ -338,9 +220,7 @@ async fn logout(
     Ok(NoContent { sign_out: true })
 }
 
-refusals!(PasswordRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
-    InvalidCredentials, Unauthorized, TokenExpired, ReauthRequired, CsrfFailed, EmailUnverified, WeakPassword("Passwords need at least 8 characters.".into()),
-    InvalidInput("missing field `new_password`".into()), RateLimited(60));
+refusals!(PasswordRefusals: [json_body, current_user_writes], InvalidCredentials, ReauthRequired, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()), RateLimited(60));
 /// Changes the password and revokes every other session; this one stays signed in.
 ///
 /// A sensitive step: the session must have signed in or re-authenticated
@@ -366,26 +246,12 @@ async fn change_password(
     Ok(NoContent { sign_out: false })
 }
 
-/// `204 No Content`; with `sign_out`, both session cookies are removed too.
-pub struct NoContent {
-    pub sign_out: bool,
-}
-
-impl<'r> Responder<'r, 'static> for NoContent {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        if self.sign_out {
-            CookieAction::ClearSession.record(req);
-        }
-        Status::NoContent.respond_to(req)
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 struct Me {
     user: PublicUser,
 }
 
-refusals!(VerifiedSignInRequired: Unauthorized, TokenExpired, EmailUnverified);
+refusals!(VerifiedSignInRequired: [current_user]);
 /// The signed-in user, loaded from the database.
 ///
 /// A revoked session or a deactivated user is `401 unauthorized` at once; an unverified address
@@ -404,7 +270,7 @@ struct ClaimsAnswer {
     claims: AccessClaims,
 }
 
-refusals!(SignInRequired: Unauthorized, TokenExpired);
+refusals!(SignInRequired: [signed_in]);
 /// The verified access-token claims, without a database query: what a stateless service sees.
 ///
 /// A revoked session's access token stays valid here until it expires (`access_token_ttl`).

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::account::auth::Auth;
-use crate::api::auth::NoContent;
-use crate::api::openapi::refusals;
+use crate::api::answers::NoContent;
+use crate::api::refusals::refusals;
 use crate::auth::device::ClientInfo;
 use crate::error::ApiResult;
 use crate::web::body::JsonBody;
-use crate::web::guards::SignedIn;
+use crate::web::guards::SessionUser;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -71,8 +71,7 @@ struct VerificationMailed {
     sent: bool,
 }
 
-refusals!(ForgotRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, InvalidEmail,
-    InvalidInput("missing field `email`".into()), RateLimited(3600));
+refusals!(ForgotRefusals: [json_body], InvalidEmail, InvalidInput("missing field `email`".into()), RateLimited(3600));
 /// Mails a link to reset the password, when an active account uses the address.
 ///
 /// `202` whether or not an account uses the address, and as fast. Rate-limited per IP and per
@@ -93,9 +92,7 @@ async fn forgot_password(
     Ok((Status::Accepted, Json(ResetMailed { message })))
 }
 
-refusals!(ResetRefusals: MalformedJson, InvalidToken, PayloadTooLarge, UnsupportedMediaType,
-    WeakPassword("Passwords need at least 8 characters.".into()),
-    InvalidInput("missing field `new_password`".into()));
+refusals!(ResetRefusals: [json_body], InvalidToken, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()));
 /// Sets a new password with the token of a reset link.
 ///
 /// Every session of the user is revoked: they sign in again with the new password. The address
@@ -119,8 +116,7 @@ async fn reset_password(
     Ok(NoContent { sign_out: false })
 }
 
-refusals!(VerifyRefusals: MalformedJson, InvalidToken, PayloadTooLarge, UnsupportedMediaType,
-    InvalidInput("missing field `token`".into()));
+refusals!(VerifyRefusals: [json_body], InvalidToken, InvalidInput("missing field `token`".into()));
 /// Verifies the address with the token of a verification link: `email_verified` becomes `true`.
 #[utoipa::path(tag = "auth", request_body = Token, security(()), responses(
     (status = 204, description = "Verified"),
@@ -136,7 +132,7 @@ async fn verify_email(
     Ok(NoContent { sign_out: false })
 }
 
-refusals!(ResendRefusals: Unauthorized, TokenExpired, CsrfFailed, RateLimited(3600));
+refusals!(ResendRefusals: [signed_in], CsrfFailed, RateLimited(3600));
 /// Mails a new verification link; older ones are void.
 ///
 /// `sent: false` when the address is verified already. Open to an unverified user (never
@@ -149,7 +145,7 @@ refusals!(ResendRefusals: Unauthorized, TokenExpired, CsrfFailed, RateLimited(36
 #[post("/auth/email/resend")]
 async fn resend_verification(
     auth: Auth<'_>,
-    signed_in: SignedIn,
+    signed_in: SessionUser,
     client: ClientInfo,
 ) -> ApiResult<Accepted<VerificationMailed>> {
     let sent = auth

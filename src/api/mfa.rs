@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::account::auth::Auth;
-use crate::api::auth::{NoContent, SignedIn, TokenAnswer};
-use crate::api::openapi::refusals;
+use crate::api::answers::{NoContent, SignedIn, TokenAnswer};
+use crate::api::refusals::refusals;
 use crate::auth::device::ClientInfo;
 use crate::error::ApiResult;
 use crate::mfa::steps::TotpSetup;
@@ -69,9 +69,7 @@ struct RecoveryCodes {
     recovery_codes: Vec<String>,
 }
 
-refusals!(SetupRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, Unauthorized,
-    TokenExpired, InvalidCredentials, CsrfFailed, EmailUnverified,
-    InvalidInput("Two-factor sign-in is on already; turn it off first.".into()), RateLimited(60));
+refusals!(SetupRefusals: [json_body, current_user_writes], InvalidCredentials, InvalidInput("Two-factor sign-in is on already; turn it off first.".into()), RateLimited(60));
 /// Starts two-factor setup: a new TOTP secret, not in force until `confirm`.
 ///
 /// The password first (`401 invalid_credentials`, counted as a failed sign-in for the rate
@@ -96,9 +94,7 @@ async fn setup(
     Ok(Json(setup))
 }
 
-refusals!(ConfirmRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, Unauthorized,
-    TokenExpired, InvalidCode, CsrfFailed, EmailUnverified,
-    InvalidInput("missing field `code`".into()), RateLimited(60));
+refusals!(ConfirmRefusals: [json_body, current_user_writes], InvalidCode, InvalidInput("missing field `code`".into()), RateLimited(60));
 /// Confirms two-factor setup with the first right code: MFA on, and the recovery codes.
 ///
 /// No pending setup, or a wrong or reused code, is `400 invalid_code`. From now on a right
@@ -125,9 +121,7 @@ async fn confirm(
     }))
 }
 
-refusals!(DisableRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, Unauthorized,
-    TokenExpired, InvalidCredentials, InvalidCode, CsrfFailed, EmailUnverified,
-    InvalidInput("Two-factor sign-in is off already.".into()), RateLimited(60));
+refusals!(DisableRefusals: [json_body, current_user_writes], InvalidCredentials, InvalidCode, InvalidInput("Two-factor sign-in is off already.".into()), RateLimited(60));
 /// Turns two-factor sign-in off: the password and a code, both entered now.
 ///
 /// A wrong password is `401 invalid_credentials`, a wrong code `400 invalid_code` (both counted
@@ -152,9 +146,7 @@ async fn disable(
     Ok(NoContent { sign_out: false })
 }
 
-refusals!(CompleteRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType,
-    InvalidMfaToken, InvalidCode, InvalidInput("missing field `mfa_token`".into()),
-    CrossSiteRequest, RateLimited(60));
+refusals!(CompleteRefusals: [json_body], InvalidMfaToken, InvalidCode, InvalidInput("missing field `mfa_token`".into()), CrossSiteRequest, RateLimited(60));
 /// The second step of sign-in: the ticket from `login` and a TOTP or recovery code.
 ///
 /// Answers like a sign-in without two-factor: a new session (`session.mfa` is `true`, the access
@@ -185,9 +177,7 @@ async fn complete(
     })
 }
 
-refusals!(ReauthRefusals: MalformedJson, PayloadTooLarge, UnsupportedMediaType, Unauthorized,
-    TokenExpired, InvalidCredentials, InvalidCode, CsrfFailed, EmailUnverified,
-    InvalidInput("missing field `password`".into()), RateLimited(60));
+refusals!(ReauthRefusals: [json_body, current_user_writes], InvalidCredentials, InvalidCode, InvalidInput("missing field `password`".into()), RateLimited(60));
 /// This session proves who it is again (password, and a code with MFA on): sensitive steps are
 /// allowed for the next 10 minutes.
 ///

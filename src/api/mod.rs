@@ -1,12 +1,14 @@
 //! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error;
 //! its OpenAPI document (`openapi.rs`) and the reference page rendered from it (`docs.rs`).
 
+mod answers;
 mod auth;
 mod by_mail;
 mod docs;
 mod jwks;
 mod mfa;
 pub mod openapi;
+mod refusals;
 mod security_events;
 mod sessions;
 

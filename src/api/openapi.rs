@@ -1,24 +1,18 @@
 //! The OpenAPI 3 document of the JSON API: `GET /api/openapi.json`, rendered as a page at
 //! `GET /api/docs` (`api/docs.rs`). Each handler carries its `#[utoipa::path]`, each area lists
 //! its paths in a `Doc` beside its `routes()`, and this file assembles them where `lib.rs` mounts
-//! them, with the security schemes and the refusals (`refusals!`) built from `ApiError` itself.
+//! them, with the security schemes (each route's refusals are `refusals!`, in `refusals.rs`).
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, routes, Route};
-use utoipa::openapi::example::ExampleBuilder;
-use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ErrorBody;
 use crate::web::cookies::SessionCookie;
 use crate::web::csrf::CSRF_HEADER;
 
@@ -234,78 +228,4 @@ impl Modify for SecuritySchemes {
             ))),
         );
     }
-}
-
-/// `refusals!(Name: Variant, Variant(..), …)` declares `Name`, the refusals of one route for
-/// `#[utoipa::path(responses(…, Name))]`: one response per status, the `ErrorBody` schema with
-/// its `code` narrowed to the listed codes, and each variant's own body as an example.
-macro_rules! refusals {
-    ($name:ident: $($error:expr),+ $(,)?) => {
-        /// The refusals of the route below, for the OpenAPI document.
-        struct $name;
-
-        impl utoipa::IntoResponses for $name {
-            fn responses() -> std::collections::BTreeMap<
-                String,
-                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
-            > {
-                use $crate::error::ApiError::*;
-                $crate::api::openapi::refusal_responses(&[$($error),+])
-            }
-        }
-    };
-}
-pub(crate) use refusals;
-
-/// The answers `refusals!` documents, grouped by status.
-pub fn refusal_responses(errors: &[ApiError]) -> BTreeMap<String, RefOr<Response>> {
-    let mut by_status: BTreeMap<u16, Vec<&ApiError>> = BTreeMap::new();
-    for error in errors {
-        by_status
-            .entry(error.status().code)
-            .or_default()
-            .push(error);
-    }
-    by_status
-        .into_iter()
-        .map(|(status, errors)| (status.to_string(), refusal(status, &errors).into()))
-        .collect()
-}
-
-fn refusal(status: u16, errors: &[&ApiError]) -> Response {
-    let codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
-    let code = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(codes.clone()));
-    let narrowed =
-        ObjectBuilder::new().property("error", ObjectBuilder::new().property("code", code));
-    let schema = AllOfBuilder::new()
-        .item(Ref::from_schema_name("ErrorBody"))
-        .item(narrowed)
-        .build();
-    let examples = errors.iter().map(|e| {
-        let body = serde_json::to_value(e.body()).expect("an error body is plain JSON");
-        (e.code(), ExampleBuilder::new().value(Some(body)).build())
-    });
-    let content = ContentBuilder::new()
-        .schema(Some(utoipa::openapi::Schema::AllOf(schema)))
-        .examples_from_iter(examples)
-        .build();
-    let reason = Status::from_code(status).map_or("", |s| s.reason_lossy());
-    let codes: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
-    let response = ResponseBuilder::new()
-        .description(format!("{reason}: {}", codes.join(", ")))
-        .content("application/json", content);
-    if status != 429 {
-        return response.build();
-    }
-    let retry_after = HeaderBuilder::new()
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1)),
-        ))
-        .description(Some("Seconds to wait before trying again"))
-        .build();
-    response.header("Retry-After", retry_after).build()
 }

@@ -5,7 +5,7 @@ use rocket::{get, routes, Route};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::api::openapi::refusals;
+use crate::api::refusals::refusals;
 use crate::auth::security_events::{recent, PublicEvent, MAX_EVENTS};
 use crate::db::Db;
 use crate::error::ApiResult;
@@ -25,7 +25,7 @@ struct EventList {
     events: Vec<PublicEvent>,
 }
 
-refusals!(SignInRequired: Unauthorized, TokenExpired, EmailUnverified);
+refusals!(SignInRequired: [current_user]);
 /// The caller's own security events, newest first.
 ///
 /// `limit` is 1 to 100, default 50; out-of-range values are clamped, not refused.

@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::account::auth::Auth;
-use crate::api::auth::NoContent;
-use crate::api::openapi::refusals;
+use crate::api::answers::NoContent;
+use crate::api::refusals::refusals;
 use crate::auth::device::ClientInfo;
 use crate::auth::sessions::{list_sessions as live_sessions, PublicSession};
 use crate::db::Db;
@@ -28,7 +28,7 @@ struct SessionList {
     sessions: Vec<PublicSession>,
 }
 
-refusals!(SignInRequired: Unauthorized, TokenExpired, EmailUnverified);
+refusals!(SignInRequired: [current_user]);
 /// The caller's live sessions, most recently used first; the caller's own is `current: true`.
 #[utoipa::path(tag = "sessions", security(("bearer" = []), ("access_cookie" = [])),
     responses((status = 200, description = "One entry per signed-in device", body = SessionList),
@@ -41,7 +41,7 @@ async fn list_sessions(db: &Db, current: CurrentUser) -> ApiResult<Json<SessionL
     Ok(Json(SessionList { sessions }))
 }
 
-refusals!(RevokeRefusals: Unauthorized, TokenExpired, CsrfFailed, EmailUnverified, NotFound);
+refusals!(RevokeRefusals: [current_user_writes], NotFound);
 /// Revokes one of the caller's sessions: it can no longer refresh.
 ///
 /// Revoking the caller's own session signs this device out as well (its cookies are cleared).
@@ -71,8 +71,7 @@ struct Revoked {
     revoked: u64,
 }
 
-refusals!(RevokeOthersRefusals: Unauthorized, TokenExpired, ReauthRequired, CsrfFailed,
-    EmailUnverified);
+refusals!(RevokeOthersRefusals: [current_user_writes], ReauthRequired);
 /// Revokes every session of the caller but this one.
 ///
 /// A sensitive step: the session must have signed in or re-authenticated

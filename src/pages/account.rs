@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::mfa::steps::SignIn;
 use crate::pages::mfa::to_second_step;
 use crate::pages::{
-    Confirm, CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies,
+    Confirm, CsrfForm, Layout, OneOf, PageResult, PageSessionUser, SafeNext, WithCookies,
 };
 use crate::web::cookies::SessionCookie;
 use crate::web::same_site::SameSiteRequest;
@@ -36,7 +36,7 @@ type FormPage = (Status, Template);
 #[get("/login?<next>")]
 fn login_form(
     layout: Layout,
-    user: Option<PageSignedIn>,
+    user: Option<PageSessionUser>,
     next: Option<&str>,
 ) -> OneOf<Redirect, Template> {
     let next = SafeNext::parse(next);
@@ -197,7 +197,7 @@ async fn refresh(
 async fn logout(
     _same_site: SameSiteRequest,
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<WithCookies<Flash<Redirect>>> {

@@ -14,7 +14,7 @@ use crate::auth::device::ClientInfo;
 use crate::error::ApiError;
 use crate::pages::errors::check_email_view;
 use crate::pages::{
-    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSignedIn, SafeNext, WithCookies,
+    Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSessionUser, SafeNext, WithCookies,
 };
 
 pub fn routes() -> Vec<Route> {
@@ -118,7 +118,7 @@ async fn verify_email(
     layout: Layout,
     auth: Auth<'_>,
     client: ClientInfo,
-    user: Option<PageSignedIn>,
+    user: Option<PageSessionUser>,
     token: Option<&str>,
 ) -> PageResult<OneOf<Flash<Redirect>, OneOf<Redirect, Template>>> {
     if let Some(token) = token {
@@ -126,7 +126,7 @@ async fn verify_email(
         let to = Flash::success(Redirect::to("/"), "Your email address is confirmed.");
         return Ok(OneOf::Left(to));
     }
-    let Some(PageSignedIn { user, .. }) = user else {
+    let Some(PageSessionUser { user, .. }) = user else {
         let next = SafeNext::parse(Some(VERIFY_EMAIL_PATH));
         return Ok(OneOf::Right(OneOf::Left(Redirect::to(next.login_url()))));
     };
@@ -142,7 +142,7 @@ async fn verify_email(
 #[post("/verify-email/resend", data = "<_form>")]
 async fn resend(
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::mfa::steps::MfaTicket;
 use crate::mfa::tickets::TICKET_TTL;
 use crate::pages::next::encode_value;
-use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSignedIn, SafeNext, WithCookies};
+use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSessionUser, SafeNext, WithCookies};
 use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
@@ -154,7 +154,7 @@ struct PasswordForm {
 #[post("/account/mfa/setup", data = "<form>")]
 async fn setup(
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<PasswordForm>,
 ) -> PageResult<Flash<Redirect>> {
@@ -178,7 +178,7 @@ struct ConfirmForm {
 async fn confirm(
     layout: Layout,
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<ConfirmForm>,
 ) -> PageResult<OneOf<Template, Flash<Redirect>>> {
@@ -215,7 +215,7 @@ struct PasswordAndCodeForm {
 #[post("/account/mfa/disable", data = "<form>")]
 async fn disable(
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<PasswordAndCodeForm>,
 ) -> PageResult<Flash<Redirect>> {
@@ -232,7 +232,7 @@ async fn disable(
 }
 
 #[get("/reauth?<next>")]
-fn reauth_form(layout: Layout, user: PageSignedIn, next: Option<&str>) -> Template {
+fn reauth_form(layout: Layout, user: PageSessionUser, next: Option<&str>) -> Template {
     let next = SafeNext::parse(next);
     let view = json!({ "next": next.as_str(), "mfa": user.user.mfa_enabled });
     layout.render("reauth", Some(&user.user), view)
@@ -243,7 +243,7 @@ fn reauth_form(layout: Layout, user: PageSignedIn, next: Option<&str>) -> Templa
 async fn reauth(
     layout: Layout,
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<PasswordAndCodeForm>,
 ) -> PageResult<OneOf<Flash<Redirect>, (Status, Template)>> {

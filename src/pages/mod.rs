@@ -20,7 +20,7 @@ use crate::web::cookies::{Audience, CookieAction};
 
 pub use crate::web::form::{Confirm, CsrfForm};
 pub use crate::web::layout::Layout;
-pub use crate::web::page_user::{PageSignedIn, PageUser};
+pub use crate::web::page_user::{PageSessionUser, PageUser};
 pub use errors::{catchers, PageError, PageResult};
 pub use next::SafeNext;
 

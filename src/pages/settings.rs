@@ -1,5 +1,5 @@
 //! The account page `/account` and its forms: name, password, email address, deletion. Open to
-//! an unverified address (`PageSignedIn`): a mistyped address is fixed here. Thin: the steps
+//! an unverified address (`PageSessionUser`): a mistyped address is fixed here. Thin: the steps
 //! are in `auth/account.rs` and `auth/lifecycle.rs`.
 
 use rocket::http::Status;
@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::account::auth::Auth;
 use crate::auth::device::ClientInfo;
 use crate::error::ApiError;
-use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSignedIn, WithCookies};
+use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSessionUser, WithCookies};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -47,7 +47,7 @@ fn fixable(error: ApiError) -> Result<String, ApiError> {
 }
 
 #[get("/account")]
-async fn account(layout: Layout, auth: Auth<'_>, user: PageSignedIn) -> PageResult<Template> {
+async fn account(layout: Layout, auth: Auth<'_>, user: PageSessionUser) -> PageResult<Template> {
     let (pending, codes_left) = if user.user.mfa_enabled {
         (
             None,
@@ -75,7 +75,7 @@ struct NameForm {
 #[post("/account/profile", data = "<form>")]
 async fn rename(
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     form: CsrfForm<NameForm>,
 ) -> PageResult<Flash<Redirect>> {
     let result = match auth.rename(&user.user, &form.0.name).await {
@@ -86,7 +86,7 @@ async fn rename(
 }
 
 #[get("/account/password")]
-fn password_form(layout: Layout, user: PageSignedIn) -> Template {
+fn password_form(layout: Layout, user: PageSessionUser) -> Template {
     layout.render("account_password", Some(&user.user), json!({}))
 }
 
@@ -101,7 +101,7 @@ struct PasswordForm {
 async fn change_password(
     layout: Layout,
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<PasswordForm>,
 ) -> PageResult<OneOf<Flash<Redirect>, (Status, Template)>> {
@@ -146,7 +146,7 @@ struct EmailForm {
 #[post("/account/email", data = "<form>")]
 async fn change_email(
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<EmailForm>,
 ) -> PageResult<Flash<Redirect>> {
@@ -174,7 +174,7 @@ struct DeleteForm {
 #[post("/account/delete", data = "<form>")]
 async fn delete(
     auth: Auth<'_>,
-    user: PageSignedIn,
+    user: PageSessionUser,
     client: ClientInfo,
     form: CsrfForm<DeleteForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, Flash<Redirect>>> {

@@ -1,4 +1,4 @@
-//! Who is calling: `Claims` (stateless, from the access token), `SignedIn` (loaded from the
+//! Who is calling: `Claims` (stateless, from the access token), `SessionUser` (loaded from the
 //! database, session still live) and `CurrentUser` (that, with a verified address when
 //! `require_verified_email` is on: the one place that rule lives, `Verified`, serves the pages
 //! too). A failing guard leaves its `ApiError` for the catcher.
@@ -76,20 +76,20 @@ impl<'r> FromRequest<'r> for Claims {
 /// nor expired. Use it (through `CurrentUser`) wherever revocation must take effect at once;
 /// alone, only for what an unverified user must still be able to do (ask for a new link).
 #[derive(Debug, Clone)]
-pub struct SignedIn {
+pub struct SessionUser {
     pub user: User,
     pub claims: AccessClaims,
 }
 
-/// `SignedIn` with a verified address when `require_verified_email` is on.
-pub type CurrentUser = Verified<SignedIn>;
+/// `SessionUser` with a verified address when `require_verified_email` is on.
+pub type CurrentUser = Verified<SessionUser>;
 
-/// A guard that found who is signed in (the API's `SignedIn`, the pages' `PageSignedIn`).
-pub trait SignedInGuard {
+/// A guard that found who is signed in (the API's `SessionUser`, the pages' `PageSessionUser`).
+pub trait SessionGuard {
     fn user(&self) -> &User;
 }
 
-impl SignedInGuard for SignedIn {
+impl SessionGuard for SessionUser {
     fn user(&self) -> &User {
         &self.user
     }
@@ -114,7 +114,7 @@ pub struct Unverified(pub Option<User>);
 #[rocket::async_trait]
 impl<'r, G> FromRequest<'r> for Verified<G>
 where
-    G: FromRequest<'r, Error = ApiError> + SignedInGuard + Send,
+    G: FromRequest<'r, Error = ApiError> + SessionGuard + Send,
 {
     type Error = ApiError;
 
@@ -133,7 +133,7 @@ where
 }
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for SignedIn {
+impl<'r> FromRequest<'r> for SessionUser {
     type Error = ApiError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
@@ -145,7 +145,7 @@ impl<'r> FromRequest<'r> for SignedIn {
             return refuse(req, ApiError::Unauthorized);
         };
         match find_by_live_session(db, user_id, &claims.sid).await {
-            Ok(Some(user)) => Outcome::Success(SignedIn { user, claims }),
+            Ok(Some(user)) => Outcome::Success(SessionUser { user, claims }),
             Ok(None) => refuse(req, ApiError::Unauthorized),
             Err(e) => refuse(req, e),
         }

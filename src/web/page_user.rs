@@ -2,8 +2,8 @@
 //! a good refresh cookie on the spot; with neither it forwards, and the 401 catcher sends the
 //! browser to `/login?next=…`. It only records cookie changes: the cookie fairing writes them.
 //! A renewal refused by the rate limit refuses the page with 429 and leaves the cookies alone.
-//! With `require_verified_email`, `PageUser` (`Verified<PageSignedIn>`) refuses an unverified
-//! address with 403 and the "check your mail" page; `PageSignedIn` lets them through.
+//! With `require_verified_email`, `PageUser` (`Verified<PageSessionUser>`) refuses an unverified
+//! address with 403 and the "check your mail" page; `PageSessionUser` lets them through.
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -13,33 +13,33 @@ use crate::auth::device::ClientInfo;
 use crate::auth::users::{find_by_live_session, User};
 use crate::error::ApiError;
 use crate::web::cookies::{Audience, CookieAction, SessionCookie};
-use crate::web::guards::{refuse, SignedInGuard, Verified};
+use crate::web::guards::{refuse, SessionGuard, Verified};
 
 /// A signed-in user on a live session, address verified or not: for the pages an unverified
 /// user must still reach (the account page, a new verification link, signing out).
 #[derive(Debug, Clone)]
-pub struct PageSignedIn {
+pub struct PageSessionUser {
     pub user: User,
     /// This device's session.
     pub session_id: String,
 }
 
-/// `PageSignedIn` with a verified address when `require_verified_email` is on (else 403 and the
+/// `PageSessionUser` with a verified address when `require_verified_email` is on (else 403 and the
 /// "check your mail" page). A route that takes it cannot run without one.
-pub type PageUser = Verified<PageSignedIn>;
+pub type PageUser = Verified<PageSessionUser>;
 
-impl SignedInGuard for PageSignedIn {
+impl SessionGuard for PageSessionUser {
     fn user(&self) -> &User {
         &self.user
     }
 }
 
-/// Left by `PageSignedIn` when it forwarded for want of a user: the 401 catcher then redirects to
+/// Left by `PageSessionUser` when it forwarded for want of a user: the 401 catcher then redirects to
 /// the sign-in page instead of showing an error.
 pub struct SignInRequired(pub bool);
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for PageSignedIn {
+impl<'r> FromRequest<'r> for PageSessionUser {
     type Error = ApiError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
@@ -55,7 +55,7 @@ impl<'r> FromRequest<'r> for PageSignedIn {
     }
 }
 
-async fn identify(req: &Request<'_>) -> Result<Option<PageSignedIn>, ApiError> {
+async fn identify(req: &Request<'_>) -> Result<Option<PageSessionUser>, ApiError> {
     let auth = match req.guard::<Auth<'_>>().await {
         Outcome::Success(auth) => auth,
         _ => return Err(ApiError::Internal),
@@ -64,7 +64,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageSignedIn>, ApiError> {
     if let Some(claims) = access.and_then(|c| auth.tokens.verify_access(c).ok()) {
         if let Ok(user_id) = claims.user_id() {
             if let Some(user) = find_by_live_session(auth.db, user_id, &claims.sid).await? {
-                return Ok(Some(PageSignedIn {
+                return Ok(Some(PageSessionUser {
                     user,
                     session_id: claims.sid,
                 }));
@@ -88,7 +88,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageSignedIn>, ApiError> {
     match auth.refresh(refresh, &client).await {
         Ok(issued) => {
             CookieAction::signed_in(&issued, Audience::Pages).record(req);
-            Ok(Some(PageSignedIn {
+            Ok(Some(PageSessionUser {
                 user: issued.user,
                 session_id: issued.session.id,
             }))
