@@ -13,7 +13,7 @@ use crate::auth::sessions::{
     end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
     revoke_session, rotate_session, start_session, Issued,
 };
-use crate::auth::tokens::Tokens;
+use crate::auth::tokens::{RefreshClaims, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::clock::now;
 use crate::config::Settings;
@@ -145,9 +145,15 @@ impl Auth<'_> {
     }
 
     /// Rotation and reuse detection live in `sessions::rotate_session`; the reuse event too.
-    pub async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<Issued, ApiError> {
+    /// The token was verified by the caller, once per request (`web::refresh`); a refusal is
+    /// answered after the rate limit, like any attempt.
+    pub async fn refresh(
+        &self,
+        claims: ApiResult<RefreshClaims>,
+        client: &ClientInfo,
+    ) -> Result<Issued, ApiError> {
         self.limits.refresh(self.db, client).await?;
-        rotate_session(self.db, self.tokens, self.settings, token, client).await
+        rotate_session(self.db, self.tokens, self.settings, &claims?, client).await
     }
 
     /// Signs this device out; `false` when the session was not live any more.
@@ -157,18 +163,13 @@ impl Auth<'_> {
     }
 
     /// Signs out the device holding this refresh token (a client that lost its access token).
-    /// A token that does not verify is `401 unauthorized`, as for the access token; an
-    /// already-rotated one is a grace answer or reuse, exactly as for a refresh.
+    /// An already-rotated one is a grace answer or reuse, exactly as for a refresh.
     pub async fn sign_out_with_refresh_token(
         &self,
-        token: &str,
+        claims: &RefreshClaims,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
-        let claims = self
-            .tokens
-            .verify_refresh(token)
-            .map_err(|_| ApiError::Unauthorized)?;
-        end_session_with_refresh_token(self.db, self.settings, &claims, client).await
+        end_session_with_refresh_token(self.db, self.settings, claims, client).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.

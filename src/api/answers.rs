@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::sessions::{Issued, PublicSession};
 use crate::auth::users::PublicUser;
-use crate::config::Settings;
+use crate::config::{RefreshTransport, Settings};
 use crate::mfa::steps::MfaTicket;
 use crate::web::cookies::{Audience, CookieAction};
 
@@ -92,17 +92,15 @@ impl<'r> Responder<'r, 'static> for TokenAnswer {
             status,
             with_profile,
         } = self;
-        let cookie_mode = req
-            .rocket()
-            .state::<Settings>()
-            .is_none_or(|s| s.refresh_token_as_cookie);
+        let settings = req.rocket().state::<Settings>();
+        let body_mode = settings.is_some_and(|s| s.refresh_transport == RefreshTransport::Body);
         // In body mode the fairing sets no cookie for the API; the body carries the token.
         CookieAction::signed_in(&issued, Audience::Api).record(req);
         let tokens = TokenPair {
             access_token: issued.access_token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
-            refresh_token: (!cookie_mode).then_some(issued.refresh_token),
+            refresh_token: body_mode.then_some(issued.refresh_token),
         };
         let mut response = if with_profile {
             let user = PublicUser::from(&issued.user);

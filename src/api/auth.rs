@@ -12,11 +12,11 @@ use crate::api::refusals::refusals;
 use crate::auth::device::ClientInfo;
 use crate::auth::tokens::AccessClaims;
 use crate::auth::users::PublicUser;
-use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
 use crate::mfa::steps::SignIn;
 use crate::web::body::{JsonBody, OptionalJsonBody};
-use crate::web::guards::{Claims, CurrentUser, RefreshCookie};
+use crate::web::guards::{Claims, CurrentUser};
+use crate::web::refresh::PresentedRefresh;
 use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
@@ -140,19 +140,6 @@ async fn login(
     })
 }
 
-/// The refresh token from the cookie (cookie mode) or the body (body mode).
-fn presented_refresh_token(
-    settings: &Settings,
-    cookie: RefreshCookie,
-    body: OptionalJsonBody<RefreshBody>,
-) -> Option<String> {
-    if settings.refresh_token_as_cookie {
-        cookie.0
-    } else {
-        body.0.and_then(|b| b.refresh_token)
-    }
-}
-
 refusals!(RefreshRefusals: [json_body], InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()), CsrfFailed, CrossSiteRequest, RateLimited(60));
 /// Rotates the session: a new access token and a new refresh token.
 ///
@@ -172,12 +159,14 @@ async fn refresh(
     _same_site: SameSiteRequest,
     auth: Auth<'_>,
     client: ClientInfo,
-    cookie: RefreshCookie,
+    presented: PresentedRefresh<'_>,
     body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<TokenAnswer> {
-    let token = presented_refresh_token(auth.settings, cookie, body)
+    let body = body.0.and_then(|b| b.refresh_token);
+    let claims = presented
+        .claims(body.as_deref())
         .ok_or(ApiError::InvalidRefreshToken)?;
-    let issued = auth.refresh(&token, &client).await?;
+    let issued = auth.refresh(claims, &client).await?;
     Ok(TokenAnswer {
         issued,
         status: Status::Ok,
@@ -202,7 +191,7 @@ async fn logout(
     auth: Auth<'_>,
     client: ClientInfo,
     claims: Result<Claims, ApiError>,
-    cookie: Result<RefreshCookie, ApiError>,
+    presented: Result<PresentedRefresh<'_>, ApiError>,
     body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<NoContent> {
     match claims {
@@ -212,9 +201,12 @@ async fn logout(
         }
         Err(ApiError::CsrfFailed) => return Err(ApiError::CsrfFailed),
         Err(_) => {
-            let token = presented_refresh_token(auth.settings, cookie?, body)
-                .ok_or(ApiError::Unauthorized)?;
-            auth.sign_out_with_refresh_token(&token, &client).await?
+            let body = body.0.and_then(|b| b.refresh_token);
+            let claims = presented?
+                .claims(body.as_deref())
+                .ok_or(ApiError::Unauthorized)?
+                .map_err(|_| ApiError::Unauthorized)?;
+            auth.sign_out_with_refresh_token(&claims, &client).await?
         }
     };
     Ok(NoContent { sign_out: true })

@@ -287,10 +287,9 @@ pub async fn rotate_session(
     db: &Pool,
     tokens: &Tokens,
     settings: &Settings,
-    token: &str,
+    claims: &RefreshClaims,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
-    let claims = tokens.verify_refresh(token)?;
     let user_id = claims.user_id()?;
     let now = now();
     let new_jti = new_id();

@@ -138,6 +138,15 @@ impl Default for AuthConfig {
     }
 }
 
+/// Where the refresh token travels between the app and its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTransport {
+    /// An HttpOnly cookie (`refresh_token_as_cookie = true`, the default), with a CSRF token.
+    Cookie,
+    /// The JSON bodies of sign-in, refresh and sign-out: clients that are not browsers.
+    Body,
+}
+
 /// The validated configuration the rest of the app uses (managed state). Each field has the name
 /// of the configuration key it comes from, so one grep finds both ends.
 #[derive(Debug, Clone)]
@@ -152,7 +161,8 @@ pub struct Settings {
     pub jwt_audience: String,
     /// Lower-cased, without a trailing `/`.
     pub allowed_origins: Vec<String>,
-    pub refresh_token_as_cookie: bool,
+    /// From `refresh_token_as_cookie`: the one place that says where refresh tokens travel.
+    pub refresh_transport: RefreshTransport,
     pub cookie_secure: bool,
     /// Resolved: the configured 0 ("one per core") is the number of cores here.
     pub password_hash_concurrency: usize,
@@ -276,7 +286,10 @@ impl Settings {
             jwt_issuer: raw.jwt_issuer,
             jwt_audience: raw.jwt_audience,
             allowed_origins,
-            refresh_token_as_cookie: raw.refresh_token_as_cookie,
+            refresh_transport: match raw.refresh_token_as_cookie {
+                true => RefreshTransport::Cookie,
+                false => RefreshTransport::Body,
+            },
             cookie_secure: raw.cookie_secure,
             password_hash_concurrency,
             trusted_proxies,

@@ -180,7 +180,10 @@ async fn refresh(
     let Some(token) = cookies.get(name).map(|c| c.value().to_owned()) else {
         return Ok(WithCookies::signed_out(Redirect::to(next.login_url())));
     };
-    match auth.refresh(&token, &client).await {
+    match auth
+        .refresh(auth.tokens.verify_refresh(&token), &client)
+        .await
+    {
         Ok(issued) => Ok(WithCookies::signed_in(
             issued,
             Redirect::to(next.to_string()),

@@ -12,7 +12,7 @@ use rocket::time::{Duration, OffsetDateTime};
 use rocket::Response;
 
 use crate::auth::sessions::Issued;
-use crate::config::Settings;
+use crate::config::{RefreshTransport, Settings};
 use crate::error::RefusedRefreshToken;
 use crate::web::csrf::{self, CsrfKeys};
 
@@ -180,7 +180,7 @@ impl Fairing for CookieFairing {
             }) => {
                 let name = SessionCookie::Refresh.name(secure);
                 let mut cookie_session = false;
-                if settings.refresh_token_as_cookie || access.is_some() {
+                if settings.refresh_transport == RefreshTransport::Cookie || access.is_some() {
                     res.adjoin_header(session_cookie(name, refresh_token, refresh_max_age, secure));
                     cookie_session = true;
                 }

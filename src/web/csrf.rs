@@ -15,6 +15,7 @@ use crate::auth::keys::constant_time_eq;
 use crate::auth::tokens::Tokens;
 use crate::clock::new_id;
 use crate::web::cookies::SessionCookie;
+use crate::web::refresh::verified_refresh;
 
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -73,7 +74,7 @@ pub fn request_session_id<'r>(req: &'r Request<'_>) -> Option<&'r str> {
             .map(|claims| claims.sid)
             .or_else(|| {
                 refresh
-                    .and_then(|token| tokens.verify_refresh(token).ok())
+                    .and_then(|token| verified_refresh(req, token).ok())
                     .map(|c| c.sid)
             })
     };

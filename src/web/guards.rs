@@ -165,30 +165,6 @@ impl<'r> FromRequest<'r> for Auth<'r> {
     }
 }
 
-/// The refresh token from the `refresh_token` cookie, in cookie mode; a cookie-borne refresh on an
-/// unsafe method needs the CSRF token. `None` in body mode or when there is no cookie.
-pub struct RefreshCookie(pub Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for RefreshCookie {
-    type Error = ApiError;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
-        let cookie_mode = req
-            .rocket()
-            .state::<Settings>()
-            .is_some_and(|s| s.refresh_token_as_cookie);
-        let cookie = SessionCookie::Refresh.read(req).filter(|_| cookie_mode);
-        match cookie {
-            Some(_) if is_unsafe_method(req) && !csrf_matches(req, None) => {
-                refuse(req, ApiError::CsrfFailed)
-            }
-            Some(c) => Outcome::Success(RefreshCookie(Some(c.to_owned()))),
-            None => Outcome::Success(RefreshCookie(None)),
-        }
-    }
-}
-
 /// Guards answer with a status; this maps a bare status back to the contract's error.
 pub fn error_for(req: &Request<'_>, status: Status) -> ApiError {
     match &req.local_cache(|| GuardError(None)).0 {

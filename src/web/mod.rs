@@ -11,6 +11,7 @@ pub mod form;
 pub mod guards;
 pub mod layout;
 pub mod page_user;
+pub mod refresh;
 pub mod same_site;
 pub mod security_headers;
 

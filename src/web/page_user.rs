@@ -14,6 +14,7 @@ use crate::auth::users::{find_by_live_session, User};
 use crate::error::ApiError;
 use crate::web::cookies::{Audience, CookieAction, SessionCookie};
 use crate::web::guards::{refuse, SessionGuard, Verified};
+use crate::web::refresh::verified_refresh;
 
 /// A signed-in user on a live session, address verified or not: for the pages an unverified
 /// user must still reach (the account page, a new verification link, signing out).
@@ -85,7 +86,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<PageSessionUser>, ApiError
     };
     // Any error but a refused token (rate limit, database) keeps the cookies: the session may
     // well be good, this request just could not renew it.
-    match auth.refresh(refresh, &client).await {
+    match auth.refresh(verified_refresh(req, refresh), &client).await {
         Ok(issued) => {
             CookieAction::signed_in(&issued, Audience::Pages).record(req);
             Ok(Some(PageSessionUser {
