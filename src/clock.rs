@@ -1,8 +1,32 @@
 //! What every record is stamped with: the time (unix seconds, RFC 3339 for people) and random ids.
+//! `Clock` is the app's own reading of the time (managed state): the token and session core reads
+//! it, so a test moves time forward instead of sleeping.
 
-/// Seconds since the unix epoch, UTC: the one clock of the database and the tokens.
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// Seconds since the unix epoch, UTC, as the system tells it.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The app's clock: the system's, plus whatever a test has moved it forward by. Cheap to clone;
+/// clones share one reading.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    ahead: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Seconds since the unix epoch, UTC, on this app's clock.
+    pub fn now(&self) -> i64 {
+        now() + self.ahead.load(Ordering::Relaxed)
+    }
+
+    /// Moves this app's time forward (tests only: nothing in the app calls it).
+    pub fn advance(&self, seconds: i64) {
+        self.ahead.fetch_add(seconds, Ordering::Relaxed);
+    }
 }
 
 /// RFC 3339 UTC, to the second: how the API shows times.

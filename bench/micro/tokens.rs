@@ -14,7 +14,10 @@ fn codec(algorithm: &str) -> Tokens {
         ..AuthConfig::default()
     };
     // `debug` = true: a random key, as `cargo run` makes one.
-    Tokens::new(&Settings::from_config(config, true).expect("a valid default config"))
+    Tokens::new(
+        &Settings::from_config(config, true).expect("a valid default config"),
+        Default::default(),
+    )
 }
 
 fn refresh_claims(tokens: &Tokens) -> RefreshClaims {

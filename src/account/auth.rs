@@ -15,7 +15,6 @@ use crate::auth::sessions::{
 };
 use crate::auth::tokens::{RefreshClaims, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
-use crate::clock::now;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
@@ -169,7 +168,8 @@ impl Auth<'_> {
         claims: &RefreshClaims,
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
-        end_session_with_refresh_token(self.db, self.settings, claims, client).await
+        let now = self.tokens.clock.now();
+        end_session_with_refresh_token(self.db, self.settings, claims, client, now).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
@@ -296,7 +296,7 @@ impl Auth<'_> {
     /// `401 reauth_required`.
     pub async fn require_recent_auth(&self, user: &User, sid: &str) -> ApiResult<()> {
         match crate::auth::sessions::auth_time(self.db, user.id, sid).await? {
-            Some(at) if now() - at <= REAUTH_WINDOW => Ok(()),
+            Some(at) if self.tokens.clock.now() - at <= REAUTH_WINDOW => Ok(()),
             _ => Err(ApiError::ReauthRequired),
         }
     }

@@ -15,19 +15,22 @@ pub mod users;
 
 use rocket::fairing::AdHoc;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 
-/// Builds the token codec, the rate limiters and the bounded password hasher from the validated
+/// Builds the app's clock, the token codec, the rate limiters and the bounded password hasher from the validated
 /// settings. `lib.rs` attaches it once the settings are valid, and only then.
 pub fn stage() -> AdHoc {
     AdHoc::try_on_ignite("Auth core", |rocket| async move {
         let Some(settings) = rocket.state::<Settings>() else {
             return Err(rocket);
         };
-        let tokens = tokens::Tokens::new(settings);
+        let clock = Clock::default();
+        let tokens = tokens::Tokens::new(settings, clock.clone());
         let limits = limits::RateLimits::new(&settings.rate_limits);
         match password::Passwords::new(settings.password_hash_concurrency).await {
             Ok(passwords) => Ok(rocket
+                .manage(clock)
                 .manage(tokens)
                 .manage(limits)
                 .manage(passwords)

@@ -11,77 +11,94 @@ use crate::error::ApiError;
 /// The most events one read returns.
 pub const MAX_EVENTS: i64 = 100;
 
+/// How an event reads to its owner: a warning stands out on the devices page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    Registered,
-    LoginSucceeded,
-    /// Wrong password, deactivated account, or (with no user) an email that names no account.
-    LoginFailed,
-    /// An already-rotated refresh token came back outside the grace window: the session is revoked.
-    RefreshReuse,
-    /// The session's own device came back with the just-rotated token inside the grace window
-    /// (two tabs, a lost answer) and was given the current pair.
-    RefreshGrace,
-    SessionRevoked,
-    OtherSessionsRevoked,
-    PasswordChanged,
-    /// A password change refused because the current password was wrong.
-    PasswordChangeFailed,
-    Logout,
-    /// A verification link was followed.
-    EmailVerified,
-    /// A reset link was mailed (recorded off the request path, like the mail itself).
-    PasswordResetRequested,
-    /// The password was reset with a mailed link; every session was revoked.
-    PasswordReset,
-    /// A link to confirm a new address was mailed to it.
-    EmailChangeRequested,
-    EmailChanged,
-    /// Changing the email or deleting the account was refused: wrong password.
-    PasswordCheckFailed,
-    /// The account is gone; its events stay under its id (never reused), without the email.
-    AccountDeleted,
-    /// From the command line.
-    UserDeactivated,
-    UserActivated,
-    RoleChanged,
-    /// Two-factor sign-in was turned on (the first code confirmed) or off.
-    MfaEnabled,
-    MfaDisabled,
-    /// A wrong or replayed second-factor code.
-    MfaFailed,
-    RecoveryCodeUsed,
+pub enum Severity {
+    Info,
+    Warning,
 }
 
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Registered => "registered",
-            EventKind::LoginSucceeded => "login_succeeded",
-            EventKind::LoginFailed => "login_failed",
-            EventKind::RefreshReuse => "refresh_reuse",
-            EventKind::RefreshGrace => "refresh_grace",
-            EventKind::SessionRevoked => "session_revoked",
-            EventKind::OtherSessionsRevoked => "other_sessions_revoked",
-            EventKind::PasswordChanged => "password_changed",
-            EventKind::PasswordChangeFailed => "password_change_failed",
-            EventKind::Logout => "logout",
-            EventKind::EmailVerified => "email_verified",
-            EventKind::PasswordResetRequested => "password_reset_requested",
-            EventKind::PasswordReset => "password_reset",
-            EventKind::EmailChangeRequested => "email_change_requested",
-            EventKind::EmailChanged => "email_changed",
-            EventKind::PasswordCheckFailed => "password_check_failed",
-            EventKind::AccountDeleted => "account_deleted",
-            EventKind::UserDeactivated => "user_deactivated",
-            EventKind::UserActivated => "user_activated",
-            EventKind::RoleChanged => "role_changed",
-            EventKind::MfaEnabled => "mfa_enabled",
-            EventKind::MfaDisabled => "mfa_disabled",
-            EventKind::MfaFailed => "mfa_failed",
-            EventKind::RecoveryCodeUsed => "recovery_code_used",
+/// Declares `EventKind` from one table: each kind's stored name, its words for people and its
+/// severity, so adding a kind cannot forget any of them.
+macro_rules! event_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal, $words:literal, $severity:ident;)+) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum EventKind {
+            $($(#[$doc])* $kind,)+
         }
-    }
+
+        impl EventKind {
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$kind),+];
+
+            /// The name stored and shown by the API (`kind`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$kind => $name,)+
+                }
+            }
+
+            /// The event in words, for its owner ("Signed in").
+            pub fn words(self) -> &'static str {
+                match self {
+                    $(EventKind::$kind => $words,)+
+                }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(EventKind::$kind => Severity::$severity,)+
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<EventKind> {
+                match name {
+                    $($name => Some(EventKind::$kind),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    Registered = "registered", "Account created", Info;
+    LoginSucceeded = "login_succeeded", "Signed in", Info;
+    /// Wrong password, deactivated account, or (with no user) an email that names no account.
+    LoginFailed = "login_failed", "Failed sign-in", Warning;
+    /// An already-rotated refresh token came back outside the grace window: the session is revoked.
+    RefreshReuse = "refresh_reuse", "Refresh token reused — session revoked", Warning;
+    /// The session's own device came back with the just-rotated token inside the grace window
+    /// (two tabs, a lost answer) and was given the current pair.
+    RefreshGrace = "refresh_grace", "Refreshed twice at once (another tab)", Info;
+    SessionRevoked = "session_revoked", "Device signed out", Info;
+    OtherSessionsRevoked = "other_sessions_revoked", "Signed out everywhere else", Info;
+    PasswordChanged = "password_changed", "Password changed", Info;
+    /// A password change refused because the current password was wrong.
+    PasswordChangeFailed = "password_change_failed", "Failed password change", Warning;
+    Logout = "logout", "Signed out", Info;
+    /// A verification link was followed.
+    EmailVerified = "email_verified", "Email address confirmed", Info;
+    /// A reset link was mailed (recorded off the request path, like the mail itself).
+    PasswordResetRequested = "password_reset_requested", "Password reset link mailed", Info;
+    /// The password was reset with a mailed link; every session was revoked.
+    PasswordReset = "password_reset", "Password reset by mail — every device signed out", Info;
+    /// A link to confirm a new address was mailed to it.
+    EmailChangeRequested = "email_change_requested", "New email address asked for", Info;
+    EmailChanged = "email_changed", "Email address changed", Info;
+    /// Changing the email or deleting the account was refused: wrong password.
+    PasswordCheckFailed = "password_check_failed", "Wrong password on the account page", Warning;
+    /// The account is gone; its events stay under its id (never reused), without the email.
+    AccountDeleted = "account_deleted", "Account deleted", Warning;
+    /// From the command line.
+    UserDeactivated = "user_deactivated", "Account deactivated by an administrator", Warning;
+    UserActivated = "user_activated", "Account activated by an administrator", Info;
+    RoleChanged = "role_changed", "Role changed by an administrator", Info;
+    /// Two-factor sign-in was turned on (the first code confirmed) or off.
+    MfaEnabled = "mfa_enabled", "Two-factor sign-in turned on", Info;
+    MfaDisabled = "mfa_disabled", "Two-factor sign-in turned off", Warning;
+    /// A wrong or replayed second-factor code.
+    MfaFailed = "mfa_failed", "Wrong two-factor code", Warning;
+    RecoveryCodeUsed = "recovery_code_used", "Recovery code used", Warning;
 }
 
 /// Appends one event. Takes any executor, so it can join the caller's transaction (the reuse
@@ -181,4 +198,38 @@ pub async fn recent(db: &Pool, user_id: i64, limit: i64) -> Result<Vec<SecurityE
     .bind(limit.clamp(1, MAX_EVENTS))
     .fetch_all(db)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_name_and_words() {
+        let mut names = std::collections::HashSet::new();
+        for kind in EventKind::ALL {
+            assert!(names.insert(kind.as_str()), "{} twice", kind.as_str());
+            assert_eq!(EventKind::parse(kind.as_str()), Some(*kind));
+            let words = kind.words();
+            assert!(
+                !words.is_empty() && words != "Security event",
+                "{kind:?} has no words"
+            );
+        }
+        assert_eq!(EventKind::parse("no_such_kind"), None);
+    }
+
+    #[test]
+    fn failures_and_takeover_signs_are_warnings() {
+        for kind in [
+            EventKind::LoginFailed,
+            EventKind::RefreshReuse,
+            EventKind::MfaFailed,
+            EventKind::RecoveryCodeUsed,
+            EventKind::PasswordCheckFailed,
+        ] {
+            assert_eq!(kind.severity(), Severity::Warning, "{kind:?}");
+        }
+        assert_eq!(EventKind::LoginSucceeded.severity(), Severity::Info);
+    }
 }

@@ -152,7 +152,7 @@ pub async fn start_session(
     mfa: bool,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
-    let now = now();
+    let now = tokens.clock.now();
     let device = &client.device;
     let session = Session {
         id: new_id(),
@@ -291,7 +291,7 @@ pub async fn rotate_session(
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
     let user_id = claims.user_id()?;
-    let now = now();
+    let now = tokens.clock.now();
     let new_jti = new_id();
     let turn = write_turn().await;
     let mut tx = db.begin().await?;
@@ -355,8 +355,8 @@ pub async fn end_session_with_refresh_token(
     settings: &Settings,
     claims: &RefreshClaims,
     client: &ClientInfo,
+    now: i64,
 ) -> Result<bool, ApiError> {
-    let now = now();
     let turn = write_turn().await;
     let mut tx = db.begin().await?;
     let Ok(session) = session_of(&mut tx, claims).await else {

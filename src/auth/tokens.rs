@@ -10,7 +10,9 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use crate::auth::app_claims::AppClaims;
 use crate::auth::keys::KeySet;
 use crate::auth::users::Role;
-use crate::clock::{new_id, now};
+#[cfg(test)]
+use crate::clock::now;
+use crate::clock::{new_id, Clock};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
 
@@ -133,12 +135,14 @@ pub struct Tokens {
     pub session_max_lifetime: i64,
     pub issuer: String,
     pub audience: String,
+    /// The app's clock (managed state too): tokens and sessions are stamped from it.
+    pub clock: Clock,
     /// One per algorithm of the key set, built once: verifying is the claims guard's hot path.
     validations: Vec<(Algorithm, Validation)>,
 }
 
 impl Tokens {
-    pub fn new(settings: &Settings) -> Tokens {
+    pub fn new(settings: &Settings, clock: Clock) -> Tokens {
         let keys = KeySet::new(&settings.keys);
         let mut validations: Vec<(Algorithm, Validation)> = Vec::new();
         for algorithm in keys.algorithms() {
@@ -155,6 +159,7 @@ impl Tokens {
             }
         }
         Tokens {
+            clock,
             keys,
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
@@ -213,7 +218,7 @@ impl Tokens {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: jti.to_owned(),
-            iat: now(),
+            iat: self.clock.now(),
             exp,
             typ: TokenKind::Refresh.claim().into(),
             amr: vec![AMR_PASSWORD.into()],
@@ -247,7 +252,9 @@ impl Tokens {
         let claims: MfaTicketClaims = self
             .verify(token, TokenKind::MfaTicket)
             .map_err(|_| ApiError::InvalidMfaToken)?;
-        if claims.typ != TokenKind::MfaTicket.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
+        if claims.typ != TokenKind::MfaTicket.claim()
+            || claims.iat > self.clock.now() + MAX_CLOCK_SKEW
+        {
             return Err(ApiError::InvalidMfaToken);
         }
         let user_id = claims.sub.parse().map_err(|_| ApiError::InvalidMfaToken)?;
@@ -261,7 +268,8 @@ impl Tokens {
                     ErrorKind::ExpiredSignature => ApiError::TokenExpired,
                     _ => ApiError::Unauthorized,
                 })?;
-        if claims.typ != TokenKind::Access.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
+        if claims.typ != TokenKind::Access.claim() || claims.iat > self.clock.now() + MAX_CLOCK_SKEW
+        {
             return Err(ApiError::Unauthorized);
         }
         Ok(claims)
@@ -272,7 +280,9 @@ impl Tokens {
         let claims: RefreshClaims = self
             .verify(token, TokenKind::Refresh)
             .map_err(|_| ApiError::InvalidRefreshToken)?;
-        if claims.typ != TokenKind::Refresh.claim() || claims.iat > now() + MAX_CLOCK_SKEW {
+        if claims.typ != TokenKind::Refresh.claim()
+            || claims.iat > self.clock.now() + MAX_CLOCK_SKEW
+        {
             return Err(ApiError::InvalidRefreshToken);
         }
         Ok(claims)
@@ -312,7 +322,10 @@ mod tests {
     use crate::config::AuthConfig;
 
     fn test_tokens() -> Tokens {
-        Tokens::new(&Settings::from_config(AuthConfig::default(), true).unwrap())
+        Tokens::new(
+            &Settings::from_config(AuthConfig::default(), true).unwrap(),
+            Default::default(),
+        )
     }
 
     fn refresh(now: i64) -> RefreshClaims {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::account::auth::Auth;
 use crate::auth::device::{describe, device_kind, known, ClientInfo};
 use crate::auth::security_events::{self, SecurityEvent};
+use crate::auth::security_events::{EventKind, Severity};
 use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::users::{Role, User};
 use crate::clock::now;
@@ -95,35 +96,12 @@ struct EventView {
     user_agent: String,
 }
 
-/// An event kind in words; kinds this page does not know yet still get a line.
-fn event_in_words(kind: &str) -> (&'static str, bool) {
-    match kind {
-        "registered" => ("Account created", false),
-        "login_succeeded" => ("Signed in", false),
-        "login_failed" => ("Failed sign-in", true),
-        "refresh_reuse" => ("Refresh token reused — session revoked", true),
-        "refresh_grace" => ("Refreshed twice at once (another tab)", false),
-        "session_revoked" => ("Device signed out", false),
-        "other_sessions_revoked" => ("Signed out everywhere else", false),
-        "password_changed" => ("Password changed", false),
-        "password_change_failed" => ("Failed password change", true),
-        "logout" => ("Signed out", false),
-        "email_verified" => ("Email address confirmed", false),
-        "password_reset_requested" => ("Password reset link mailed", false),
-        "password_reset" => ("Password reset by mail — every device signed out", false),
-        "email_change_requested" => ("New email address asked for", false),
-        "email_changed" => ("Email address changed", false),
-        "password_check_failed" => ("Wrong password on the account page", true),
-        "user_deactivated" => ("Account deactivated by an administrator", true),
-        "user_activated" => ("Account activated by an administrator", false),
-        "role_changed" => ("Role changed by an administrator", false),
-        _ => ("Security event", false),
-    }
-}
-
 impl EventView {
     fn new(event: &SecurityEvent, now: i64) -> EventView {
-        let (what, warning) = event_in_words(&event.kind);
+        // A kind this build does not know (a newer instance wrote it) still gets a line.
+        let kind = EventKind::parse(&event.kind);
+        let what = kind.map_or("Security event", EventKind::words);
+        let warning = kind.is_some_and(|k| k.severity() == Severity::Warning);
         EventView {
             what,
             warning,

@@ -19,7 +19,10 @@ fn codec() -> Tokens {
         jwt_secret: Some(SECRET.into()),
         ..Default::default()
     };
-    Tokens::new(&Settings::from_config(raw, false).expect("valid settings"))
+    Tokens::new(
+        &Settings::from_config(raw, false).expect("valid settings"),
+        Default::default(),
+    )
 }
 
 fn genuine_pair(keys: &Tokens) -> (String, String) {

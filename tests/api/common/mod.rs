@@ -155,6 +155,15 @@ impl TestApp {
             .expect("keys are managed")
     }
 
+    /// Moves this app's clock forward: what a test does instead of sleeping.
+    pub fn advance_clock(&self, seconds: i64) {
+        let clock = self
+            .client
+            .rocket()
+            .state::<rocket_auth_template::clock::Clock>();
+        clock.expect("the app's clock").advance(seconds);
+    }
+
     pub fn db(&self) -> &Pool {
         Db::fetch(self.client.rocket()).expect("database pool")
     }

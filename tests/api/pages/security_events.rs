@@ -64,7 +64,7 @@ async fn devices_page_lists_recent_events_in_words_with_hostile_text_escaped() {
     let phone = app.login("ann@example.com", IPHONE).await;
     let rotated = app.refresh(&phone).await;
     assert_eq!(rotated.status(), Status::Ok);
-    rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.advance_clock(1);
     let reused = app.refresh(&phone).await;
     assert_eq!(reused.status(), Status::Unauthorized);
 
@@ -108,4 +108,38 @@ async fn devices_page_lists_recent_events_in_words_with_hostile_text_escaped() {
     }
     let page = laptop.get("/sessions").await;
     assert_eq!(page.body.matches("<li class=\"event").count(), 10);
+}
+
+#[rocket::async_test]
+async fn every_two_factor_and_deletion_event_is_worded_and_failures_stand_out() {
+    let app = app().await;
+    let mut laptop = ann_signed_up(&app).await;
+    let kinds = [
+        ("mfa_enabled", "Two-factor sign-in turned on", false),
+        ("mfa_disabled", "Two-factor sign-in turned off", true),
+        ("mfa_failed", "Wrong two-factor code", true),
+        ("recovery_code_used", "Recovery code used", true),
+        ("account_deleted", "Account deleted", true),
+    ];
+    for (kind, _, _) in kinds {
+        sqlx::query(
+            "INSERT INTO security_events (user_id, kind, created_at) \
+             SELECT id, $1, $2 FROM users WHERE email = 'ann@example.com'",
+        )
+        .bind(kind)
+        .bind(rocket_auth_template::clock::now())
+        .execute(app.db())
+        .await
+        .unwrap();
+    }
+    let page = laptop.get("/sessions").await;
+    let activity = &page.body[page.body.find("Recent activity").unwrap()..];
+    assert!(!activity.contains("Security event"), "a kind without words");
+    for (kind, words, warning) in kinds {
+        let at = activity
+            .find(words)
+            .unwrap_or_else(|| panic!("{kind}: {words}"));
+        let item = &activity[activity[..at].rfind("<li class=\"").unwrap()..at];
+        assert_eq!(item.contains("event-warning"), warning, "{kind}: {item}");
+    }
 }

@@ -65,7 +65,7 @@ async fn expired_access_cookie_and_good_refresh_cookie_serve_the_page_and_rotate
     let stale = other.cookie("refresh_token").unwrap().to_owned();
     other.jar.remove("access_token");
     assert_eq!(other.get("/").await.status, Status::Ok, "no access cookie");
-    rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app_no_grace.advance_clock(1);
     other.set("refresh_token", &stale);
     other.jar.remove("access_token");
     let page = other.get("/").await;

@@ -13,7 +13,7 @@ async fn refresh_token_reuse_is_logged_as_a_security_event() {
     let login = app.register("ann@example.com").await;
     let rotated = app.refresh(&login).await;
     assert_eq!(rotated.status(), Status::Ok);
-    rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.advance_clock(1);
     let replay = refresh_from(&app, &login, &login.refresh, "203.0.113.66").await;
     assert_eq!(replay.status(), Status::Unauthorized);
 
