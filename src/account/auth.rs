@@ -7,11 +7,11 @@
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
+use crate::auth::rotation::{end_session_with_refresh_token, rotate_session};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::REAUTH_WINDOW;
 use crate::auth::sessions::{
-    end_session_with_refresh_token, revoke_other_sessions, revoke_other_sessions_in,
-    revoke_session, rotate_session, start_session, Issued,
+    revoke_other_sessions, revoke_other_sessions_in, revoke_session, start_session, Issued,
 };
 use crate::auth::tokens::{RefreshClaims, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};

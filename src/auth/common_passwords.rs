@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use crate::auth::users::MIN_PASSWORD_CHARS;
+use crate::auth::user_input::MIN_PASSWORD_CHARS;
 
 /// One lower-case password a line, most common first (zxcvbn's order).
 const LIST: &str = include_str!("../../data/common-passwords.txt");

@@ -8,9 +8,11 @@ pub mod device;
 pub mod keys;
 pub mod limits;
 pub mod password;
+pub mod rotation;
 pub mod security_events;
 pub mod sessions;
 pub mod tokens;
+pub mod user_input;
 pub mod users;
 
 use rocket::fairing::AdHoc;

@@ -1,16 +1,14 @@
-//! The session whitelist: one row per device. Start, rotate (compare-and-swap on the current
-//! `jti`, in one transaction), detect reuse, list and revoke.
+//! The session whitelist: one row per device. Start, list and revoke; rotating a session's
+//! refresh token (and telling reuse from a second tab) is in `rotation.rs`.
 
 use serde::Serialize;
 
 use crate::auth::app_claims::AppClaims;
 use crate::auth::device::{ClientInfo, Device};
-use crate::auth::security_events::{self, EventKind};
-use crate::auth::tokens::{RefreshClaims, TokenKind, Tokens, AMR_OTP, AMR_PASSWORD};
-use crate::auth::users::{self, User};
+use crate::auth::tokens::{TokenKind, Tokens, AMR_OTP, AMR_PASSWORD};
+use crate::auth::users::User;
 use crate::clock::{new_id, now, rfc3339};
-use crate::config::Settings;
-use crate::db::{write_turn, Engine, Pool};
+use crate::db::{Engine, Pool};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,7 +34,8 @@ pub struct Session {
     pub auth_time: i64,
 }
 
-const SESSION_COLUMNS: &str = "id, user_id, refresh_jti, previous_jti, rotated_at, created_at, \
+pub(crate) const SESSION_COLUMNS: &str =
+    "id, user_id, refresh_jti, previous_jti, rotated_at, created_at, \
      last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip, \
      mfa, auth_time";
 
@@ -120,7 +119,7 @@ impl Session {
 impl Issued {
     /// `now` is the caller's clock reading, the one the session's times were set from, so that a
     /// new session's refresh token lives exactly `refresh_token_ttl` (`exp - iat`).
-    fn mint(
+    pub(crate) fn mint(
         tokens: &Tokens,
         user: User,
         session: Session,
@@ -196,192 +195,6 @@ pub async fn start_session(
     .await?;
     let app = AppClaims::for_user(&user);
     Issued::mint(tokens, user, session, app, now)
-}
-
-/// What a presented refresh token is to its session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presented {
-    /// The session's current token.
-    Current,
-    /// The token it replaced, back within `refresh_reuse_grace` seconds of the rotation from the
-    /// session's own device (same user agent): two tabs refreshing at once, or a lost answer.
-    Grace,
-    /// Any other token of a live session: stolen or replayed. The session must go.
-    Reuse,
-    /// The session is revoked or expired: nothing to answer.
-    Dead,
-}
-
-impl Session {
-    /// Classifies the `jti` of a verified refresh token of this session, presented at `now` by a
-    /// client with `user_agent`.
-    pub fn classify(&self, jti: &str, user_agent: &str, now: i64, grace: i64) -> Presented {
-        let live = self.revoked_at.is_none() && self.expires_at > now;
-        if !live {
-            return Presented::Dead;
-        }
-        if self.refresh_jti == jti {
-            return Presented::Current;
-        }
-        let within_grace = self.previous_jti.as_deref() == Some(jti)
-            && self.rotated_at.is_some_and(|at| now - at <= grace)
-            && self.user_agent == user_agent;
-        if within_grace {
-            Presented::Grace
-        } else {
-            Presented::Reuse
-        }
-    }
-}
-
-/// The session a verified refresh token names, read inside `tx`.
-async fn session_of(
-    tx: &mut sqlx::Transaction<'_, Engine>,
-    claims: &RefreshClaims,
-) -> Result<Session, ApiError> {
-    let user_id = claims.user_id()?;
-    sqlx::query_as::<_, Session>(&format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND user_id = $2"
-    ))
-    .bind(&claims.sid)
-    .bind(user_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::InvalidRefreshToken)
-}
-
-/// Token theft: the whole session is revoked and the reuse recorded, in the caller's transaction.
-async fn revoke_for_reuse(
-    tx: &mut sqlx::Transaction<'_, Engine>,
-    session: &Session,
-    now: i64,
-    client: &ClientInfo,
-) -> Result<(), ApiError> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(&session.id)
-        .execute(&mut **tx)
-        .await?;
-    let (user_id, sid) = (Some(session.user_id), Some(session.id.as_str()));
-    security_events::record(&mut **tx, EventKind::RefreshReuse, user_id, sid, client).await?;
-    rocket::warn!(
-        "refresh token reuse on session {} of user {}: session revoked",
-        session.id,
-        session.user_id
-    );
-    Ok(())
-}
-
-/// Exchanges a refresh token for a new pair, moving the session to a new `jti`.
-///
-/// - current `jti`: rotate (compare-and-swap, so of two racing requests exactly one rotates);
-///   the session's expiry slides to `refresh_token_ttl` from now, but never past
-///   `session_max_lifetime` from sign-in;
-/// - `Presented::Grace`: answer with a pair for the session's current `jti`, rotating nothing,
-///   and record it;
-/// - `Presented::Reuse`: revoke the whole session.
-///
-/// The application claims and the role are derived again from the user as loaded now, so a
-/// demoted user loses a permission at the next refresh.
-pub async fn rotate_session(
-    db: &Pool,
-    tokens: &Tokens,
-    settings: &Settings,
-    claims: &RefreshClaims,
-    client: &ClientInfo,
-) -> Result<Issued, ApiError> {
-    let user_id = claims.user_id()?;
-    let now = tokens.clock.now();
-    let new_jti = new_id();
-    let turn = write_turn().await;
-    let mut tx = db.begin().await?;
-    let rotated = sqlx::query(
-        "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $1, rotated_at = $2, \
-             last_used_at = $2, ip = $4, \
-             expires_at = CASE WHEN created_at + $8 < $3 THEN created_at + $8 ELSE $3 END \
-         WHERE id = $5 AND user_id = $6 AND refresh_jti = $7 \
-           AND revoked_at IS NULL AND expires_at > $2 AND created_at + $8 > $2 \
-           AND EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.active)",
-    )
-    .bind(&new_jti)
-    .bind(now)
-    .bind(now + tokens.refresh_token_ttl)
-    .bind(client.ip.map(|ip| ip.to_string()))
-    .bind(&claims.sid)
-    .bind(user_id)
-    .bind(&claims.jti)
-    .bind(tokens.session_max_lifetime)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-
-    let session = session_of(&mut tx, &claims).await?;
-    let user = users::find_by_id(&mut *tx, user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or(ApiError::InvalidRefreshToken)?;
-
-    if !rotated {
-        let ua = &client.device.user_agent;
-        match session.classify(&claims.jti, ua, now, settings.refresh_reuse_grace) {
-            // A current `jti` that did not rotate: a session older than a since lowered
-            // `session_max_lifetime`.
-            Presented::Current | Presented::Dead => return Err(ApiError::InvalidRefreshToken),
-            Presented::Grace => {
-                let sid = Some(session.id.as_str());
-                let kind = EventKind::RefreshGrace;
-                security_events::record(&mut *tx, kind, Some(user_id), sid, client).await?;
-            }
-            Presented::Reuse => {
-                revoke_for_reuse(&mut tx, &session, now, client).await?;
-                tx.commit().await?;
-                return Err(ApiError::InvalidRefreshToken);
-            }
-        }
-    }
-    tx.commit().await?;
-    drop(turn);
-    let app = AppClaims::for_user(&user);
-    Issued::mint(tokens, user, session, app, now)
-}
-
-/// Signs out the device holding this (verified) refresh token, treating it as a refresh would: the
-/// current token or a grace answer end the session (`Ok(true)`); an older token is reuse, which
-/// ends it as theft and answers `invalid_refresh_token`; a dead session ends nothing
-/// (`Ok(false)`).
-pub async fn end_session_with_refresh_token(
-    db: &Pool,
-    settings: &Settings,
-    claims: &RefreshClaims,
-    client: &ClientInfo,
-    now: i64,
-) -> Result<bool, ApiError> {
-    let turn = write_turn().await;
-    let mut tx = db.begin().await?;
-    let Ok(session) = session_of(&mut tx, claims).await else {
-        return Ok(false);
-    };
-    let ua = &client.device.user_agent;
-    let ended = match session.classify(&claims.jti, ua, now, settings.refresh_reuse_grace) {
-        Presented::Current | Presented::Grace => {
-            let revoked = revoke_session(&mut *tx, session.user_id, &session.id).await?;
-            if revoked {
-                let (user_id, sid) = (Some(session.user_id), Some(session.id.as_str()));
-                security_events::record(&mut *tx, EventKind::Logout, user_id, sid, client).await?;
-            }
-            revoked
-        }
-        Presented::Reuse => {
-            revoke_for_reuse(&mut tx, &session, now, client).await?;
-            tx.commit().await?;
-            return Err(ApiError::InvalidRefreshToken);
-        }
-        Presented::Dead => false,
-    };
-    tx.commit().await?;
-    drop(turn);
-    Ok(ended)
 }
 
 /// When the user's live session `sid` last proved who it is; `None` when it is not live.

@@ -309,7 +309,9 @@ async fn the_js_typings_name_the_fields_the_document_gives_users_and_sessions() 
 #[test]
 fn the_documented_input_bounds_are_the_ones_the_code_enforces() {
     use rocket_auth_template::auth::password::MAX_PASSWORD_BYTES;
-    use rocket_auth_template::auth::users::{MAX_EMAIL_BYTES, MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
+    use rocket_auth_template::auth::user_input::{
+        MAX_EMAIL_BYTES, MAX_NAME_CHARS, MIN_PASSWORD_CHARS,
+    };
     let doc = serde_json::to_value(rocket_auth_template::api::openapi::document()).unwrap();
     let schemas = &doc["components"]["schemas"];
     let registration = &schemas["Registration"]["properties"];
