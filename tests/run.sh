@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need, then runs them all.
 #   bash tests/run.sh
+# - the layer check (tests/layers.sh): no module imports from a layer above its own
 # - Rust tests (unit + tests/api, each on its own temp SQLite file): cargo test; the mail tests
 #   start a real SMTP server, aiosmtpd (Debian's python3-aiosmtpd, run by /usr/bin/python3)
 # - the same tests/api suite on PostgreSQL (feature `postgres`), each test on its own database of a
@@ -29,6 +30,9 @@ app_bin() {
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
   echo "$target_dir/debug/$bin_name"
 }
+
+echo "== Layers"
+bash tests/layers.sh
 
 echo "== Rust tests (SQLite)"
 cargo test --all-targets

@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 
 use crate::api::openapi::DOCUMENT;
-use crate::pages::Layout;
+use crate::web::layout::Layout;
 use crate::web::security_headers::PAGE_CSP;
 
 pub fn routes() -> Vec<Route> {
