@@ -12,6 +12,7 @@ use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::REAUTH_WINDOW;
 use crate::auth::sessions::{
     revoke_other_sessions, revoke_other_sessions_in, revoke_session, start_session, Issued,
+    SignInMethod,
 };
 use crate::auth::tokens::{RefreshClaims, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
@@ -72,7 +73,12 @@ impl Auth<'_> {
         self.limits.register(self.db, client).await?;
         let user = users::create_user(self.db, self.passwords, new).await?;
         let issued = self
-            .start_session(EventKind::Registered, user, false, client)
+            .start_session(
+                EventKind::Registered,
+                user,
+                &SignInMethod::password(),
+                client,
+            )
             .await?;
         if !issued.user.email_verified {
             self.by_mail().send_verification(&issued.user).await?;
@@ -80,33 +86,34 @@ impl Auth<'_> {
         Ok(issued)
     }
 
-    /// A new session on this device (`mfa`: started with a second factor), and the event that
-    /// says why it started.
+    /// A new session on this device (`method`: how it signed in), and the event that says why it
+    /// started.
     pub(crate) async fn start_session(
         &self,
         why: EventKind,
         user: User,
-        mfa: bool,
+        method: &SignInMethod,
         client: &ClientInfo,
     ) -> Result<Issued, ApiError> {
-        let issued = start_session(self.db, self.tokens, user, mfa, client).await?;
+        let issued = start_session(self.db, self.tokens, user, method, client).await?;
         let (user_id, sid) = (issued.user.id, issued.session.id.as_str());
         record(self.db, why, Some(user_id), Some(sid), client).await?;
         Ok(issued)
     }
 
-    /// A person who proved who they are (password, and a second factor when `mfa`) gets a session
-    /// on this device, like every sign-in: the event, and the mail when the device is new.
+    /// A person who proved who they are (`method`) gets a session on this device, like every
+    /// sign-in (password, second step, passkey, provider): the event, and the mail when the
+    /// device is new.
     pub(crate) async fn signed_in(
         &self,
         user: User,
-        mfa: bool,
+        method: SignInMethod,
         client: &ClientInfo,
     ) -> ApiResult<Issued> {
         let mail = self.by_mail();
         let new_device = mail.is_new_device(&user, client).await?;
         let issued = self
-            .start_session(EventKind::LoginSucceeded, user, mfa, client)
+            .start_session(EventKind::LoginSucceeded, user, &method, client)
             .await?;
         if new_device {
             mail.alert_new_device(&issued.user, client);
@@ -129,7 +136,8 @@ impl Auth<'_> {
                 Ok(SignIn::MfaRequired(ticket))
             }
             Ok(user) => Ok(SignIn::Done(Box::new(
-                self.signed_in(user, false, client).await?,
+                self.signed_in(user, SignInMethod::password(), client)
+                    .await?,
             ))),
             Err(ApiError::InvalidCredentials) => {
                 let user_id = match Email::parse(email) {

@@ -6,15 +6,15 @@ use rocket::{get, post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::account::auth::Auth;
 use crate::api::answers::{LoginAnswer, MfaChallenge, NoContent, SignedIn, TokenAnswer, TokenPair};
 use crate::api::refusals::refusals;
-use crate::auth::device::ClientInfo;
 use crate::auth::tokens::AccessClaims;
 use crate::auth::users::PublicUser;
 use crate::error::{ApiError, ApiResult};
 use crate::mfa::steps::SignIn;
 use crate::web::body::{JsonBody, OptionalJsonBody};
+use crate::web::guards::Acting;
+use crate::web::guards::Visitor;
 use crate::web::guards::{Claims, CurrentUser};
 use crate::web::refresh::PresentedRefresh;
 use crate::web::same_site::SameSiteRequest;
@@ -88,8 +88,7 @@ refusals!(RegisterRefusals: [json_body], InvalidEmail, WeakPassword("Passwords n
 #[post("/auth/register", data = "<body>")]
 async fn register(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     body: JsonBody<Registration>,
 ) -> ApiResult<TokenAnswer> {
     let Registration {
@@ -97,8 +96,9 @@ async fn register(
         password,
         name,
     } = body.0;
-    let issued = auth
-        .register(&email, password, name.as_deref(), &client)
+    let issued = me
+        .auth
+        .register(&email, password, name.as_deref(), &me.client)
         .await?;
     Ok(TokenAnswer {
         issued,
@@ -125,12 +125,11 @@ refusals!(LoginRefusals: [json_body], InvalidCredentials, InvalidInput("password
 #[post("/auth/login", data = "<body>")]
 async fn login(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     body: JsonBody<Credentials>,
 ) -> ApiResult<LoginAnswer> {
     let Credentials { email, password } = body.0;
-    Ok(match auth.sign_in(&email, password, &client).await? {
+    Ok(match me.auth.sign_in(&email, password, &me.client).await? {
         SignIn::Done(issued) => LoginAnswer::Tokens(Box::new(TokenAnswer {
             issued: *issued,
             status: Status::Ok,
@@ -157,8 +156,7 @@ refusals!(RefreshRefusals: [json_body], InvalidRefreshToken, InvalidInput("refre
 #[post("/auth/refresh", data = "<body>")]
 async fn refresh(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     presented: PresentedRefresh<'_>,
     body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<TokenAnswer> {
@@ -166,7 +164,7 @@ async fn refresh(
     let claims = presented
         .claims(body.as_deref())
         .ok_or(ApiError::InvalidRefreshToken)?;
-    let issued = auth.refresh(claims, &client).await?;
+    let issued = me.auth.refresh(claims, &me.client).await?;
     Ok(TokenAnswer {
         issued,
         status: Status::Ok,
@@ -188,15 +186,15 @@ refusals!(LogoutRefusals: [json_body], Unauthorized, InvalidRefreshToken, Invali
 #[post("/auth/logout", data = "<body>")]
 async fn logout(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     claims: Result<Claims, ApiError>,
     presented: Result<PresentedRefresh<'_>, ApiError>,
     body: OptionalJsonBody<RefreshBody>,
 ) -> ApiResult<NoContent> {
     match claims {
         Ok(claims) => {
-            auth.sign_out(claims.user_id()?, &claims.sid, &client)
+            me.auth
+                .sign_out(claims.user_id()?, &claims.sid, &me.client)
                 .await?
         }
         Err(ApiError::CsrfFailed) => return Err(ApiError::CsrfFailed),
@@ -206,7 +204,9 @@ async fn logout(
                 .claims(body.as_deref())
                 .ok_or(ApiError::Unauthorized)?
                 .map_err(|_| ApiError::Unauthorized)?;
-            auth.sign_out_with_refresh_token(&claims, &client).await?
+            me.auth
+                .sign_out_with_refresh_token(&claims, &me.client)
+                .await?
         }
     };
     Ok(NoContent { sign_out: true })
@@ -223,17 +223,16 @@ refusals!(PasswordRefusals: [json_body, current_user_writes], InvalidCredentials
         PasswordRefusals))]
 #[post("/auth/password", data = "<body>")]
 async fn change_password(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
+    me: Acting<'_, CurrentUser>,
     body: JsonBody<PasswordChange>,
 ) -> ApiResult<NoContent> {
     let PasswordChange {
         current_password,
         new_password,
     } = body.0;
-    let sid = &current.claims.sid;
-    auth.change_password(&current.user, sid, current_password, new_password, &client)
+    let sid = me.sid();
+    me.auth
+        .change_password(me.user(), sid, current_password, new_password, &me.client)
         .await?;
     Ok(NoContent { sign_out: false })
 }

@@ -7,13 +7,13 @@ use rocket::{post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::account::auth::Auth;
 use crate::api::answers::NoContent;
 use crate::api::refusals::refusals;
-use crate::auth::device::ClientInfo;
 use crate::error::ApiResult;
 use crate::web::body::JsonBody;
+use crate::web::guards::Acting;
 use crate::web::guards::SessionUser;
+use crate::web::guards::Visitor;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -82,12 +82,14 @@ refusals!(ForgotRefusals: [json_body], InvalidEmail, InvalidInput("missing field
     ForgotRefusals))]
 #[post("/auth/password/forgot", data = "<body>")]
 async fn forgot_password(
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     body: JsonBody<Forgot>,
 ) -> ApiResult<Accepted<ResetMailed>> {
     let Forgot { email } = body.0;
-    auth.by_mail().forgot_password(&email, &client).await?;
+    me.auth
+        .by_mail()
+        .forgot_password(&email, &me.client)
+        .await?;
     let message = "If an account uses this address, a link to reset its password is on its way.";
     Ok((Status::Accepted, Json(ResetMailed { message })))
 }
@@ -101,17 +103,14 @@ refusals!(ResetRefusals: [json_body], InvalidToken, WeakPassword("Passwords need
     (status = 204, description = "The password is set; every session revoked"),
     ResetRefusals))]
 #[post("/auth/password/reset", data = "<body>")]
-async fn reset_password(
-    auth: Auth<'_>,
-    client: ClientInfo,
-    body: JsonBody<Reset>,
-) -> ApiResult<NoContent> {
+async fn reset_password(me: Visitor<'_>, body: JsonBody<Reset>) -> ApiResult<NoContent> {
     let Reset {
         token,
         new_password,
     } = body.0;
-    auth.by_mail()
-        .reset_password(&token, new_password, &client)
+    me.auth
+        .by_mail()
+        .reset_password(&token, new_password, &me.client)
         .await?;
     Ok(NoContent { sign_out: false })
 }
@@ -122,13 +121,9 @@ refusals!(VerifyRefusals: [json_body], InvalidToken, InvalidInput("missing field
     (status = 204, description = "Verified"),
     VerifyRefusals))]
 #[post("/auth/email/verify", data = "<body>")]
-async fn verify_email(
-    auth: Auth<'_>,
-    client: ClientInfo,
-    body: JsonBody<Token>,
-) -> ApiResult<NoContent> {
+async fn verify_email(me: Visitor<'_>, body: JsonBody<Token>) -> ApiResult<NoContent> {
     let Token { token } = body.0;
-    auth.by_mail().verify_email(&token, &client).await?;
+    me.auth.by_mail().verify_email(&token, &me.client).await?;
     Ok(NoContent { sign_out: false })
 }
 
@@ -144,13 +139,12 @@ refusals!(ResendRefusals: [signed_in], CsrfFailed, RateLimited(3600));
         ResendRefusals))]
 #[post("/auth/email/resend")]
 async fn resend_verification(
-    auth: Auth<'_>,
-    signed_in: SessionUser,
-    client: ClientInfo,
+    me: Acting<'_, SessionUser>,
 ) -> ApiResult<Accepted<VerificationMailed>> {
-    let sent = auth
+    let sent = me
+        .auth
         .by_mail()
-        .resend_verification(&signed_in.user, &client)
+        .resend_verification(me.user(), &me.client)
         .await?;
     Ok((Status::Accepted, Json(VerificationMailed { sent })))
 }

@@ -7,14 +7,14 @@ use rocket::{delete, post, routes, Route};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::account::auth::Auth;
 use crate::api::answers::{NoContent, SignedIn, TokenAnswer};
 use crate::api::refusals::refusals;
-use crate::auth::device::ClientInfo;
 use crate::error::ApiResult;
 use crate::mfa::steps::TotpSetup;
 use crate::web::body::JsonBody;
+use crate::web::guards::Acting;
 use crate::web::guards::CurrentUser;
+use crate::web::guards::Visitor;
 use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
@@ -80,16 +80,15 @@ refusals!(SetupRefusals: [json_body, current_user_writes], InvalidCredentials, I
         body = TotpSetup), SetupRefusals))]
 #[post("/auth/mfa/totp/setup", data = "<body>")]
 async fn setup(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
+    me: Acting<'_, CurrentUser>,
     body: JsonBody<PasswordOnly>,
 ) -> ApiResult<Json<TotpSetup>> {
     let PasswordOnly { password } = body.0;
-    let sid = &current.claims.sid;
-    let setup = auth
+    let sid = me.sid();
+    let setup = me
+        .auth
         .second_factor()
-        .setup(&current.user, sid, password, &client)
+        .setup(me.user(), sid, password, &me.client)
         .await?;
     Ok(Json(setup))
 }
@@ -105,16 +104,15 @@ refusals!(ConfirmRefusals: [json_body, current_user_writes], InvalidCode, Invali
         this once", body = RecoveryCodes), ConfirmRefusals))]
 #[post("/auth/mfa/totp/confirm", data = "<body>")]
 async fn confirm(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
+    me: Acting<'_, CurrentUser>,
     body: JsonBody<CodeOnly>,
 ) -> ApiResult<Json<RecoveryCodes>> {
     let CodeOnly { code } = body.0;
-    let sid = &current.claims.sid;
-    let codes = auth
+    let sid = me.sid();
+    let codes = me
+        .auth
         .second_factor()
-        .confirm(&current.user, sid, &code, &client)
+        .confirm(me.user(), sid, &code, &me.client)
         .await?;
     Ok(Json(RecoveryCodes {
         recovery_codes: codes,
@@ -132,16 +130,15 @@ refusals!(DisableRefusals: [json_body, current_user_writes], InvalidCredentials,
     responses((status = 204, description = "Two-factor sign-in off"), DisableRefusals))]
 #[delete("/auth/mfa/totp", data = "<body>")]
 async fn disable(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
+    me: Acting<'_, CurrentUser>,
     body: JsonBody<PasswordAndCode>,
 ) -> ApiResult<NoContent> {
     let PasswordAndCode { password, code } = body.0;
-    let (user, sid) = (&current.user, &current.claims.sid);
+    let (user, sid) = (me.user(), me.sid());
     let code = code.unwrap_or_default();
-    auth.second_factor()
-        .disable(user, sid, password, &code, &client)
+    me.auth
+        .second_factor()
+        .disable(user, sid, password, &code, &me.client)
         .await?;
     Ok(NoContent { sign_out: false })
 }
@@ -161,14 +158,14 @@ refusals!(CompleteRefusals: [json_body], InvalidMfaToken, InvalidCode, InvalidIn
 #[post("/auth/mfa", data = "<body>")]
 async fn complete(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     body: JsonBody<TicketAndCode>,
 ) -> ApiResult<TokenAnswer> {
     let TicketAndCode { mfa_token, code } = body.0;
-    let issued = auth
+    let issued = me
+        .auth
         .second_factor()
-        .complete_sign_in(&mfa_token, &code, &client)
+        .complete_sign_in(&mfa_token, &code, &me.client)
         .await?;
     Ok(TokenAnswer {
         issued,
@@ -190,15 +187,14 @@ refusals!(ReauthRefusals: [json_body, current_user_writes], InvalidCredentials, 
     responses((status = 204, description = "Re-authenticated for 10 minutes"), ReauthRefusals))]
 #[post("/auth/reauth", data = "<body>")]
 async fn reauth(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
+    me: Acting<'_, CurrentUser>,
     body: JsonBody<PasswordAndCode>,
 ) -> ApiResult<NoContent> {
     let PasswordAndCode { password, code } = body.0;
-    let (user, sid) = (&current.user, &current.claims.sid);
-    auth.second_factor()
-        .reauthenticate(user, sid, password, code.as_deref(), &client)
+    let (user, sid) = (me.user(), me.sid());
+    me.auth
+        .second_factor()
+        .reauthenticate(user, sid, password, code.as_deref(), &me.client)
         .await?;
     Ok(NoContent { sign_out: false })
 }

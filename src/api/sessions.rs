@@ -5,13 +5,12 @@ use rocket::{delete, get, routes, Route};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::account::auth::Auth;
 use crate::api::answers::NoContent;
 use crate::api::refusals::refusals;
-use crate::auth::device::ClientInfo;
 use crate::auth::sessions::{list_sessions as live_sessions, PublicSession};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::web::guards::Acting;
 use crate::web::guards::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
@@ -50,17 +49,12 @@ refusals!(RevokeRefusals: [current_user_writes], NotFound);
     params(("id" = String, Path, description = "A session id from `GET /api/sessions`")),
     responses((status = 204, description = "Revoked"), RevokeRefusals))]
 #[delete("/sessions/<id>")]
-async fn revoke_session(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
-    id: &str,
-) -> ApiResult<NoContent> {
-    if !auth.revoke_device(current.user.id, id, &client).await? {
+async fn revoke_session(me: Acting<'_, CurrentUser>, id: &str) -> ApiResult<NoContent> {
+    if !me.auth.revoke_device(me.user().id, id, &me.client).await? {
         return Err(ApiError::NotFound);
     }
     Ok(NoContent {
-        sign_out: id == current.claims.sid,
+        sign_out: id == me.sid(),
     })
 }
 
@@ -80,14 +74,11 @@ refusals!(RevokeOthersRefusals: [current_user_writes], ReauthRequired);
     responses((status = 200, description = "Every other device signed out", body = Revoked),
         RevokeOthersRefusals))]
 #[delete("/sessions")]
-async fn revoke_other_sessions(
-    auth: Auth<'_>,
-    current: CurrentUser,
-    client: ClientInfo,
-) -> ApiResult<Json<Revoked>> {
-    let sid = &current.claims.sid;
-    let revoked = auth
-        .revoke_other_devices(&current.user, sid, &client)
+async fn revoke_other_sessions(me: Acting<'_, CurrentUser>) -> ApiResult<Json<Revoked>> {
+    let sid = me.sid();
+    let revoked = me
+        .auth
+        .revoke_other_devices(me.user(), sid, &me.client)
         .await?;
     Ok(Json(Revoked { revoked }))
 }

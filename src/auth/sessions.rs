@@ -32,12 +32,66 @@ pub struct Session {
     pub mfa: bool,
     /// When this session last proved who it is (sign-in or re-authentication).
     pub auth_time: i64,
+    /// How it signed in (`SignInMethod`).
+    pub method: String,
 }
 
 pub(crate) const SESSION_COLUMNS: &str =
     "id, user_id, refresh_jti, previous_jti, rotated_at, created_at, \
      last_used_at, expires_at, revoked_at, user_agent, browser, browser_version, os, device, ip, \
-     mfa, auth_time";
+     mfa, auth_time, method";
+
+/// How a session signed in, as `sessions.method` and the API's `session.method` say it:
+/// `password`, `passkey` or `oidc:{provider}`, followed by `+totp`, `+recovery` or `+passkey`
+/// when a second step came after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInMethod(String);
+
+impl SignInMethod {
+    pub fn password() -> SignInMethod {
+        SignInMethod("password".into())
+    }
+
+    /// A passkey alone: two factors in one (something held, and a fingerprint or PIN).
+    pub fn passkey() -> SignInMethod {
+        SignInMethod("passkey".into())
+    }
+
+    /// An OpenID Connect provider, by its configured name.
+    pub fn oidc(provider: &str) -> SignInMethod {
+        SignInMethod(format!("oidc:{provider}"))
+    }
+
+    /// The second step that followed: `totp`, `recovery` or `passkey`.
+    pub fn then(self, second: &str) -> SignInMethod {
+        SignInMethod(format!("{}+{second}", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// More than one factor: a second step, or a passkey.
+    pub fn is_multi_factor(&self) -> bool {
+        self.0.contains('+') || self.0 == "passkey"
+    }
+}
+
+/// A stored method in words, for the devices page: "Password + code", "Passkey", "Google"…
+pub fn method_in_words(method: &str) -> String {
+    let mut parts = method.split('+').map(|part| match part {
+        "password" => "Password".to_owned(),
+        "passkey" => "Passkey".to_owned(),
+        "totp" => "code".to_owned(),
+        "recovery" => "recovery code".to_owned(),
+        other => match other.strip_prefix("oidc:") {
+            Some(provider) => provider.to_owned(),
+            None => other.to_owned(),
+        },
+    });
+    let first = parts.next().unwrap_or_default();
+    parts.fold(first, |words, part| format!("{words} + {part}"))
+}
 
 /// How long a sign-in or re-authentication counts for sensitive steps (ASVS 4 V3.7.1).
 pub const REAUTH_WINDOW: i64 = 600;
@@ -67,6 +121,10 @@ pub struct PublicSession {
     pub ip: Option<String>,
     /// Signed in with a second factor.
     pub mfa: bool,
+    /// How it signed in: `password`, `password+totp`, `password+recovery`, `password+passkey`,
+    /// `passkey`, `oidc:{provider}` (and `+totp`… when a second step followed).
+    #[schema(example = "password+totp")]
+    pub method: String,
     #[schema(format = DateTime, example = "2025-01-31T12:00:00Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2025-01-31T12:05:00Z")]
@@ -87,6 +145,7 @@ impl Session {
             user_agent: self.user_agent.clone(),
             ip: self.ip.clone(),
             mfa: self.mfa,
+            method: self.method.clone(),
             created_at: rfc3339(self.created_at),
             last_used_at: rfc3339(self.last_used_at),
             expires_at: rfc3339(self.expires_at),
@@ -142,13 +201,13 @@ impl Issued {
     }
 }
 
-/// Signs a user in on this device (with a second factor when `mfa`): a new whitelisted session
-/// and its first token pair.
+/// Signs a user in on this device (`method`: how they proved who they are): a new whitelisted
+/// session and its first token pair.
 pub async fn start_session(
     db: &Pool,
     tokens: &Tokens,
     user: User,
-    mfa: bool,
+    method: &SignInMethod,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
     let now = tokens.clock.now();
@@ -169,13 +228,14 @@ pub async fn start_session(
         os: device.os.clone(),
         device: device.device.clone(),
         ip: client.ip.map(|ip| ip.to_string()),
-        mfa,
+        mfa: method.is_multi_factor(),
         auth_time: now,
+        method: method.as_str().to_owned(),
     };
     sqlx::query(
         "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, \
-         user_agent, browser, browser_version, os, device, ip, mfa, auth_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         user_agent, browser, browser_version, os, device, ip, mfa, auth_time, method) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&session.id)
     .bind(session.user_id)
@@ -191,6 +251,7 @@ pub async fn start_session(
     .bind(&session.ip)
     .bind(session.mfa)
     .bind(session.auth_time)
+    .bind(&session.method)
     .execute(db)
     .await?;
     let app = AppClaims::for_user(&user);
@@ -311,4 +372,25 @@ where
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_say_every_step_and_read_in_words() {
+        let code = SignInMethod::password().then("totp");
+        assert_eq!(code.as_str(), "password+totp");
+        assert!(code.is_multi_factor() && SignInMethod::passkey().is_multi_factor());
+        assert!(!SignInMethod::password().is_multi_factor());
+        assert!(!SignInMethod::oidc("google").is_multi_factor());
+        assert_eq!(method_in_words("password+totp"), "Password + code");
+        assert_eq!(
+            method_in_words("password+recovery"),
+            "Password + recovery code"
+        );
+        assert_eq!(method_in_words("passkey"), "Passkey");
+        assert_eq!(method_in_words("oidc:google+totp"), "google + code");
+    }
 }

@@ -83,7 +83,8 @@ pub struct AccessClaims {
     pub app: AppClaims,
 }
 
-/// Claims of a refresh token; its `jti` must equal the session's current one.
+/// Claims of a refresh token: those of the access token (same meaning) but the role, which is
+/// read from the user again at every refresh. Its `jti` must equal the session's current one.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RefreshClaims {
     pub sub: String,

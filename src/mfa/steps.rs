@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{record, EventKind};
-use crate::auth::sessions::{self, Issued};
+use crate::auth::sessions::{self, Issued, SignInMethod};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now};
 use crate::error::{ApiError, ApiResult};
@@ -169,20 +169,24 @@ impl SecondFactor<'_> {
         }
     }
 
-    /// A TOTP code or a recovery code of a user with MFA on; a wrong one is `mfa_failed`.
+    /// A TOTP code or a recovery code of a user with MFA on; a wrong one is `mfa_failed`. Says
+    /// which it was (`totp`, `recovery`), as a session's sign-in method names it.
     async fn check_code(
         &self,
         user: &User,
         sid: Option<&str>,
         code: &str,
         client: &ClientInfo,
-    ) -> ApiResult<()> {
+    ) -> ApiResult<&'static str> {
         let row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_some())
             .ok_or(ApiError::InvalidCode)?;
         let right = match Code::parse(code) {
-            Ok(Code::Totp(code)) => self.totp_code_is_right(user, &row, &code).await?,
+            Ok(Code::Totp(code)) => self
+                .totp_code_is_right(user, &row, &code)
+                .await?
+                .then_some("totp"),
             Ok(Code::Recovery(code)) => {
                 let keys = self.mfa_keys();
                 let spent =
@@ -192,12 +196,12 @@ impl SecondFactor<'_> {
                     let kind = EventKind::RecoveryCodeUsed;
                     record(self.auth.db, kind, Some(user.id), sid, client).await?;
                 }
-                spent
+                spent.then_some("recovery")
             }
-            Err(_) => false,
+            Err(_) => None,
         };
-        if right {
-            return Ok(());
+        if let Some(factor) = right {
+            return Ok(factor);
         }
         record(
             self.auth.db,
@@ -273,11 +277,15 @@ impl SecondFactor<'_> {
         if !tickets::take_ticket(self.auth.db, user.id, &jti, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }
-        if let Err(e) = self.check_code(&user, None, code, client).await {
-            tickets::return_ticket(self.auth.db, &jti).await?;
-            return Err(e);
-        }
-        self.auth.signed_in(user, true, client).await
+        let factor = match self.check_code(&user, None, code, client).await {
+            Ok(factor) => factor,
+            Err(e) => {
+                tickets::return_ticket(self.auth.db, &jti).await?;
+                return Err(e);
+            }
+        };
+        let method = SignInMethod::password().then(factor);
+        self.auth.signed_in(user, method, client).await
     }
 
     /// The session proves who it is again: the password, and a code when MFA is on.

@@ -8,7 +8,6 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::account::auth::Auth;
-use crate::auth::device::ClientInfo;
 use crate::error::ApiError;
 use crate::mfa::steps::SignIn;
 use crate::pages::mfa::to_second_step;
@@ -16,6 +15,8 @@ use crate::pages::{
     Confirm, CsrfForm, Layout, OneOf, PageResult, PageSessionUser, SafeNext, WithCookies,
 };
 use crate::web::cookies::SessionCookie;
+use crate::web::guards::Acting;
+use crate::web::guards::Visitor;
 use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
@@ -61,8 +62,7 @@ struct LoginForm {
 async fn login(
     _same_site: SameSiteRequest,
     layout: Layout,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     cookies: &CookieJar<'_>,
     form: CsrfForm<LoginForm>,
 ) -> PageResult<OneOf<OneOf<WithCookies<Redirect>, Redirect>, FormPage>> {
@@ -72,7 +72,7 @@ async fn login(
         next,
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
-    match auth.sign_in(&email, password, &client).await {
+    match me.auth.sign_in(&email, password, &me.client).await {
         Ok(SignIn::Done(issued)) => {
             let to = Redirect::to(next.to_string());
             Ok(OneOf::Left(OneOf::Left(WithCookies::signed_in(
@@ -80,7 +80,7 @@ async fn login(
             ))))
         }
         Ok(SignIn::MfaRequired(ticket)) => {
-            let secure = auth.settings.cookie_secure;
+            let secure = me.auth.settings.cookie_secure;
             let to = to_second_step(cookies, secure, ticket, &next);
             Ok(OneOf::Left(OneOf::Right(to)))
         }
@@ -122,8 +122,7 @@ struct RegisterForm {
 async fn register(
     _same_site: SameSiteRequest,
     layout: Layout,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     form: CsrfForm<RegisterForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
     let RegisterForm {
@@ -133,7 +132,9 @@ async fn register(
         next,
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
-    let created = auth.register(&email, password, name.as_deref(), &client);
+    let created = me
+        .auth
+        .register(&email, password, name.as_deref(), &me.client);
     match created.await {
         Ok(issued) => {
             let message = format!(
@@ -170,18 +171,18 @@ async fn register(
 #[get("/auth/refresh?<next>")]
 async fn refresh(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     cookies: &CookieJar<'_>,
     next: Option<&str>,
 ) -> PageResult<WithCookies<Redirect>> {
     let next = SafeNext::parse(next);
-    let name = SessionCookie::Refresh.name(auth.settings.cookie_secure);
+    let name = SessionCookie::Refresh.name(me.auth.settings.cookie_secure);
     let Some(token) = cookies.get(name).map(|c| c.value().to_owned()) else {
         return Ok(WithCookies::signed_out(Redirect::to(next.login_url())));
     };
-    match auth
-        .refresh(auth.tokens.verify_refresh(&token), &client)
+    match me
+        .auth
+        .refresh(me.auth.tokens.verify_refresh(&token), &me.client)
         .await
     {
         Ok(issued) => Ok(WithCookies::signed_in(
@@ -199,13 +200,10 @@ async fn refresh(
 #[post("/logout", data = "<_form>")]
 async fn logout(
     _same_site: SameSiteRequest,
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<WithCookies<Flash<Redirect>>> {
-    auth.sign_out(user.user.id, &user.session_id, &client)
-        .await?;
+    me.auth.sign_out(me.user().id, me.sid(), &me.client).await?;
     let to = Flash::success(Redirect::to("/login"), "Signed out.");
     Ok(WithCookies::signed_out(to))
 }

@@ -10,12 +10,13 @@ use serde_json::json;
 
 use crate::account::auth::Auth;
 use crate::account::by_mail::VERIFY_EMAIL_PATH;
-use crate::auth::device::ClientInfo;
 use crate::error::ApiError;
 use crate::pages::errors::check_email_view;
 use crate::pages::{
     Confirm, CsrfForm, Layout, OneOf, PageError, PageResult, PageSessionUser, SafeNext, WithCookies,
 };
+use crate::web::guards::Acting;
+use crate::web::guards::Visitor;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -45,14 +46,14 @@ struct ForgotForm {
 #[post("/forgot-password", data = "<form>")]
 async fn forgot(
     layout: Layout,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     form: CsrfForm<ForgotForm>,
 ) -> PageResult<FormPage> {
     let email = form.0.email.trim().to_owned();
-    match auth.by_mail().forgot_password(&email, &client).await {
+    match me.auth.by_mail().forgot_password(&email, &me.client).await {
         Ok(()) => {
-            let expires = crate::clock::in_words(auth.settings.password_reset_ttl.unsigned_abs());
+            let expires =
+                crate::clock::in_words(me.auth.settings.password_reset_ttl.unsigned_abs());
             let page = json!({ "email": email, "sent": true, "expires": expires });
             Ok((Status::Ok, layout.render("forgot_password", None, page)))
         }
@@ -84,14 +85,14 @@ struct ResetForm {
 #[post("/reset-password", data = "<form>")]
 async fn reset(
     layout: Layout,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     form: CsrfForm<ResetForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
     let ResetForm { token, password } = form.0;
-    match auth
+    match me
+        .auth
         .by_mail()
-        .reset_password(&token, password, &client)
+        .reset_password(&token, password, &me.client)
         .await
     {
         Ok(()) => {
@@ -116,13 +117,12 @@ async fn reset(
 #[get("/verify-email?<token>")]
 async fn verify_email(
     layout: Layout,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     user: Option<PageSessionUser>,
     token: Option<&str>,
 ) -> PageResult<OneOf<Flash<Redirect>, OneOf<Redirect, Template>>> {
     if let Some(token) = token {
-        auth.by_mail().verify_email(token, &client).await?;
+        me.auth.by_mail().verify_email(token, &me.client).await?;
         let to = Flash::success(Redirect::to("/"), "Your email address is confirmed.");
         return Ok(OneOf::Left(to));
     }
@@ -141,14 +141,13 @@ async fn verify_email(
 /// Another verification link (rate-limited per IP and per address).
 #[post("/verify-email/resend", data = "<_form>")]
 async fn resend(
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
-    if !auth
+    if !me
+        .auth
         .by_mail()
-        .resend_verification(&user.user, &client)
+        .resend_verification(me.user(), &me.client)
         .await?
     {
         let to = Flash::success(
@@ -157,21 +156,18 @@ async fn resend(
         );
         return Ok(to);
     }
-    let message = format!("We sent a new link to {}.", user.user.email);
+    let message = format!("We sent a new link to {}.", me.user().email);
     Ok(Flash::success(Redirect::to(VERIFY_EMAIL_PATH), message))
 }
 
 /// The link mailed to a new address: the account moves to it.
 #[get("/account/email/confirm?<token>")]
-async fn confirm_email_change(
-    auth: Auth<'_>,
-    client: ClientInfo,
-    token: Option<&str>,
-) -> PageResult<Flash<Redirect>> {
+async fn confirm_email_change(me: Visitor<'_>, token: Option<&str>) -> PageResult<Flash<Redirect>> {
     let token = token.unwrap_or_default();
-    let email = auth
+    let email = me
+        .auth
         .by_mail()
-        .confirm_email_change(token, &client)
+        .confirm_email_change(token, &me.client)
         .await
         .map_err(PageError)?;
     let message = format!("Your email address is now {email}.");

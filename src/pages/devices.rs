@@ -6,10 +6,10 @@ use rocket::{get, post, routes, Route};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::account::auth::Auth;
-use crate::auth::device::{describe, device_kind, known, ClientInfo};
+use crate::auth::device::{describe, device_kind, known};
 use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::security_events::{EventKind, Severity};
+use crate::auth::sessions::method_in_words;
 use crate::auth::sessions::{list_sessions, Session};
 use crate::auth::users::{Role, User};
 use crate::clock::now;
@@ -17,6 +17,7 @@ use crate::db::{Db, Pool};
 use crate::error::ApiError;
 use crate::pages::time::{when, When};
 use crate::pages::{Confirm, CsrfForm, Layout, OneOf, PageResult, PageUser, WithCookies};
+use crate::web::guards::Acting;
 
 pub fn routes() -> Vec<Route> {
     routes![home, devices, revoke_confirm, revoke, revoke_others]
@@ -29,6 +30,8 @@ struct DeviceView {
     current: bool,
     /// Signed in with a second factor.
     mfa: bool,
+    /// How it signed in, in words: "Password + code", "Passkey"…
+    method: String,
     /// "Firefox on Windows 10".
     title: String,
     browser: String,
@@ -53,6 +56,7 @@ impl DeviceView {
             id: session.id.clone(),
             current: session.id == current_id,
             mfa: session.mfa,
+            method: method_in_words(&session.method),
             title: describe(&session.browser, &session.os),
             browser: known(&session.browser)
                 .unwrap_or("Unknown browser")
@@ -190,14 +194,12 @@ async fn revoke_confirm(layout: Layout, db: &Db, user: PageUser, id: &str) -> Pa
 /// Revokes one device. Revoking this very device signs it out.
 #[post("/sessions/<id>/revoke", data = "<_form>")]
 async fn revoke(
-    auth: Auth<'_>,
-    user: PageUser,
-    client: ClientInfo,
+    me: Acting<'_, PageUser>,
     id: &str,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, Flash<Redirect>>> {
-    let device = find_device(auth.db, &user, id).await?;
-    if !auth.revoke_device(user.user.id, id, &client).await? {
+    let device = find_device(me.auth.db, &me.who, id).await?;
+    if !me.auth.revoke_device(me.user().id, id, &me.client).await? {
         return Err(ApiError::NotFound.into());
     }
     if device.current {
@@ -213,13 +215,12 @@ async fn revoke(
 
 #[post("/sessions/revoke-others", data = "<_form>")]
 async fn revoke_others(
-    auth: Auth<'_>,
-    user: PageUser,
-    client: ClientInfo,
+    me: Acting<'_, PageUser>,
     _form: CsrfForm<Confirm>,
 ) -> PageResult<Flash<Redirect>> {
-    let revoked = auth
-        .revoke_other_devices(&user.user, &user.session_id, &client)
+    let revoked = me
+        .auth
+        .revoke_other_devices(me.user(), me.sid(), &me.client)
         .await?;
     let message = match revoked {
         0 => "There were no other devices to sign out.".to_owned(),

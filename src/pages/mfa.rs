@@ -10,14 +10,14 @@ use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::account::auth::Auth;
-use crate::auth::device::ClientInfo;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::mfa::steps::MfaTicket;
 use crate::mfa::tickets::TICKET_TTL;
 use crate::pages::next::encode_value;
 use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSessionUser, SafeNext, WithCookies};
+use crate::web::guards::Acting;
+use crate::web::guards::Visitor;
 use crate::web::same_site::SameSiteRequest;
 
 pub fn routes() -> Vec<Route> {
@@ -90,21 +90,21 @@ struct CodeForm {
 async fn second_step(
     _same_site: SameSiteRequest,
     layout: Layout,
-    auth: Auth<'_>,
-    client: ClientInfo,
+    me: Visitor<'_>,
     cookies: &CookieJar<'_>,
     form: CsrfForm<CodeForm>,
 ) -> PageResult<OneOf<WithCookies<Redirect>, OneOf<Flash<Redirect>, (Status, Template)>>> {
     let CodeForm { code, next } = form.0;
     let next = SafeNext::parse(next.as_deref());
-    let secure = auth.settings.cookie_secure;
+    let secure = me.auth.settings.cookie_secure;
     let ticket = cookies
         .get(ticket_cookie(secure))
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
-    match auth
+    match me
+        .auth
         .second_factor()
-        .complete_sign_in(&ticket, &code, &client)
+        .complete_sign_in(&ticket, &code, &me.client)
         .await
     {
         Ok(issued) => {
@@ -153,14 +153,13 @@ struct PasswordForm {
 /// A new secret; the account page shows its QR code and key until it is confirmed.
 #[post("/account/mfa/setup", data = "<form>")]
 async fn setup(
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<PasswordForm>,
 ) -> PageResult<Flash<Redirect>> {
-    let started = auth
+    let started = me
+        .auth
         .second_factor()
-        .setup(&user.user, &user.session_id, form.0.password, &client)
+        .setup(me.user(), me.sid(), form.0.password, &me.client)
         .await;
     Ok(back(match started {
         Ok(_) => Ok("Scan the QR code (or type the key), then enter the code it shows.".into()),
@@ -177,27 +176,26 @@ struct ConfirmForm {
 #[post("/account/mfa/confirm", data = "<form>")]
 async fn confirm(
     layout: Layout,
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<ConfirmForm>,
 ) -> PageResult<OneOf<Template, Flash<Redirect>>> {
-    let confirmed = auth
+    let confirmed = me
+        .auth
         .second_factor()
-        .confirm(&user.user, &user.session_id, &form.0.code, &client)
+        .confirm(me.user(), me.sid(), &form.0.code, &me.client)
         .await;
     match confirmed {
         Ok(codes) => {
             let text = format!(
                 "Recovery codes for {} (each works once):\n{}\n",
-                user.user.email,
+                me.user().email,
                 codes.join("\n")
             );
             let download = format!("data:text/plain;charset=utf-8,{}", encode_value(&text));
             let view = json!({ "codes": codes, "download": download });
             Ok(OneOf::Left(layout.render(
                 "mfa_recovery_codes",
-                Some(&user.user),
+                Some(me.user()),
                 view,
             )))
         }
@@ -214,16 +212,15 @@ struct PasswordAndCodeForm {
 
 #[post("/account/mfa/disable", data = "<form>")]
 async fn disable(
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<PasswordAndCodeForm>,
 ) -> PageResult<Flash<Redirect>> {
     let PasswordAndCodeForm { password, code, .. } = form.0;
     let code = code.unwrap_or_default();
-    let disabled = auth
+    let disabled = me
+        .auth
         .second_factor()
-        .disable(&user.user, &user.session_id, password, &code, &client)
+        .disable(me.user(), me.sid(), password, &code, &me.client)
         .await;
     Ok(back(match disabled {
         Ok(()) => Ok("Two-factor sign-in is off.".into()),
@@ -242,9 +239,7 @@ fn reauth_form(layout: Layout, user: PageSessionUser, next: Option<&str>) -> Tem
 #[post("/reauth", data = "<form>")]
 async fn reauth(
     layout: Layout,
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<PasswordAndCodeForm>,
 ) -> PageResult<OneOf<Flash<Redirect>, (Status, Template)>> {
     let PasswordAndCodeForm {
@@ -253,15 +248,10 @@ async fn reauth(
         next,
     } = form.0;
     let next = SafeNext::parse(next.as_deref());
-    let done = auth
+    let done = me
+        .auth
         .second_factor()
-        .reauthenticate(
-            &user.user,
-            &user.session_id,
-            password,
-            code.as_deref(),
-            &client,
-        )
+        .reauthenticate(me.user(), me.sid(), password, code.as_deref(), &me.client)
         .await;
     match done {
         Ok(()) => {
@@ -275,10 +265,10 @@ async fn reauth(
             let status = e.status();
             let error = fixable(e)?;
             let view =
-                json!({ "next": next.as_str(), "mfa": user.user.mfa_enabled, "error": error });
+                json!({ "next": next.as_str(), "mfa": me.user().mfa_enabled, "error": error });
             Ok(OneOf::Right((
                 status,
-                layout.render("reauth", Some(&user.user), view),
+                layout.render("reauth", Some(me.user()), view),
             )))
         }
     }

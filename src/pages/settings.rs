@@ -9,9 +9,9 @@ use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::account::auth::Auth;
-use crate::auth::device::ClientInfo;
 use crate::error::ApiError;
 use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSessionUser, WithCookies};
+use crate::web::guards::Acting;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -100,22 +100,21 @@ struct PasswordForm {
 #[post("/account/password", data = "<form>")]
 async fn change_password(
     layout: Layout,
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<PasswordForm>,
 ) -> PageResult<OneOf<Flash<Redirect>, (Status, Template)>> {
     let PasswordForm {
         current_password,
         new_password,
     } = form.0;
-    let changed = auth
+    let changed = me
+        .auth
         .change_password(
-            &user.user,
-            &user.session_id,
+            me.user(),
+            me.sid(),
             current_password,
             new_password,
-            &client,
+            &me.client,
         )
         .await;
     match changed {
@@ -130,7 +129,7 @@ async fn change_password(
         Err(e) => {
             let status = e.status();
             let page = json!({ "error": fixable(e)? });
-            let form = layout.render("account_password", Some(&user.user), page);
+            let form = layout.render("account_password", Some(me.user()), page);
             Ok(OneOf::Right((status, form)))
         }
     }
@@ -145,15 +144,14 @@ struct EmailForm {
 /// Mails a link to the new address; the account moves there when it is followed.
 #[post("/account/email", data = "<form>")]
 async fn change_email(
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<EmailForm>,
 ) -> PageResult<Flash<Redirect>> {
     let EmailForm { email, password } = form.0;
-    let requested = auth
+    let requested = me
+        .auth
         .by_mail()
-        .request_email_change(&user.user, &user.session_id, &email, password, &client)
+        .request_email_change(me.user(), me.sid(), &email, password, &me.client)
         .await;
     let result = match requested {
         Ok(new) => Ok(format!(
@@ -173,13 +171,12 @@ struct DeleteForm {
 /// With the password: the account, its sessions and links are gone; this browser is signed out.
 #[post("/account/delete", data = "<form>")]
 async fn delete(
-    auth: Auth<'_>,
-    user: PageSessionUser,
-    client: ClientInfo,
+    me: Acting<'_, PageSessionUser>,
     form: CsrfForm<DeleteForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, Flash<Redirect>>> {
-    let deleted = auth
-        .delete_account(&user.user, &user.session_id, form.0.password, &client)
+    let deleted = me
+        .auth
+        .delete_account(me.user(), me.sid(), form.0.password, &me.client)
         .await;
     match deleted {
         Ok(()) => {

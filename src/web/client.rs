@@ -13,15 +13,20 @@ impl<'r> FromRequest<'r> for ClientInfo {
     type Error = Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Infallible> {
-        let user_agent = req.headers().get_one("User-Agent").unwrap_or("");
-        let ip = match req.rocket().state::<Settings>() {
-            Some(settings) => client_ip(req.remote().map(|r| r.ip()), req, settings),
-            None => req.remote().map(|r| r.ip()),
-        };
-        Outcome::Success(ClientInfo {
-            device: Device::parse(user_agent),
-            ip,
-        })
+        Outcome::Success(client_info(req))
+    }
+}
+
+/// The requesting device: never fails.
+pub fn client_info(req: &Request<'_>) -> ClientInfo {
+    let user_agent = req.headers().get_one("User-Agent").unwrap_or("");
+    let ip = match req.rocket().state::<Settings>() {
+        Some(settings) => client_ip(req.remote().map(|r| r.ip()), req, settings),
+        None => req.remote().map(|r| r.ip()),
+    };
+    ClientInfo {
+        device: Device::parse(user_agent),
+        ip,
     }
 }
 

@@ -11,11 +11,13 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket_db_pools::Database;
 
 use crate::account::Auth;
+use crate::auth::device::ClientInfo;
 use crate::auth::tokens::{AccessClaims, Tokens};
 use crate::auth::users::{find_by_live_session, User};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::web::client::client_info;
 use crate::web::cookies::{is_unsafe_method, SessionCookie};
 use crate::web::csrf::csrf_matches;
 
@@ -87,11 +89,73 @@ pub type CurrentUser = Verified<SessionUser>;
 /// A guard that found who is signed in (the API's `SessionUser`, the pages' `PageSessionUser`).
 pub trait SessionGuard {
     fn user(&self) -> &User;
+    /// This device's session.
+    fn session_id(&self) -> &str;
 }
 
 impl SessionGuard for SessionUser {
     fn user(&self) -> &User {
         &self.user
+    }
+    fn session_id(&self) -> &str {
+        &self.claims.sid
+    }
+}
+
+impl<G: SessionGuard> SessionGuard for Verified<G> {
+    fn user(&self) -> &User {
+        self.0.user()
+    }
+    fn session_id(&self) -> &str {
+        self.0.session_id()
+    }
+}
+
+/// A signed-in person taking a step: the steps' handle, who (`G`: `CurrentUser`, `PageUser`…)
+/// and from which device, the three things every account step of a signed-in user needs.
+pub struct Acting<'r, G> {
+    pub auth: Auth<'r>,
+    pub who: G,
+    pub client: ClientInfo,
+}
+
+/// Nobody in particular: the `who` of a step anyone may take (sign in, a link from a mail).
+pub struct Anyone;
+
+/// Someone not (yet) signed in, taking a step.
+pub type Visitor<'r> = Acting<'r, Anyone>;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Anyone {
+    type Error = ApiError;
+
+    async fn from_request(_req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        Outcome::Success(Anyone)
+    }
+}
+
+impl<G: SessionGuard> Acting<'_, G> {
+    pub fn user(&self) -> &User {
+        self.who.user()
+    }
+
+    pub fn sid(&self) -> &str {
+        self.who.session_id()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, G> FromRequest<'r> for Acting<'r, G>
+where
+    G: FromRequest<'r, Error = ApiError> + Send,
+{
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ApiError> {
+        let auth = try_outcome!(req.guard::<Auth<'r>>().await);
+        let who = try_outcome!(req.guard::<G>().await);
+        let client = client_info(req);
+        Outcome::Success(Acting { auth, who, client })
     }
 }
 

@@ -33,6 +33,9 @@ impl SessionGuard for PageSessionUser {
     fn user(&self) -> &User {
         &self.user
     }
+    fn session_id(&self) -> &str {
+        &self.session_id
+    }
 }
 
 /// Left by `PageSessionUser` when it forwarded for want of a user: the 401 catcher then redirects to

@@ -22,6 +22,8 @@
  * @property {string} user_agent
  * @property {string|null} ip
  * @property {boolean} mfa signed in with a second factor
+ * @property {string} method how it signed in: `password`, `password+totp`, `password+recovery`,
+ *   `password+passkey`, `passkey`, `oidc:{provider}` (and `+totp`… after a second step)
  * @property {string} created_at RFC 3339, UTC
  * @property {string} last_used_at RFC 3339, UTC
  * @property {string} expires_at RFC 3339, UTC
@@ -269,6 +271,11 @@ export type Session = {
      * signed in with a second factor
      */
     mfa: boolean;
+    /**
+     * how it signed in: `password`, `password+totp`, `password+recovery`,
+     * `password+passkey`, `passkey`, `oidc:{provider}` (and `+totp`… after a second step)
+     */
+    method: string;
     /**
      * RFC 3339, UTC
      */

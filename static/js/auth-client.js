@@ -81,6 +81,8 @@ export class ApiError extends Error {
  * @property {string} user_agent
  * @property {string|null} ip
  * @property {boolean} mfa signed in with a second factor
+ * @property {string} method how it signed in: `password`, `password+totp`, `password+recovery`,
+ *   `password+passkey`, `passkey`, `oidc:{provider}` (and `+totp`… after a second step)
  * @property {string} created_at RFC 3339, UTC
  * @property {string} last_used_at RFC 3339, UTC
  * @property {string} expires_at RFC 3339, UTC

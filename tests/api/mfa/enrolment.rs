@@ -1,5 +1,7 @@
 //! Setting MFA up, signing in with it, codes accepted once, recovery codes, turning it off.
 
+use std::collections::BTreeSet;
+
 use rocket::http::Status;
 use serde_json::{json, Value};
 
@@ -133,6 +135,7 @@ async fn with_mfa_on_a_right_password_answers_a_ticket_and_no_session_and_the_co
     assert_eq!(payload(access)["amr"], json!(["pwd", "otp"]));
     assert_eq!(body["user"]["mfa_enabled"], true);
     assert_eq!(body["session"]["mfa"], true);
+    assert_eq!(body["session"]["method"], "password+totp");
     assert_eq!(payload(&ann.access)["amr"], json!(["pwd"]));
 
     let sessions: Value = app
@@ -148,6 +151,13 @@ async fn with_mfa_on_a_right_password_answers_a_ticket_and_no_session_and_the_co
         .map(|s| s["mfa"].as_bool().unwrap())
         .collect();
     assert_eq!(mfa.iter().filter(|m| **m).count(), 1, "{sessions}");
+    let methods: BTreeSet<&str> = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, BTreeSet::from(["password", "password+totp"]));
 }
 
 #[rocket::async_test]

@@ -86,6 +86,9 @@ async fn enrol_on_the_account_page_then_sign_in_with_the_second_step() {
     assert!(done.sets_session_cookies());
     let devices = laptop.get("/sessions").await;
     assert!(devices.body.contains(">MFA</span>"), "{}", devices.body);
+    assert!(devices
+        .body
+        .contains("with <span class=\"method\">Password + code</span>"));
 }
 
 #[rocket::async_test]
