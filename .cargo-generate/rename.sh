@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run by rename.rhai (cargo-generate's post hook) at the root of the project being generated:
 #   sh .cargo-generate/rename.sh NAME CRATE_NAME TITLE      e.g. my-app my_app 'My App'
-# Rewrites the template's own name in every text file, drops the README's template-only parts,
-# and formats the Rust code again (shorter or longer names change where rustfmt wraps lines).
+# Rewrites the template's own name in every text file, drops the template-only parts of the README
+# and docs/, and formats the Rust code again (shorter or longer names change where rustfmt wraps
+# lines).
 set -eu
 name=$1 crate_name=$2 title=$3
 
@@ -25,9 +26,11 @@ grep -rlI --exclude-dir=.git --exclude-dir=.cargo-generate --exclude-dir=target 
   done
 
 # "Start your own project" and the like describe the template, not the new project.
-sed -e '/<!-- template-only -->/,/<!-- \/template-only -->/d' README.md >README.md.renamed
-cat README.md.renamed >README.md
-rm README.md.renamed
+for doc in README.md docs/*.md; do
+  sed -e '/<!-- template-only -->/,/<!-- \/template-only -->/d' "$doc" >"$doc.renamed"
+  cat "$doc.renamed" >"$doc"
+  rm "$doc.renamed"
+done
 
 if command -v cargo >/dev/null 2>&1; then
   cargo fmt --all >/dev/null 2>&1 || echo "warning: cargo fmt failed; run it in the new project" >&2

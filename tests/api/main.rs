@@ -14,6 +14,7 @@ mod openapi;
 mod outage;
 mod pages;
 mod properties;
+mod readme;
 mod refresh;
 mod security;
 mod sessions;

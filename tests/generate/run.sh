@@ -80,7 +80,7 @@ grep -q "· $TITLE</title>" templates/base.html.tera || fail "page titles do not
 for gone in cargo-generate.toml .cargo-generate tests/generate; do
   [ ! -e "$gone" ] || fail "$gone is template machinery, not part of a new project"
 done
-! grep -q "template-only" README.md || fail "README.md keeps the template-only parts"
+! grep -q "template-only" README.md docs/*.md || fail "README.md or docs/ keep the template-only parts"
 cargo fmt --check || fail "the generated code is not rustfmt-clean"
 
 export CARGO_TARGET_DIR="$target_dir"
