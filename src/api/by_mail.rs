@@ -1,5 +1,5 @@
 //! `/api/auth/password/{forgot,reset}` and `/api/auth/email/{verify,resend}`: what is done with a
-//! link from a mail. Thin: the steps are in `auth/lifecycle.rs`.
+//! link from a mail. Thin: the steps are in `account/by_mail.rs`.
 
 use rocket::http::Status;
 use rocket::serde::json::Json;

@@ -133,7 +133,7 @@ pub async fn rotate_session(
     .rows_affected()
         == 1;
 
-    let session = session_of(&mut tx, &claims).await?;
+    let session = session_of(&mut tx, claims).await?;
     let user = users::find_by_id(&mut *tx, user_id)
         .await?
         .filter(|u| u.active)

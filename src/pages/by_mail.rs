@@ -1,6 +1,6 @@
 //! The pages of what is done by mail: a forgotten password (`/forgot-password`,
 //! `/reset-password`), the address's verification (`/verify-email`) and the confirmation of a
-//! new address (`/account/email/confirm`). Thin: the steps are in `auth/lifecycle.rs`.
+//! new address (`/account/email/confirm`). Thin: the steps are in `account/by_mail.rs`.
 
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};

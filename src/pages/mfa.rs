@@ -1,7 +1,7 @@
 //! Two-factor pages: the second sign-in step `/login/mfa`, the MFA forms of `/account` (set up,
 //! confirm, recovery codes, turn off) and `/reauth`, which sensitive forms send a session to
 //! when it has not proved who it is in the last 10 minutes. Thin: the steps are in
-//! `auth/second_factor.rs`.
+//! `mfa/steps.rs`.
 
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::{Flash, Redirect};

@@ -1,6 +1,6 @@
 //! The account page `/account` and its forms: name, password, email address, deletion. Open to
 //! an unverified address (`PageSessionUser`): a mistyped address is fixed here. Thin: the steps
-//! are in `auth/account.rs` and `auth/lifecycle.rs`.
+//! are in `account/auth.rs` and `account/by_mail.rs`.
 
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
