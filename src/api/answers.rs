@@ -85,6 +85,35 @@ impl<'r> Responder<'r, 'static> for LoginAnswer {
     }
 }
 
+impl TokenAnswer {
+    /// `201`: signed up, and in on this device.
+    pub fn signed_up(issued: Issued) -> TokenAnswer {
+        TokenAnswer {
+            issued,
+            status: Status::Created,
+            with_profile: true,
+        }
+    }
+
+    /// `200`: a new session on this device.
+    pub fn signed_in(issued: Issued) -> TokenAnswer {
+        TokenAnswer {
+            issued,
+            status: Status::Ok,
+            with_profile: true,
+        }
+    }
+
+    /// `200`: the session's next pair.
+    pub fn rotated(issued: Issued) -> TokenAnswer {
+        TokenAnswer {
+            issued,
+            status: Status::Ok,
+            with_profile: false,
+        }
+    }
+}
+
 impl<'r> Responder<'r, 'static> for TokenAnswer {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let TokenAnswer {

@@ -1,6 +1,5 @@
 //! `/api/auth/*`: register, login, refresh, logout, me, claims, password change.
 
-use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route};
 use serde::{Deserialize, Serialize};
@@ -100,11 +99,7 @@ async fn register(
         .auth
         .register(&email, password, name.as_deref(), &me.client)
         .await?;
-    Ok(TokenAnswer {
-        issued,
-        status: Status::Created,
-        with_profile: true,
-    })
+    Ok(TokenAnswer::signed_up(issued))
 }
 
 refusals!(LoginRefusals: [json_body], InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest, RateLimited(60));
@@ -130,11 +125,7 @@ async fn login(
 ) -> ApiResult<LoginAnswer> {
     let Credentials { email, password } = body.0;
     Ok(match me.auth.sign_in(&email, password, &me.client).await? {
-        SignIn::Done(issued) => LoginAnswer::Tokens(Box::new(TokenAnswer {
-            issued: *issued,
-            status: Status::Ok,
-            with_profile: true,
-        })),
+        SignIn::Done(issued) => LoginAnswer::Tokens(Box::new(TokenAnswer::signed_in(*issued))),
         SignIn::MfaRequired(ticket) => LoginAnswer::MfaRequired(ticket),
     })
 }
@@ -165,11 +156,7 @@ async fn refresh(
         .claims(body.as_deref())
         .ok_or(ApiError::InvalidRefreshToken)?;
     let issued = me.auth.refresh(claims, &me.client).await?;
-    Ok(TokenAnswer {
-        issued,
-        status: Status::Ok,
-        with_profile: false,
-    })
+    Ok(TokenAnswer::rotated(issued))
 }
 
 refusals!(LogoutRefusals: [json_body], Unauthorized, InvalidRefreshToken, InvalidInput("refresh_token: invalid type: integer, expected a string".into()), CsrfFailed, CrossSiteRequest);

@@ -1,7 +1,6 @@
 //! `/api/auth/mfa*` and `/api/auth/reauth`: two-factor setup, confirmation and removal, the
 //! second step of sign-in, and re-authentication for sensitive steps.
 
-use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, post, routes, Route};
 use serde::{Deserialize, Serialize};
@@ -167,11 +166,7 @@ async fn complete(
         .second_factor()
         .complete_sign_in(&mfa_token, &code, &me.client)
         .await?;
-    Ok(TokenAnswer {
-        issued,
-        status: Status::Ok,
-        with_profile: true,
-    })
+    Ok(TokenAnswer::signed_in(issued))
 }
 
 refusals!(ReauthRefusals: [json_body, current_user_writes], InvalidCredentials, InvalidCode, InvalidInput("missing field `password`".into()), RateLimited(60));

@@ -141,7 +141,7 @@ pub async fn rotate_session(
 
     if !rotated {
         let ua = &client.device.user_agent;
-        match session.classify(&claims.jti, ua, now, settings.refresh_reuse_grace) {
+        match session.classify(&claims.jti, ua, now, settings.tokens.refresh_reuse_grace) {
             // A current `jti` that did not rotate: a session older than a since lowered
             // `session_max_lifetime`.
             Presented::Current | Presented::Dead => return Err(ApiError::InvalidRefreshToken),
@@ -180,7 +180,7 @@ pub async fn end_session_with_refresh_token(
         return Ok(false);
     };
     let ua = &client.device.user_agent;
-    let ended = match session.classify(&claims.jti, ua, now, settings.refresh_reuse_grace) {
+    let ended = match session.classify(&claims.jti, ua, now, settings.tokens.refresh_reuse_grace) {
         Presented::Current | Presented::Grace => {
             let revoked = revoke_session(&mut *tx, session.user_id, &session.id).await?;
             if revoked {

@@ -153,8 +153,8 @@ impl Tokens {
                 let mut validation = Validation::new(algorithm);
                 validation.leeway = 0;
                 validation.validate_nbf = true;
-                validation.set_issuer(&[&settings.jwt_issuer]);
-                validation.set_audience(&[&settings.jwt_audience]);
+                validation.set_issuer(&[&settings.tokens.jwt_issuer]);
+                validation.set_audience(&[&settings.tokens.jwt_audience]);
                 validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
                 validations.push((algorithm, validation));
             }
@@ -162,11 +162,11 @@ impl Tokens {
         Tokens {
             clock,
             keys,
-            access_token_ttl: settings.access_token_ttl,
-            refresh_token_ttl: settings.refresh_token_ttl,
-            session_max_lifetime: settings.session_max_lifetime,
-            issuer: settings.jwt_issuer.clone(),
-            audience: settings.jwt_audience.clone(),
+            access_token_ttl: settings.tokens.access_token_ttl,
+            refresh_token_ttl: settings.tokens.refresh_token_ttl,
+            session_max_lifetime: settings.tokens.session_max_lifetime,
+            issuer: settings.tokens.jwt_issuer.clone(),
+            audience: settings.tokens.jwt_audience.clone(),
             validations,
         }
     }

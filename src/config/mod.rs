@@ -10,19 +10,17 @@ use serde::Deserialize;
 pub mod keys;
 pub mod limits;
 pub mod mail;
+pub mod tokens;
 
 use keys::KeyConfig;
 use limits::RateLimitConfig;
 use mail::MailConfig;
+use tokens::TokenConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
 pub const MIN_SECRET_BYTES: usize = 32;
-/// An access token is checked without the database: a day is already long to outlive a revocation.
-pub const MAX_ACCESS_TOKEN_TTL: i64 = 24 * 60 * 60;
 /// A year and a day: refresh tokens and sessions.
 pub const MAX_SESSION_SECONDS: i64 = 366 * 24 * 60 * 60;
-/// The grace answer is for two tabs refreshing at once, not for a replay a minute later.
-pub const MAX_REUSE_GRACE: i64 = 60;
 /// A century: beyond, `retention_days` in seconds would overflow nothing but mean nothing either.
 pub const MAX_RETENTION_DAYS: i64 = 36_500;
 
@@ -39,20 +37,9 @@ pub struct AuthConfig {
     pub jwt_private_key: Option<String>,
     /// Earlier Ed25519 public keys (SPKI PEM): they verify but never sign.
     pub jwt_previous_public_keys: Vec<String>,
-    /// Access-token lifetime in seconds.
-    pub access_token_ttl: i64,
-    /// Refresh-token (and session) lifetime in seconds; each rotation slides it.
-    pub refresh_token_ttl: i64,
-    /// Seconds during which the previous refresh token of a session is still answered (two tabs),
-    /// to the session's own device only. At most `MAX_REUSE_GRACE`.
-    pub refresh_reuse_grace: i64,
-    /// Absolute session lifetime in seconds, counted from sign-in: no refresh extends a session
-    /// beyond it, however active. Then the user signs in again.
-    pub session_max_lifetime: i64,
-    /// `iss` of every token, checked on every verification.
-    pub jwt_issuer: String,
-    /// `aud` of every token, checked on every verification.
-    pub jwt_audience: String,
+    /// The token and session lifetimes and the tokens' `iss` and `aud` (`config/tokens.rs`).
+    #[serde(flatten)]
+    pub tokens: TokenConfig,
     /// Origins (`https://app.example.com`) besides the app's own whose pages may sign in, up, out
     /// and refresh (an SPA on another origin). Everything else marked cross-site is refused.
     pub allowed_origins: Vec<String>,
@@ -106,12 +93,7 @@ impl Default for AuthConfig {
             jwt_algorithm: "HS256".into(),
             jwt_private_key: None,
             jwt_previous_public_keys: Vec::new(),
-            access_token_ttl: 5 * 60,
-            refresh_token_ttl: 14 * 24 * 60 * 60,
-            refresh_reuse_grace: 10,
-            session_max_lifetime: 30 * 24 * 60 * 60,
-            jwt_issuer: "rocket-auth-template".into(),
-            jwt_audience: "rocket-auth-template".into(),
+            tokens: TokenConfig::default(),
             allowed_origins: Vec::new(),
             refresh_token_as_cookie: true,
             cookie_secure: true,
@@ -153,12 +135,8 @@ pub enum RefreshTransport {
 pub struct Settings {
     /// From `jwt_algorithm`, `jwt_secret`, `jwt_private_key` and the previous keys.
     pub keys: KeyConfig,
-    pub access_token_ttl: i64,
-    pub refresh_token_ttl: i64,
-    pub refresh_reuse_grace: i64,
-    pub session_max_lifetime: i64,
-    pub jwt_issuer: String,
-    pub jwt_audience: String,
+    /// The token and session lifetimes and the tokens' `iss` and `aud`.
+    pub tokens: TokenConfig,
     /// Lower-cased, without a trailing `/`.
     pub allowed_origins: Vec<String>,
     /// From `refresh_token_as_cookie`: the one place that says where refresh tokens travel.
@@ -186,31 +164,8 @@ impl Settings {
         let keys = KeyConfig::from_config(&raw, debug)?;
         let rate_limits = RateLimitConfig::from_config(&raw)?;
         let mail = MailConfig::from_config(&raw)?;
+        raw.tokens.check()?;
         for (name, value, min, max) in [
-            (
-                "access_token_ttl",
-                raw.access_token_ttl,
-                1,
-                MAX_ACCESS_TOKEN_TTL,
-            ),
-            (
-                "refresh_token_ttl",
-                raw.refresh_token_ttl,
-                60,
-                MAX_SESSION_SECONDS,
-            ),
-            (
-                "session_max_lifetime",
-                raw.session_max_lifetime,
-                60,
-                MAX_SESSION_SECONDS,
-            ),
-            (
-                "refresh_reuse_grace",
-                raw.refresh_reuse_grace,
-                0,
-                MAX_REUSE_GRACE,
-            ),
             (
                 "email_verify_ttl",
                 raw.email_verify_ttl,
@@ -228,14 +183,6 @@ impl Settings {
                 return Err(format!(
                     "{name} is {value}; it must be {min} to {max} seconds"
                 ));
-            }
-        }
-        for (name, value) in [
-            ("jwt_issuer", &raw.jwt_issuer),
-            ("jwt_audience", &raw.jwt_audience),
-        ] {
-            if value.trim().is_empty() {
-                return Err(format!("{name} must not be empty"));
             }
         }
         let allowed_origins = raw
@@ -279,12 +226,7 @@ impl Settings {
         };
         Ok(Settings {
             keys,
-            access_token_ttl: raw.access_token_ttl,
-            refresh_token_ttl: raw.refresh_token_ttl,
-            refresh_reuse_grace: raw.refresh_reuse_grace,
-            session_max_lifetime: raw.session_max_lifetime,
-            jwt_issuer: raw.jwt_issuer,
-            jwt_audience: raw.jwt_audience,
+            tokens: raw.tokens,
             allowed_origins,
             refresh_transport: match raw.refresh_token_as_cookie {
                 true => RefreshTransport::Cookie,
