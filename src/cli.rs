@@ -208,10 +208,19 @@ fn admin_error(error: ApiError) -> String {
     }
 }
 
-async fn set_active(figment: Figment, email: &str, active: bool) -> Result<String, String> {
+/// The app an operator command runs on, and the user it names.
+async fn operator(
+    figment: Figment,
+    email: &str,
+) -> Result<(Rocket<rocket::Ignite>, Email), String> {
     let email = Email::parse(email).map_err(|e| e.message())?;
-    let rocket = ignite(figment).await?;
-    let change = admin::set_active(pool(&rocket)?, &email, active)
+    Ok((ignite(figment).await?, email))
+}
+
+async fn set_active(figment: Figment, email: &str, active: bool) -> Result<String, String> {
+    let (rocket, email) = operator(figment, email).await?;
+    let db = pool(&rocket)?;
+    let change = admin::set_active(db, &email, active)
         .await
         .map_err(admin_error)?;
     Ok(match (change, active) {
@@ -226,9 +235,9 @@ async fn set_active(figment: Figment, email: &str, active: bool) -> Result<Strin
 }
 
 async fn set_role(figment: Figment, email: &str, role: Role) -> Result<String, String> {
-    let email = Email::parse(email).map_err(|e| e.message())?;
-    let rocket = ignite(figment).await?;
-    let change = admin::set_role(pool(&rocket)?, &email, role)
+    let (rocket, email) = operator(figment, email).await?;
+    let db = pool(&rocket)?;
+    let change = admin::set_role(db, &email, role)
         .await
         .map_err(admin_error)?;
     Ok(match change {

@@ -55,14 +55,8 @@ pub async fn set_role(db: &Pool, email: &Email, role: Role) -> ApiResult<Change>
         return Ok(Change::Unchanged);
     }
     let client = ClientInfo::command_line();
-    record(
-        &mut *tx,
-        EventKind::RoleChanged,
-        Some(user.id),
-        None,
-        &client,
-    )
-    .await?;
+    let kind = EventKind::RoleChanged;
+    record(&mut *tx, kind, Some(user.id), None, &client).await?;
     tx.commit().await?;
     Ok(Change::Changed {
         sessions_revoked: 0,

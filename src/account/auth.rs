@@ -326,14 +326,8 @@ impl Auth<'_> {
         self.require_recent_auth(user, sid).await?;
         self.attempt_password(user, sid, password, client).await?;
         let mut tx = self.db.begin().await?;
-        record(
-            &mut *tx,
-            EventKind::AccountDeleted,
-            Some(user.id),
-            Some(sid),
-            client,
-        )
-        .await?;
+        let kind = EventKind::AccountDeleted;
+        record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
         users::delete_user(&mut *tx, user.id).await?;
         tx.commit().await?;
         Ok(())

@@ -137,14 +137,8 @@ impl ByMail<'_> {
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;
         users::set_email_verified(&mut *tx, user.id).await?;
         let revoked = revoke_all_sessions_in(&mut *tx, user.id).await?;
-        record(
-            &mut *tx,
-            EventKind::PasswordReset,
-            Some(user.id),
-            None,
-            client,
-        )
-        .await?;
+        let kind = EventKind::PasswordReset;
+        record(&mut *tx, kind, Some(user.id), None, client).await?;
         tx.commit().await?;
         rocket::info!(
             "password reset for user {}: {revoked} sessions revoked",
@@ -221,14 +215,8 @@ impl ByMail<'_> {
             .ok_or(ApiError::InvalidToken)?;
         let new_email = Email::parse(&redeemed.email)?;
         users::set_email(&mut *tx, user.id, &new_email).await?;
-        record(
-            &mut *tx,
-            EventKind::EmailChanged,
-            Some(user.id),
-            None,
-            client,
-        )
-        .await?;
+        let kind = EventKind::EmailChanged;
+        record(&mut *tx, kind, Some(user.id), None, client).await?;
         tx.commit().await?;
         self.auth.mailer.send(Mail {
             kind: MailKind::EmailChanged,

@@ -128,26 +128,14 @@ impl SecondFactor<'_> {
             return Err(ApiError::InvalidCode);
         };
         if !self.totp_code_is_right(user, &row, &code).await? {
-            record(
-                self.auth.db,
-                EventKind::MfaFailed,
-                Some(user.id),
-                Some(sid),
-                client,
-            )
-            .await?;
+            let kind = EventKind::MfaFailed;
+            record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
             return Err(ApiError::InvalidCode);
         }
         let codes = recovery::new_recovery_codes();
         totp::enable(self.auth.db, self.mfa_keys(), user.id, &codes, now()).await?;
-        record(
-            self.auth.db,
-            EventKind::MfaEnabled,
-            Some(user.id),
-            Some(sid),
-            client,
-        )
-        .await?;
+        let kind = EventKind::MfaEnabled;
+        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
         Ok(codes)
     }
 
@@ -203,14 +191,8 @@ impl SecondFactor<'_> {
         if let Some(factor) = right {
             return Ok(factor);
         }
-        record(
-            self.auth.db,
-            EventKind::MfaFailed,
-            Some(user.id),
-            sid,
-            client,
-        )
-        .await?;
+        let kind = EventKind::MfaFailed;
+        record(self.auth.db, kind, Some(user.id), sid, client).await?;
         Err(ApiError::InvalidCode)
     }
 
@@ -233,14 +215,8 @@ impl SecondFactor<'_> {
         }
         self.check_code(user, Some(sid), code, client).await?;
         totp::disable(self.auth.db, user.id).await?;
-        record(
-            self.auth.db,
-            EventKind::MfaDisabled,
-            Some(user.id),
-            Some(sid),
-            client,
-        )
-        .await?;
+        let kind = EventKind::MfaDisabled;
+        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
         Ok(())
     }
 

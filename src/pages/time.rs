@@ -49,6 +49,12 @@ pub fn ago(seconds: i64) -> String {
 mod tests {
     use super::*;
 
+    fn each_case<N: Copy + std::fmt::Display>(words: fn(N) -> String, cases: &[(N, &str)]) {
+        for (seconds, expected) in cases {
+            assert_eq!(words(*seconds), *expected, "{seconds}");
+        }
+    }
+
     #[test]
     fn reads_like_a_person_would_say_it() {
         let cases = [
@@ -65,9 +71,7 @@ mod tests {
             (45 * 86400, "1 month ago"),
             (800 * 86400, "2 years ago"),
         ];
-        for (seconds, expected) in cases {
-            assert_eq!(ago(seconds), expected, "{seconds}");
-        }
+        each_case(ago, &cases);
     }
 
     #[test]
@@ -85,9 +89,7 @@ mod tests {
             (48 * 3600, "2 days"),
             (47 * 3600, "47 hours"),
         ];
-        for (seconds, expected) in cases {
-            assert_eq!(wait(seconds), expected, "{seconds}");
-        }
+        each_case(wait, &cases);
     }
 
     #[test]
