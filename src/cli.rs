@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default) and the administration commands beside it
-//! (`create-user`, `deactivate-user`, `activate-user`, `set-role`), all on the
+//! (`create-user`, `deactivate-user`, `activate-user`, `set-role`, `list-users`,
+//! `revoke-sessions`, `reset-mfa`), all on the
 //! server's own configuration (Rocket.toml, `ROCKET_…`). Add a command as a `Command` variant and
 //! a function below; clap writes `--help`. Every error is one line on stderr and exit status 1.
 
@@ -12,6 +13,10 @@ use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
 use crate::account::admin::{self, Change};
+use crate::account::Auth;
+use crate::admin::directory::AdminView;
+use crate::admin::Actor;
+use crate::auth::device::ClientInfo;
 use crate::auth::password::Passwords;
 use crate::auth::users::{create_user, parse_name, Email, NewPassword, NewUser, Role};
 use crate::db::{Db, Pool};
@@ -61,6 +66,26 @@ pub enum Command {
         #[arg(long)]
         role: Role,
     },
+    /// List users, newest first: a table, or JSON with `--json`.
+    ListUsers {
+        /// Only users whose email or name contains this.
+        #[arg(long)]
+        query: Option<String>,
+        /// One JSON array, each user as `GET /api/admin/users` shows them.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign every device of a user out (a stolen laptop).
+    RevokeSessions {
+        #[arg(long)]
+        email: String,
+    },
+    /// Remove a user's second factor and recovery codes (a lost phone): the password alone
+    /// signs in again.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -87,6 +112,9 @@ pub async fn run() -> ExitCode {
         Command::DeactivateUser { email } => set_active(figment, &email, false).await,
         Command::ActivateUser { email } => set_active(figment, &email, true).await,
         Command::SetRole { email, role } => set_role(figment, &email, role).await,
+        Command::ListUsers { query, json } => list_users(figment, query.as_deref(), json).await,
+        Command::RevokeSessions { email } => revoke_sessions(figment, &email).await,
+        Command::ResetMfa { email } => reset_mfa(figment, &email).await,
     };
     match outcome {
         Ok(message) => {
@@ -246,5 +274,119 @@ async fn set_role(figment: Figment, email: &str, role: Role) -> Result<String, S
             "{} now has role {role} (in their tokens from their next refresh)",
             email.as_str()
         ),
+    })
+}
+
+async fn list_users(figment: Figment, query: Option<&str>, json: bool) -> Result<String, String> {
+    let rocket = ignite(figment).await?;
+    let auth = Auth::of(&rocket).ok_or("the app's state is missing")?;
+    let client = ClientInfo::command_line();
+    let steps = auth.admin(Actor::CommandLine, &client);
+    let mut users: Vec<AdminView> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = steps
+            .search(query, cursor.as_deref(), 100)
+            .await
+            .map_err(|e| e.message())?;
+        users.extend(page.users.iter().map(AdminView::from));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    if json {
+        return serde_json::to_string_pretty(&users).map_err(|e| e.to_string());
+    }
+    Ok(users_table(&users))
+}
+
+/// The users as an aligned text table, one line each.
+fn users_table(users: &[AdminView]) -> String {
+    let header = [
+        "ID",
+        "EMAIL",
+        "NAME",
+        "ROLE",
+        "ACTIVE",
+        "MFA",
+        "SESSIONS",
+        "LAST SEEN",
+    ];
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let rows: Vec<[String; 8]> = users
+        .iter()
+        .map(|u| {
+            [
+                u.user.id.clone(),
+                u.user.email.clone(),
+                u.user.name.clone(),
+                u.user.role.to_string(),
+                yes_no(u.active),
+                yes_no(u.user.mfa_enabled),
+                u.sessions.to_string(),
+                u.last_seen_at.clone().unwrap_or_else(|| "never".into()),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut out = vec![line(&header.map(str::to_owned))];
+    out.extend(rows.iter().map(|row| line(row)));
+    out.push(format!("{} users", users.len()));
+    out.join("\n")
+}
+
+/// The user an operator command names, on the app it runs on.
+async fn operator_on_user(
+    figment: Figment,
+    email: &str,
+) -> Result<(Rocket<rocket::Ignite>, Email, i64), String> {
+    let (rocket, email) = operator(figment, email).await?;
+    let user = admin::find_user(pool(&rocket)?, &email)
+        .await
+        .map_err(admin_error)?;
+    Ok((rocket, email, user.id))
+}
+
+async fn revoke_sessions(figment: Figment, email: &str) -> Result<String, String> {
+    let (rocket, email, user_id) = operator_on_user(figment, email).await?;
+    let auth = Auth::of(&rocket).ok_or("the app's state is missing")?;
+    let client = ClientInfo::command_line();
+    let revoked = auth
+        .admin(Actor::CommandLine, &client)
+        .revoke_sessions(user_id)
+        .await
+        .map_err(admin_error)?;
+    Ok(format!("revoked {revoked} sessions of {}", email.as_str()))
+}
+
+async fn reset_mfa(figment: Figment, email: &str) -> Result<String, String> {
+    let (rocket, email, user_id) = operator_on_user(figment, email).await?;
+    let auth = Auth::of(&rocket).ok_or("the app's state is missing")?;
+    let client = ClientInfo::command_line();
+    let changed = auth
+        .admin(Actor::CommandLine, &client)
+        .reset_mfa(user_id)
+        .await
+        .map_err(admin_error)?;
+    Ok(match changed {
+        true => format!(
+            "two-factor sign-in is off for {}: the password alone signs in",
+            email.as_str()
+        ),
+        false => format!("{} has no second factor", email.as_str()),
     })
 }

@@ -34,8 +34,17 @@ pub enum ApiError {
     InvalidCode,
     /// An MFA ticket that is unknown, expired, spent or out of attempts.
     InvalidMfaToken,
+    /// A passkey assertion refused: unknown, spent or expired challenge, unknown credential,
+    /// bad signature, another origin or relying party, a counter that went back.
+    InvalidPasskey,
+    /// A new passkey refused (same reasons, at registration): `400`, same code.
+    InvalidPasskeyRegistration,
+    /// That credential is registered already.
+    PasskeyTaken,
     NotFound,
     EmailTaken,
+    /// Demoting or deactivating the last active admin would leave nobody to administer.
+    LastAdmin,
     InvalidEmail,
     WeakPassword(String),
     /// The body is JSON but not of the expected shape, or a field is out of bounds.
@@ -62,6 +71,9 @@ impl ApiError {
             | ApiError::InvalidRefreshToken
             | ApiError::ReauthRequired
             | ApiError::InvalidMfaToken => Status::Unauthorized,
+            ApiError::InvalidPasskey => Status::Unauthorized,
+            ApiError::InvalidPasskeyRegistration => Status::BadRequest,
+            ApiError::PasskeyTaken => Status::Conflict,
             ApiError::CsrfFailed
             | ApiError::CrossSiteRequest
             | ApiError::Forbidden(_)
@@ -69,7 +81,7 @@ impl ApiError {
             ApiError::InvalidToken | ApiError::InvalidCode => Status::BadRequest,
             ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
             ApiError::NotFound => Status::NotFound,
-            ApiError::EmailTaken => Status::Conflict,
+            ApiError::EmailTaken | ApiError::LastAdmin => Status::Conflict,
             ApiError::InvalidEmail | ApiError::WeakPassword(_) | ApiError::InvalidInput(_) => {
                 Status::UnprocessableEntity
             }
@@ -97,8 +109,11 @@ impl ApiError {
             ApiError::ReauthRequired => "reauth_required",
             ApiError::InvalidCode => "invalid_code",
             ApiError::InvalidMfaToken => "invalid_mfa_token",
+            ApiError::InvalidPasskey | ApiError::InvalidPasskeyRegistration => "invalid_passkey",
+            ApiError::PasskeyTaken => "passkey_taken",
             ApiError::NotFound => "not_found",
             ApiError::EmailTaken => "email_taken",
+            ApiError::LastAdmin => "last_admin",
             ApiError::InvalidEmail => "invalid_email",
             ApiError::WeakPassword(_) => "weak_password",
             ApiError::InvalidInput(_) => "invalid_input",
@@ -157,8 +172,18 @@ impl ApiError {
             ApiError::InvalidMfaToken => {
                 "The sign-in step expired or was used up; sign in again.".into()
             }
+            ApiError::InvalidPasskey => {
+                "That passkey did not sign in; try again, or use your password.".into()
+            }
+            ApiError::InvalidPasskeyRegistration => {
+                "The passkey could not be added; try again.".into()
+            }
+            ApiError::PasskeyTaken => "That passkey is registered already.".into(),
             ApiError::NotFound => "Not found.".into(),
             ApiError::EmailTaken => "An account with this email already exists.".into(),
+            ApiError::LastAdmin => {
+                "This is the last active administrator: make another admin first.".into()
+            }
             ApiError::InvalidEmail => "That is not a valid email address.".into(),
             ApiError::WeakPassword(why) | ApiError::InvalidInput(why) => why.clone(),
             ApiError::MalformedJson => "The request body is not valid JSON.".into(),

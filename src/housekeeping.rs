@@ -1,7 +1,7 @@
 //! Housekeeping: deleting what no longer serves anyone, so the tables do not grow forever.
 //! Security events older than `retention_days`, and sessions revoked or expired that long ago
-//! (a live session is never touched); one-time tokens as soon as they are used or expired,
-//! whatever the retention. Runs at launch and then hourly; with several instances each one
+//! (a live session is never touched); one-time tokens, sign-in tickets and provider trips as
+//! soon as they are used or expired, whatever the retention. Runs at launch and then hourly; with several instances each one
 //! prunes, which is harmless (the deletes are idempotent).
 
 use std::time::Duration;
@@ -28,8 +28,11 @@ pub struct Pruned {
 /// Deletes events older than `before` (`None`: keeps them all) and sessions revoked or expired
 /// before it, and the one-time tokens used or expired by now.
 pub async fn prune(db: &Pool, before: Option<i64>) -> Result<Pruned, ApiError> {
-    let tokens =
-        one_time::purge(db, now()).await? + crate::mfa::tickets::prune_tickets(db, now()).await?;
+    let tokens = one_time::purge(db, now()).await?
+        + crate::mfa::tickets::prune_tickets(db, now()).await?
+        + crate::oidc::flow::prune_flows(db, now()).await?
+        + crate::oidc::identities::prune_pending(db, now()).await?
+        + crate::passkeys::ceremonies::delete_expired(db, now()).await?;
     let Some(before) = before else {
         return Ok(Pruned {
             events: 0,

@@ -3,6 +3,7 @@
 //! `rocket()` assembles the app from its stages; tests and the CLI build the very same app.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cli;
@@ -14,7 +15,9 @@ pub mod health;
 pub mod housekeeping;
 pub mod mail;
 pub mod mfa;
+pub mod oidc;
 pub mod pages;
+pub mod passkeys;
 pub mod web;
 
 use rocket::fairing::AdHoc;
@@ -53,6 +56,7 @@ fn stages() -> AdHoc {
             .attach(auth::stage())
             .attach(mail::stage())
             .attach(mfa::stage())
+            .attach(oidc::stage())
             .attach(web::stage())
             .attach(housekeeping::stage())
     })

@@ -3,7 +3,8 @@
 #   bash tests/run.sh
 # - the layer check (tests/layers.sh): no module imports from a layer above its own
 # - Rust tests (unit + tests/api, each on its own temp SQLite file): cargo test; the mail tests
-#   start a real SMTP server, aiosmtpd (Debian's python3-aiosmtpd, run by /usr/bin/python3)
+#   start a real SMTP server, aiosmtpd (Debian's python3-aiosmtpd, run by /usr/bin/python3); the
+#   OIDC tests start OpenID Providers, Node programs in tests/oidc/ (npm ci here)
 # - the same tests/api suite on PostgreSQL (feature `postgres`), each test on its own database of a
 #   throwaway server started here from a temp data directory
 # - Browser tests (tests/browser/*.test.mjs, headless Debian Chromium driven by playwright-core
@@ -18,6 +19,12 @@ source tests/apt.sh
 
 # The SMTP server the mail tests deliver to (tests/api/common/mail.rs starts it per test).
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || install_apt python3-aiosmtpd
+
+# The OpenID Providers the OIDC tests sign in through (tests/api/oidc/, tests/browser/oidc.test.mjs):
+# panva's oidc-provider and a controllable fake, Node programs in tests/oidc/.
+need_apt node nodejs
+need_apt npm npm
+(cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 
 # The debug binary, built, by the package's name in whatever target directory cargo uses
 # (CARGO_TARGET_DIR included): a project generated from this template, under another name, runs
@@ -59,6 +66,7 @@ if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   need_apt chromedriver chromium-driver
   need_apt node nodejs
   need_apt npm npm
+  need_apt sqlite3 sqlite3  # passkeys.test.mjs ages a ceremony in the app's database
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   APP_BIN="$app" node --test --test-concurrency=1 tests/browser/
 fi

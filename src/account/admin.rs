@@ -17,7 +17,8 @@ pub enum Change {
     Changed { sessions_revoked: u64 },
 }
 
-async fn user(db: &Pool, email: &Email) -> ApiResult<User> {
+/// The user an operator command names; `404` when nobody has this email.
+pub async fn find_user(db: &Pool, email: &Email) -> ApiResult<User> {
     users::find_by_email(db, email)
         .await?
         .ok_or(ApiError::NotFound)
@@ -26,7 +27,7 @@ async fn user(db: &Pool, email: &Email) -> ApiResult<User> {
 /// Deactivating also revokes every session, so the user is out at once everywhere (the guards
 /// refuse an inactive user anyway; the sessions stay revoked if they are activated again).
 pub async fn set_active(db: &Pool, email: &Email, active: bool) -> ApiResult<Change> {
-    let user = user(db, email).await?;
+    let user = find_user(db, email).await?;
     let mut tx = db.begin().await?;
     if !users::set_active(&mut *tx, user.id, active).await? {
         return Ok(Change::Unchanged);
@@ -49,7 +50,7 @@ pub async fn set_active(db: &Pool, email: &Email, active: bool) -> ApiResult<Cha
 
 /// The new role reaches the user's tokens at their next refresh.
 pub async fn set_role(db: &Pool, email: &Email, role: Role) -> ApiResult<Change> {
-    let user = user(db, email).await?;
+    let user = find_user(db, email).await?;
     let mut tx = db.begin().await?;
     if !users::set_role(&mut *tx, user.id, role).await? {
         return Ok(Change::Unchanged);

@@ -132,7 +132,8 @@ impl Auth<'_> {
         self.limits.password_attempt(self.db, client, email).await?;
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) if user.mfa_enabled => {
-                let ticket = self.second_factor().ticket(&user).await?;
+                let first = SignInMethod::password();
+                let ticket = self.second_factor().ticket(&user, &first).await?;
                 Ok(SignIn::MfaRequired(ticket))
             }
             Ok(user) => Ok(SignIn::Done(Box::new(

@@ -105,6 +105,22 @@ impl ByMail<'_> {
         Ok(())
     }
 
+    /// Mails a reset link to this user now (an administrator asked for it: no rate limit, the
+    /// admin step records its own event). Earlier reset links stop working.
+    pub async fn send_reset_link(&self, user: &User) -> ApiResult<()> {
+        let ttl = self.auth.settings.password_reset_ttl;
+        let purpose = Purpose::ResetPassword;
+        let token = one_time::issue(self.auth.db, user.id, purpose, &user.email, ttl).await?;
+        self.auth.mailer.send(Mail {
+            kind: MailKind::ResetPassword,
+            to: user.email.clone(),
+            name: user.name.clone(),
+            link: Some(self.auth.mailer.link(RESET_PASSWORD_PATH, &token)),
+            details: lasts(ttl),
+        });
+        Ok(())
+    }
+
     /// Whether a reset link still works (the page shows its form, or says to ask again).
     pub async fn reset_link_works(&self, token: &str) -> ApiResult<bool> {
         Ok(one_time::find(self.auth.db, token, Purpose::ResetPassword)

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod by_mail;
+pub mod export;
 pub mod one_time;
 
 pub use auth::Auth;

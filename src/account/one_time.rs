@@ -98,6 +98,19 @@ pub async fn issue(
     Ok(token)
 }
 
+/// Voids every pending token of the user (a credential change ends what was pending: an
+/// administrator deactivated the account or reset its second factor).
+pub async fn void_all<'e, E>(db: E, user_id: i64) -> Result<u64, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// What a token would redeem, without spending it (a page showing its form, a check before the
 /// slow part of a step). `None`: unknown, used, expired or of another purpose.
 pub async fn find(

@@ -1,13 +1,17 @@
 //! The JSON API under `/api`: thin handlers over `auth/`, and JSON catchers for every error;
 //! its OpenAPI document (`openapi.rs`) and the reference page rendered from it (`docs.rs`).
 
+mod account;
+mod admin;
 mod answers;
 mod auth;
 mod by_mail;
 mod docs;
 mod jwks;
 mod mfa;
+mod oidc;
 pub mod openapi;
+mod passkeys;
 mod refusals;
 mod security_events;
 mod sessions;
@@ -22,8 +26,12 @@ pub fn routes() -> Vec<Route> {
     let mut routes = auth::routes();
     routes.extend(by_mail::routes());
     routes.extend(mfa::routes());
+    routes.extend(oidc::routes());
+    routes.extend(passkeys::routes());
     routes.extend(sessions::routes());
     routes.extend(security_events::routes());
+    routes.extend(account::routes());
+    routes.extend(admin::routes());
     routes.extend(openapi::routes());
     routes.extend(docs::routes());
     routes

@@ -29,8 +29,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .nest("/api", super::auth::Doc::openapi())
         .nest("/api", super::by_mail::Doc::openapi())
         .nest("/api", super::mfa::Doc::openapi())
+        .nest("/api", super::oidc::Doc::openapi())
+        .nest("/api", super::passkeys::Doc::openapi())
         .nest("/api", super::sessions::Doc::openapi())
         .nest("/api", super::security_events::Doc::openapi())
+        .nest("/api", super::account::Doc::openapi())
+        .nest("/api", super::admin::Doc::openapi())
         .nest("/api", Doc::openapi())
         .nest("/api", super::docs::Doc::openapi())
         .nest("/.well-known", super::jwks::Doc::openapi())
@@ -154,7 +158,14 @@ fn operations(
         (name = "auth", description = "Accounts and tokens: sign up, sign in, refresh, sign out."),
         (name = "mfa", description = "Two-factor sign-in (TOTP): setup, the second sign-in step, \
             re-authentication for sensitive steps."),
+        (name = "passkeys", description = "Passkeys (WebAuthn): add, list, rename and \
+            remove them; sign in with one alone, or finish a password sign-in with one."),
         (name = "sessions", description = "The account's devices and its security events."),
+        (name = "account", description = "The account itself: rename, move to a new address, \
+            delete, export everything stored about it."),
+        (name = "admin", description = "The admin console: users, their devices, roles, the \
+            audit log. Admins only (the role read from the database); changes need recent \
+            authentication."),
         (name = "keys", description = "Public keys for services that verify access tokens."),
         (name = "docs", description = "This document and its reference page."),
         (name = "health", description = "Liveness and readiness."),

@@ -18,6 +18,11 @@ pub fn json_body() -> Vec<ApiError> {
     vec![MalformedJson, PayloadTooLarge, UnsupportedMediaType]
 }
 
+/// `SameSiteRequest`: sent by another site's page.
+pub fn same_site() -> Vec<ApiError> {
+    vec![CrossSiteRequest]
+}
+
 /// An access token (`Claims`): missing or bad, or expired.
 pub fn signed_in() -> Vec<ApiError> {
     vec![Unauthorized, TokenExpired]
@@ -31,6 +36,28 @@ pub fn current_user() -> Vec<ApiError> {
 /// `CurrentUser` on an unsafe method: a cookie-borne token also needs the CSRF token.
 pub fn current_user_writes() -> Vec<ApiError> {
     vec![Unauthorized, TokenExpired, CsrfFailed, EmailUnverified]
+}
+
+/// `AdminUser` on a safe method: a signed-in user who is an admin (`403 forbidden` otherwise).
+pub fn admin() -> Vec<ApiError> {
+    vec![
+        Unauthorized,
+        TokenExpired,
+        EmailUnverified,
+        Forbidden(crate::web::admin::ADMINS_ONLY),
+    ]
+}
+
+/// An admin's change: `admin` with the CSRF token for cookies, and recent authentication.
+pub fn admin_writes() -> Vec<ApiError> {
+    vec![
+        Unauthorized,
+        TokenExpired,
+        CsrfFailed,
+        EmailUnverified,
+        Forbidden(crate::web::admin::ADMINS_ONLY),
+        ReauthRequired,
+    ]
 }
 
 /// `refusals!(Name: [set, …], Variant, Variant(..), …)` declares `Name`, the refusals of one

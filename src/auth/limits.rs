@@ -111,6 +111,12 @@ impl RateLimits {
         ip_then_key(&self.login_ip, per_account, db, client).await
     }
 
+    /// A passkey sign-in (start or finish): counted per IP with password sign-ins; no account
+    /// is named before the authenticator answers.
+    pub async fn passkey_attempt(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
+        check(&self.login_ip, db, &ip_key(client)).await
+    }
+
     pub async fn register(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
         check(&self.register_ip, db, &ip_key(client)).await
     }

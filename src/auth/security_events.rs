@@ -89,16 +89,36 @@ event_kinds! {
     PasswordCheckFailed = "password_check_failed", "Wrong password on the account page", Warning;
     /// The account is gone; its events stay under its id (never reused), without the email.
     AccountDeleted = "account_deleted", "Account deleted", Warning;
-    /// From the command line.
+    /// By an administrator, from the admin console or the command line.
     UserDeactivated = "user_deactivated", "Account deactivated by an administrator", Warning;
     UserActivated = "user_activated", "Account activated by an administrator", Info;
     RoleChanged = "role_changed", "Role changed by an administrator", Info;
+    /// One or every session revoked from the admin console or the command line.
+    SessionsRevokedByAdmin = "sessions_revoked_by_admin", "Signed out by an administrator", Warning;
+    /// The lost-phone path: the second factor and the recovery codes removed by an administrator.
+    MfaResetByAdmin = "mfa_reset_by_admin", "Two-factor sign-in reset by an administrator", Warning;
+    PasswordResetMailedByAdmin = "password_reset_mailed_by_admin", "Password reset link mailed by an administrator", Info;
     /// Two-factor sign-in was turned on (the first code confirmed) or off.
     MfaEnabled = "mfa_enabled", "Two-factor sign-in turned on", Info;
     MfaDisabled = "mfa_disabled", "Two-factor sign-in turned off", Warning;
     /// A wrong or replayed second-factor code.
     MfaFailed = "mfa_failed", "Wrong two-factor code", Warning;
     RecoveryCodeUsed = "recovery_code_used", "Recovery code used", Warning;
+    /// An identity at an OpenID Connect provider was linked to the account (at sign-up through
+    /// it, both sides vouching for the address, with the password once, or from the account page).
+    IdentityLinked = "identity_linked", "Sign-in provider linked", Warning;
+    IdentityUnlinked = "identity_unlinked", "Sign-in provider unlinked", Info;
+    /// A sign-in through an OpenID Connect provider (with two-factor on, before the code).
+    OidcSignIn = "oidc_sign_in", "Signed in with a provider", Info;
+    /// A passkey was added to the account, or removed from it.
+    PasskeyAdded = "passkey_added", "Passkey added", Info;
+    PasskeyRemoved = "passkey_removed", "Passkey removed", Warning;
+    /// Signed in with a passkey alone.
+    PasskeySignIn = "passkey_sign_in", "Signed in with a passkey", Info;
+    /// A passkey of this account was refused (bad signature, another origin...).
+    PasskeyFailed = "passkey_failed", "Passkey refused", Warning;
+    /// A passkey's signature counter went back (a cloned key?): the sign-in was refused.
+    PasskeyCounterRegressed = "passkey_counter_regressed", "Passkey refused: it may have been copied", Warning;
 }
 
 /// Appends one event. Takes any executor, so it can join the caller's transaction (the reuse
@@ -196,6 +216,18 @@ pub async fn recent(db: &Pool, user_id: i64, limit: i64) -> Result<Vec<SecurityE
     )
     .bind(user_id)
     .bind(limit.clamp(1, MAX_EVENTS))
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every event kept under the user, newest first (their data export).
+pub async fn every_event(db: &Pool, user_id: i64) -> Result<Vec<SecurityEvent>, ApiError> {
+    Ok(sqlx::query_as::<_, SecurityEvent>(
+        "SELECT id, user_id, kind, session_id, created_at, ip, user_agent, browser, \
+         browser_version, os, device FROM security_events \
+         WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id)
     .fetch_all(db)
     .await?)
 }

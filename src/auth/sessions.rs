@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use crate::auth::app_claims::AppClaims;
 use crate::auth::device::{ClientInfo, Device};
-use crate::auth::tokens::{TokenKind, Tokens, AMR_OTP, AMR_PASSWORD};
+use crate::auth::tokens::{
+    TokenKind, Tokens, AMR_HARDWARE_KEY, AMR_MULTI_FACTOR, AMR_OTP, AMR_PASSWORD,
+};
 use crate::auth::users::User;
 use crate::clock::{new_id, now, rfc3339};
 use crate::db::{Engine, Pool};
@@ -55,6 +57,11 @@ impl SignInMethod {
     /// A passkey alone: two factors in one (something held, and a fingerprint or PIN).
     pub fn passkey() -> SignInMethod {
         SignInMethod("passkey".into())
+    }
+
+    /// A first step as a sign-in ticket stored it (`password`, `oidc:{name}`).
+    pub fn first_step(stored: String) -> SignInMethod {
+        SignInMethod(stored)
     }
 
     /// An OpenID Connect provider, by its configured name.
@@ -167,11 +174,13 @@ pub struct Issued {
 impl Session {
     /// The `amr` claim of its tokens.
     pub fn amr(&self) -> Vec<String> {
-        let mut amr = vec![AMR_PASSWORD.to_owned()];
-        if self.mfa {
-            amr.push(AMR_OTP.to_owned());
-        }
-        amr
+        let amr: &[&str] = match self.method.as_str() {
+            "passkey" => &[AMR_HARDWARE_KEY, AMR_MULTI_FACTOR],
+            method if method.ends_with("+passkey") => &[AMR_PASSWORD, AMR_HARDWARE_KEY],
+            _ if self.mfa => &[AMR_PASSWORD, AMR_OTP],
+            _ => &[AMR_PASSWORD],
+        };
+        amr.iter().map(|&a| a.to_owned()).collect()
     }
 }
 
@@ -291,6 +300,16 @@ pub async fn list_sessions(db: &Pool, user_id: i64) -> Result<Vec<Session>, ApiE
     ))
     .bind(user_id)
     .bind(now())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every session row the user has, live or not, newest first (their data export).
+pub async fn every_session(db: &Pool, user_id: i64) -> Result<Vec<Session>, ApiError> {
+    Ok(sqlx::query_as::<_, Session>(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id"
+    ))
+    .bind(user_id)
     .fetch_all(db)
     .await?)
 }

@@ -52,6 +52,10 @@ impl TokenKind {
 /// How the session's user proved who they are (RFC 8176 `amr` values).
 pub const AMR_PASSWORD: &str = "pwd";
 pub const AMR_OTP: &str = "otp";
+/// RFC 8176: proof of possession of a hardware-secured key (a passkey).
+pub const AMR_HARDWARE_KEY: &str = "hwk";
+/// RFC 8176: several factors (a passkey: the device and its user verification).
+pub const AMR_MULTI_FACTOR: &str = "mfa";
 
 /// Claims of a short-lived access token. Verified without touching the database.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]

@@ -135,6 +135,45 @@ const USER_COLUMNS: &str =
 
 pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Result<User, ApiError> {
     let password_hash = passwords.hash(new.password).await?;
+    let (email, role) = (&new.email, new.role);
+    insert_user(
+        db,
+        email,
+        &new.name,
+        role,
+        &password_hash,
+        new.email_verified,
+    )
+    .await
+}
+
+/// What `password_hash` holds for an account without a password (made through an OpenID Connect
+/// provider): no password verifies against it; a reset link sets one.
+const NO_PASSWORD: &str = "";
+
+/// An account with no password, for a person an OpenID Connect provider vouches for.
+pub async fn create_passwordless_user(
+    db: &Pool,
+    email: &Email,
+    name: &str,
+    email_verified: bool,
+) -> Result<User, ApiError> {
+    insert_user(db, email, name, Role::User, NO_PASSWORD, email_verified).await
+}
+
+/// Whether the account can sign in with a password at all.
+pub fn has_password(user: &User) -> bool {
+    user.password_hash != NO_PASSWORD
+}
+
+async fn insert_user(
+    db: &Pool,
+    email: &Email,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+    email_verified: bool,
+) -> Result<User, ApiError> {
     let created_at = now();
     // SQLite may not commit `RETURNING` read with fetch_one outside a transaction (sqlx #2099).
     let mut tx = db.begin().await?;
@@ -142,13 +181,13 @@ pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Resu
         "INSERT INTO users (email, name, role, password_hash, active, created_at, email_verified) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
     ))
-    .bind(new.email.as_str())
-    .bind(&new.name)
-    .bind(new.role.as_str())
-    .bind(&password_hash)
+    .bind(email.as_str())
+    .bind(name)
+    .bind(role.as_str())
+    .bind(password_hash)
     .bind(true)
     .bind(created_at)
-    .bind(new.email_verified)
+    .bind(email_verified)
     .fetch_one(&mut *tx)
     .await;
     let user = match inserted {

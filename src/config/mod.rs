@@ -1,5 +1,6 @@
 //! `AuthConfig`: every knob of the contract, read once from `Rocket.toml` / `ROCKET_…` at ignition.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -10,11 +11,15 @@ use serde::Deserialize;
 pub mod keys;
 pub mod limits;
 pub mod mail;
+pub mod oidc;
+pub mod passkeys;
 pub mod tokens;
 
 use keys::KeyConfig;
 use limits::RateLimitConfig;
 use mail::MailConfig;
+use oidc::{OidcProviderConfig, OidcProviderRaw};
+use passkeys::PasskeyConfig;
 use tokens::TokenConfig;
 
 /// The shortest signing secret accepted outside the `debug` profile (RFC 7518 §3.2 for HS256).
@@ -83,6 +88,14 @@ pub struct AuthConfig {
     pub require_verified_email: bool,
     /// Mail the user when they sign in from a browser, OS and device kind never seen before.
     pub new_device_alerts: bool,
+    /// Sign-in with OpenID Connect providers, a table by name (docs/oidc.md). Each one's
+    /// `client_secret` from the environment only.
+    pub oidc_providers: BTreeMap<String, OidcProviderRaw>,
+    /// The WebAuthn relying-party id passkeys are bound to: the host of `public_url` (unset)
+    /// or a parent domain of it. Changing it orphans every passkey made before.
+    pub webauthn_rp_id: Option<String>,
+    /// The site's name, shown by some authenticators when a passkey is made.
+    pub webauthn_rp_name: String,
 }
 
 impl Default for AuthConfig {
@@ -116,6 +129,9 @@ impl Default for AuthConfig {
             password_reset_ttl: 30 * 60,
             require_verified_email: false,
             new_device_alerts: true,
+            oidc_providers: BTreeMap::new(),
+            webauthn_rp_id: None,
+            webauthn_rp_name: "Rocket Auth".into(),
         }
     }
 }
@@ -156,6 +172,10 @@ pub struct Settings {
     pub password_reset_ttl: i64,
     pub require_verified_email: bool,
     pub new_device_alerts: bool,
+    /// `oidc_providers`, in name order.
+    pub oidc_providers: Vec<OidcProviderConfig>,
+    /// `webauthn_rp_id`, `webauthn_rp_name` (and `public_url`, `allowed_origins`).
+    pub passkeys: PasskeyConfig,
 }
 
 impl Settings {
@@ -164,6 +184,7 @@ impl Settings {
         let keys = KeyConfig::from_config(&raw, debug)?;
         let rate_limits = RateLimitConfig::from_config(&raw)?;
         let mail = MailConfig::from_config(&raw)?;
+        let oidc_providers = oidc::from_config(&raw)?;
         raw.tokens.check()?;
         for (name, value, min, max) in [
             (
@@ -210,6 +231,7 @@ impl Settings {
                 parse_net(p).ok_or_else(|| format!("trusted_proxies: {p:?} is not an IP or CIDR"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let passkeys = PasskeyConfig::from_config(&raw, &mail.public_url, &allowed_origins)?;
         let password_hash_concurrency = match raw.password_hash_concurrency {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -243,6 +265,8 @@ impl Settings {
             password_reset_ttl: raw.password_reset_ttl,
             require_verified_email: raw.require_verified_email,
             new_device_alerts: raw.new_device_alerts,
+            oidc_providers,
+            passkeys,
         })
     }
 
@@ -284,6 +308,7 @@ pub fn stage(then: AdHoc) -> AdHoc {
 pub fn load(figment: &Figment) -> Result<Settings, String> {
     let mut raw: AuthConfig = figment.extract().map_err(|e| e.to_string())?;
     let debug = figment.profile() == "debug";
+    oidc::secrets_from_environment_only(figment, &raw)?;
     if debug {
         keys::use_dev_keys_file(&mut raw);
     }

@@ -221,9 +221,9 @@ impl SecondFactor<'_> {
     }
 
     /// A right password on an account with MFA on: a ticket (JWT of its own `typ`, and a row).
-    pub(crate) async fn ticket(&self, user: &User) -> ApiResult<MfaTicket> {
+    pub(crate) async fn ticket(&self, user: &User, first: &SignInMethod) -> ApiResult<MfaTicket> {
         let (jti, now) = (new_id(), now());
-        tickets::issue_ticket(self.auth.db, user.id, &jti, now).await?;
+        tickets::issue_ticket(self.auth.db, user.id, &jti, first.as_str(), now).await?;
         let token = self
             .auth
             .tokens
@@ -260,7 +260,8 @@ impl SecondFactor<'_> {
                 return Err(e);
             }
         };
-        let method = SignInMethod::password().then(factor);
+        let first = tickets::first_factor(self.auth.db, &jti).await?;
+        let method = SignInMethod::first_step(first).then(factor);
         self.auth.signed_in(user, method, client).await
     }
 

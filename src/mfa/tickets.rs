@@ -10,15 +10,23 @@ pub const TICKET_TTL: i64 = 300;
 /// Wrong codes one ticket allows; the next attempt needs a new sign-in.
 pub const TICKET_MAX_FAILURES: i64 = 5;
 
-/// Records a new ticket.
-pub async fn issue_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<()> {
+/// Records a new ticket, and the step that earned it (`password`, `oidc:{name}`).
+pub async fn issue_ticket(
+    db: &Pool,
+    user_id: i64,
+    jti: &str,
+    first_factor: &str,
+    now: i64,
+) -> ApiResult<()> {
     sqlx::query(
-        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at, first_factor) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(jti)
     .bind(user_id)
     .bind(now)
     .bind(now + TICKET_TTL)
+    .bind(first_factor)
     .execute(db)
     .await?;
     Ok(())
@@ -39,6 +47,16 @@ pub async fn take_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiRes
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The step that earned the ticket (`password` for tickets from before it was recorded).
+pub async fn first_factor(db: &Pool, jti: &str) -> ApiResult<String> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT first_factor FROM mfa_tickets WHERE jti = $1")
+            .bind(jti)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map_or_else(|| "password".to_owned(), |(first,)| first))
 }
 
 /// A wrong code: counts it and hands the ticket back, unless that was its last attempt.

@@ -12,7 +12,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::auth::keys::KeySet;
 use crate::auth::users;
-use crate::db::Pool;
+use crate::db::{Engine, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::mfa::recovery;
 
@@ -272,14 +272,20 @@ pub async fn enable(
 /// Turns MFA off: the secret, the recovery codes and open tickets go.
 pub async fn disable(db: &Pool, user_id: i64) -> ApiResult<()> {
     let mut tx = db.begin().await?;
+    disable_in(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `disable` inside the caller's transaction (an administrator's reset commits with its audit).
+pub async fn disable_in(tx: &mut sqlx::Transaction<'_, Engine>, user_id: i64) -> ApiResult<()> {
     for table in ["mfa_totp", "mfa_recovery_codes", "mfa_tickets"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    users::set_mfa_enabled(&mut *tx, user_id, false).await?;
-    tx.commit().await?;
+    users::set_mfa_enabled(&mut **tx, user_id, false).await?;
     Ok(())
 }
 

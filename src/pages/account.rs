@@ -3,13 +3,15 @@
 
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route};
+use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::account::auth::Auth;
 use crate::error::ApiError;
 use crate::mfa::steps::SignIn;
+use crate::oidc::steps::{buttons, ProviderButton};
+use crate::oidc::Providers;
 use crate::pages::mfa::to_second_step;
 use crate::pages::{
     Confirm, CsrfForm, Layout, OneOf, PageResult, PageSessionUser, SafeNext, WithCookies,
@@ -30,6 +32,8 @@ struct FormView<'a> {
     name: &'a str,
     next: &'a str,
     error: Option<String>,
+    /// "Continue with …": one button per OpenID Connect provider.
+    oidc_providers: Vec<ProviderButton>,
 }
 
 type FormPage = (Status, Template);
@@ -37,6 +41,7 @@ type FormPage = (Status, Template);
 #[get("/login?<next>")]
 fn login_form(
     layout: Layout,
+    providers: &State<Providers>,
     user: Option<PageSessionUser>,
     next: Option<&str>,
 ) -> OneOf<Redirect, Template> {
@@ -46,6 +51,7 @@ fn login_form(
     }
     let view = FormView {
         next: next.as_str(),
+        oidc_providers: buttons(providers, next.as_str()),
         ..Default::default()
     };
     OneOf::Right(layout.render("login", None, view))
@@ -63,6 +69,7 @@ async fn login(
     _same_site: SameSiteRequest,
     layout: Layout,
     me: Visitor<'_>,
+    providers: &State<Providers>,
     cookies: &CookieJar<'_>,
     form: CsrfForm<LoginForm>,
 ) -> PageResult<OneOf<OneOf<WithCookies<Redirect>, Redirect>, FormPage>> {
@@ -90,6 +97,7 @@ async fn login(
                 email: email.trim(),
                 next: next.as_str(),
                 error: Some(ApiError::InvalidCredentials.message()),
+                oidc_providers: buttons(providers, next.as_str()),
                 ..Default::default()
             };
             let page = layout.render("login", None, view);
@@ -100,11 +108,17 @@ async fn login(
 }
 
 #[get("/register?<next>")]
-fn register_form(layout: Layout, auth: Auth<'_>, next: Option<&str>) -> PageResult<Template> {
+fn register_form(
+    layout: Layout,
+    auth: Auth<'_>,
+    providers: &State<Providers>,
+    next: Option<&str>,
+) -> PageResult<Template> {
     auth.registration_open()?;
     let next = SafeNext::parse(next);
     let view = FormView {
         next: next.as_str(),
+        oidc_providers: buttons(providers, next.as_str()),
         ..Default::default()
     };
     Ok(layout.render("register", None, view))
@@ -123,6 +137,7 @@ async fn register(
     _same_site: SameSiteRequest,
     layout: Layout,
     me: Visitor<'_>,
+    providers: &State<Providers>,
     form: CsrfForm<RegisterForm>,
 ) -> PageResult<OneOf<WithCookies<Flash<Redirect>>, FormPage>> {
     let RegisterForm {
@@ -155,6 +170,7 @@ async fn register(
                 name: name.as_deref().unwrap_or("").trim(),
                 next: next.as_str(),
                 error: Some(e.message()),
+                oidc_providers: buttons(providers, next.as_str()),
             };
             Ok(OneOf::Right((
                 e.status(),

@@ -59,7 +59,7 @@ fn error_view(error: &ApiError) -> ErrorView {
             "This link does not work",
             "The link is invalid, has expired, or was used already. Ask for a new one.".to_owned(),
         ),
-        ApiError::EmailTaken => ("That did not work", error.message()),
+        ApiError::EmailTaken | ApiError::LastAdmin => ("That did not work", error.message()),
         ApiError::RateLimited(seconds) => (
             "Too many attempts",
             format!("Please wait {} and try again.", wait(*seconds)),
@@ -114,9 +114,12 @@ impl<'r> Responder<'r, 'static> for PageError {
             // A sensitive form on a session that has not proved itself lately: ask, then back to
             // the page the form was on.
             let path = req.uri().path().as_str();
+            let admin_page: String = path.split('/').take(4).collect::<Vec<_>>().join("/");
             let back = match path {
                 p if p.starts_with("/sessions") => "/sessions",
                 "/account/password" => "/account/password",
+                // An admin's action: back to the user's page.
+                p if p.starts_with("/admin/users/") => admin_page.as_str(),
                 _ => "/account",
             };
             let to = SafeNext::parse(Some(back)).url_from("/reauth");

@@ -61,8 +61,16 @@ pub fn to_second_step(
     Redirect::to(next.url_from(SECOND_STEP))
 }
 
-fn forget_ticket(cookies: &CookieJar<'_>, secure: bool) {
+pub(super) fn forget_ticket(cookies: &CookieJar<'_>, secure: bool) {
     cookies.remove(Cookie::build(ticket_cookie(secure)).path(SECOND_STEP));
+}
+
+/// The ticket this browser carries to the second step; empty when it has none.
+pub(super) fn ticket_of(cookies: &CookieJar<'_>, secure: bool) -> String {
+    cookies
+        .get(ticket_cookie(secure))
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default()
 }
 
 #[get("/login/mfa?<next>")]

@@ -3,11 +3,14 @@
 //! errors into pages and "no user" into a trip to `/login?next=…`.
 
 mod account;
+mod admin;
 mod by_mail;
 mod devices;
 mod errors;
 mod mfa;
 mod next;
+mod oidc;
+mod passkeys;
 mod settings;
 mod time;
 
@@ -26,9 +29,12 @@ pub use next::SafeNext;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = account::routes();
+    routes.extend(admin::routes());
     routes.extend(by_mail::routes());
     routes.extend(devices::routes());
     routes.extend(mfa::routes());
+    routes.extend(oidc::routes());
+    routes.extend(passkeys::routes());
     routes.extend(settings::routes());
     routes
 }

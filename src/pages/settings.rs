@@ -4,12 +4,13 @@
 
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, Route};
+use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::account::auth::Auth;
 use crate::error::ApiError;
+use crate::oidc::{OidcError, Providers};
 use crate::pages::{CsrfForm, Layout, OneOf, PageResult, PageSessionUser, WithCookies};
 use crate::web::guards::Acting;
 
@@ -47,7 +48,13 @@ fn fixable(error: ApiError) -> Result<String, ApiError> {
 }
 
 #[get("/account")]
-async fn account(layout: Layout, auth: Auth<'_>, user: PageSessionUser) -> PageResult<Template> {
+async fn account(
+    layout: Layout,
+    auth: Auth<'_>,
+    providers: &State<Providers>,
+    user: PageSessionUser,
+) -> PageResult<Template> {
+    let oidc_providers = auth.oidc(providers).linked(&user.user).await;
     let (pending, codes_left) = if user.user.mfa_enabled {
         (
             None,
@@ -63,6 +70,8 @@ async fn account(layout: Layout, auth: Auth<'_>, user: PageSessionUser) -> PageR
         "mfa_enabled": user.user.mfa_enabled,
         "mfa_pending": pending,
         "recovery_codes_left": codes_left,
+        "oidc_providers": oidc_providers.map_err(OidcError::into_api)?,
+        "passkeys": super::passkeys::panel(&auth, &user.user).await?,
     });
     Ok(layout.render("account", Some(&user.user), page))
 }

@@ -87,6 +87,24 @@ fn good_for_request(keys: &CsrfKeys, token: &str, req: &Request<'_>) -> bool {
     request_session_id(req).is_none_or(|sid| keys.is_valid(token, sid))
 }
 
+/// An unsafe request from a page's script: `X-CSRF-Token` must match the CSRF cookie (the
+/// JSON endpoints of the pages, which a form's `_csrf` field cannot reach).
+pub struct CsrfHeader;
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for CsrfHeader {
+    type Error = crate::error::ApiError;
+
+    async fn from_request(
+        req: &'r Request<'_>,
+    ) -> rocket::request::Outcome<Self, crate::error::ApiError> {
+        match csrf_matches(req, None) {
+            true => rocket::request::Outcome::Success(CsrfHeader),
+            false => crate::web::guards::refuse(req, crate::error::ApiError::CsrfFailed),
+        }
+    }
+}
+
 /// True when the request proves it can read the CSRF cookie (double-submit: the header, or a
 /// form field the caller passes, equals the cookie) and the cookie's token is this session's.
 pub fn csrf_matches(req: &Request<'_>, form_field: Option<&str>) -> bool {

@@ -7,12 +7,21 @@ use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
-use crate::auth::users::User;
+use crate::auth::users::{Role, User};
+use crate::config::Settings;
 use crate::web::csrf::csrf_token;
 
 pub struct Layout {
     csrf: String,
     flash: Option<FlashView>,
+    /// Passkeys are on (`public_url` is a domain name): the pages offer them.
+    passkeys: bool,
+}
+
+fn passkeys_on(req: &Request<'_>) -> bool {
+    req.rocket()
+        .state::<Settings>()
+        .is_some_and(|s| s.passkeys.enabled())
 }
 
 #[derive(Serialize)]
@@ -26,6 +35,8 @@ struct FlashView {
 struct Viewer<'a> {
     name: &'a str,
     email: &'a str,
+    /// The navigation links the admin console for admins only.
+    admin: bool,
 }
 
 impl Layout {
@@ -34,6 +45,7 @@ impl Layout {
         Layout {
             csrf: csrf_token(req).to_owned(),
             flash: None,
+            passkeys: passkeys_on(req),
         }
     }
 
@@ -47,10 +59,11 @@ impl Layout {
         let viewer = viewer.map(|v| Viewer {
             name: &v.name,
             email: &v.email,
+            admin: v.role == Role::Admin,
         });
         Template::render(
             name,
-            context! { csrf: self.csrf, flash: self.flash, viewer, page },
+            context! { csrf: self.csrf, flash: self.flash, passkeys: self.passkeys, viewer, page },
         )
     }
 }
@@ -75,6 +88,7 @@ impl<'r> FromRequest<'r> for Layout {
         Outcome::Success(Layout {
             csrf: csrf_token(req).to_owned(),
             flash,
+            passkeys: passkeys_on(req),
         })
     }
 }

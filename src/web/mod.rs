@@ -3,6 +3,7 @@
 //! the security headers. The rooms below know nothing of requests; `api/` and `pages/` above
 //! are thin handlers over both.
 
+pub mod admin;
 pub mod body;
 pub mod client;
 pub mod cookies;

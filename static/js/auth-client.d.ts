@@ -43,6 +43,16 @@
  * @property {number} expiresIn seconds until the ticket expires
  */
 /**
+ * @typedef {object} AccountExport Everything stored about the user, without secrets.
+ * @property {string} exported_at RFC 3339, UTC
+ * @property {User & {active: boolean}} user
+ * @property {Array<Session & {revoked_at: string|null}>} sessions every session, newest first
+ * @property {Array<object>} events every security event, newest first
+ * @property {{enabled: boolean, recovery_codes_left: number}} mfa
+ * @property {Array<object>} passkeys
+ * @property {Array<object>} identities
+ */
+/**
  * @typedef {object} RefreshTokenStorage Where body mode keeps the refresh token. Methods may be
  *   async. Memory is the default; anything that survives a reload is readable by scripts, so
  *   choose with care (sessionStorage is per tab; localStorage is exposed to every script).
@@ -212,6 +222,35 @@ export class AuthClient extends EventTarget {
      */
     revokeOthers(): Promise<number>;
     /**
+     * Renames the account (`PATCH /api/account`).
+     * @param {string} name up to 100 characters; may be empty
+     * @returns {Promise<User>} the renamed user; rejects with `ApiError` `invalid_input`
+     */
+    rename(name: string): Promise<User>;
+    /**
+     * Starts moving the account to a new address (`POST /api/account/email`): a link goes to the
+     * new address, and nothing changes until it is followed. Needs recent authentication.
+     * @param {string} email the new address
+     * @param {string} password the current password
+     * @returns {Promise<void>} rejects with `ApiError` `invalid_credentials`, `email_taken`,
+     *   `invalid_email`, `reauth_required` or `rate_limited`
+     */
+    changeEmail(email: string, password: string): Promise<void>;
+    /**
+     * Deletes the account (`DELETE /api/account`); this device is then signed out. Needs recent
+     * authentication.
+     * @param {string} password the current password
+     * @returns {Promise<void>} rejects with `ApiError` `invalid_credentials` or `reauth_required`
+     */
+    deleteAccount(password: string): Promise<void>;
+    /**
+     * Everything stored about the signed-in user (`GET /api/account/export`): the user, every
+     * session, every security event, the second factor's state; no secrets. Needs recent
+     * authentication.
+     * @returns {Promise<AccountExport>}
+     */
+    exportAccount(): Promise<AccountExport>;
+    /**
      * Gets a new access token now. Concurrent calls share one request.
      * @returns {Promise<string>} the new access token; rejects with `ApiError` when the server
      *   refuses (the session ended: state cleared, `onLogout` called) or with the network error.
@@ -313,6 +352,34 @@ export type MfaRequired = {
      * seconds until the ticket expires
      */
     expiresIn: number;
+};
+/**
+ * Everything stored about the user, without secrets.
+ */
+export type AccountExport = {
+    /**
+     * RFC 3339, UTC
+     */
+    exported_at: string;
+    user: User & {
+        active: boolean;
+    };
+    /**
+     * every session, newest first
+     */
+    sessions: Array<Session & {
+        revoked_at: string | null;
+    }>;
+    /**
+     * every security event, newest first
+     */
+    events: Array<object>;
+    mfa: {
+        enabled: boolean;
+        recovery_codes_left: number;
+    };
+    passkeys: Array<object>;
+    identities: Array<object>;
 };
 /**
  * Where body mode keeps the refresh token. Methods may be

@@ -105,6 +105,17 @@ export class ApiError extends Error {
  */
 
 /**
+ * @typedef {object} AccountExport Everything stored about the user, without secrets.
+ * @property {string} exported_at RFC 3339, UTC
+ * @property {User & {active: boolean}} user
+ * @property {Array<Session & {revoked_at: string|null}>} sessions every session, newest first
+ * @property {Array<object>} events every security event, newest first
+ * @property {{enabled: boolean, recovery_codes_left: number}} mfa
+ * @property {Array<object>} passkeys
+ * @property {Array<object>} identities
+ */
+
+/**
  * @typedef {object} RefreshTokenStorage Where body mode keeps the refresh token. Methods may be
  *   async. Memory is the default; anything that survives a reload is readable by scripts, so
  *   choose with care (sessionStorage is per tab; localStorage is exposed to every script).
@@ -469,6 +480,50 @@ export class AuthClient extends EventTarget {
   }
 
   /**
+   * Renames the account (`PATCH /api/account`).
+   * @param {string} name up to 100 characters; may be empty
+   * @returns {Promise<User>} the renamed user; rejects with `ApiError` `invalid_input`
+   */
+  async rename(name) {
+    const { user } = await this.#sendJson('/api/account', 'PATCH', { name });
+    this.#user = user;
+    return user;
+  }
+
+  /**
+   * Starts moving the account to a new address (`POST /api/account/email`): a link goes to the
+   * new address, and nothing changes until it is followed. Needs recent authentication.
+   * @param {string} email the new address
+   * @param {string} password the current password
+   * @returns {Promise<void>} rejects with `ApiError` `invalid_credentials`, `email_taken`,
+   *   `invalid_email`, `reauth_required` or `rate_limited`
+   */
+  async changeEmail(email, password) {
+    await this.#sendJson('/api/account/email', 'POST', { email, password });
+  }
+
+  /**
+   * Deletes the account (`DELETE /api/account`); this device is then signed out. Needs recent
+   * authentication.
+   * @param {string} password the current password
+   * @returns {Promise<void>} rejects with `ApiError` `invalid_credentials` or `reauth_required`
+   */
+  async deleteAccount(password) {
+    await this.#sendJson('/api/account', 'DELETE', { password });
+    await this.#signedOut('user', new ApiError(401, 'signed_out', 'The account was deleted.'));
+  }
+
+  /**
+   * Everything stored about the signed-in user (`GET /api/account/export`): the user, every
+   * session, every security event, the second factor's state; no secrets. Needs recent
+   * authentication.
+   * @returns {Promise<AccountExport>}
+   */
+  async exportAccount() {
+    return this.#json('/api/account/export');
+  }
+
+  /**
    * Gets a new access token now. Concurrent calls share one request.
    * @returns {Promise<string>} the new access token; rejects with `ApiError` when the server
    *   refuses (the session ended: state cleared, `onLogout` called) or with the network error.
@@ -706,12 +761,21 @@ export class AuthClient extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  async #sendJson(path, method, body) {
+    return this.#json(path, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
   async #json(path, init) {
     const response = await this.fetch(path, {
       ...init,
       headers: { Accept: 'application/json', ...init?.headers },
     });
     if (!response.ok) throw await errorOf(response);
-    return response.status === 204 ? {} : response.json();
+    // 202 and 204 carry no body here (a mail on its way, a change done).
+    return response.status === 204 || response.status === 202 ? {} : response.json();
   }
 }

@@ -1,4 +1,5 @@
-//! The binary: `create-user`, `deactivate-user`, `activate-user` and `set-role` from the shell,
+//! The binary: `create-user`, `deactivate-user`, `activate-user`, `set-role`, `list-users`,
+//! `revoke-sessions` and `reset-mfa` from the shell,
 //! and the release profile's refusal of a bad configuration.
 
 use std::io::Write;
@@ -188,7 +189,10 @@ fn the_command_line_has_generated_help_and_one_line_errors() {
             "create-user",
             "deactivate-user",
             "activate-user",
-            "set-role"
+            "set-role",
+            "list-users",
+            "revoke-sessions",
+            "reset-mfa"
         ]
         .iter()
         .all(|command| stdout.contains(command)),
@@ -320,4 +324,82 @@ async fn insecure_cookies_outside_debug_are_started_with_a_warning() {
     child.kill().ok();
     child.wait().ok();
     assert!(warned, "{out}");
+}
+
+#[rocket::async_test]
+async fn list_users_revoke_sessions_and_reset_mfa_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let databases = format!("{{app={{url=\"{url}\"}}}}");
+    let envs = [("ROCKET_DATABASES", databases.as_str())];
+    let app = app_with(|f| f.merge(("databases.app.url", url))).await;
+    let ann = app.register("ann@example.com").await;
+    app.enable_mfa(&ann).await;
+    let bob = app.register("bob@example.com").await;
+
+    let (ok, out) = run(&["list-users"], &envs, "");
+    assert!(ok, "{out}");
+    // PostgreSQL may say a NOTICE first (the migrations table exists already): the table follows.
+    let lines: Vec<&str> = out.lines().skip_while(|l| !l.starts_with("ID")).collect();
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("EMAIL"),
+        "{out}"
+    );
+    assert!(lines[1].contains("bob@example.com"), "newest first: {out}");
+    assert!(
+        lines[2].contains("ann@example.com") && lines[2].contains("yes"),
+        "{out}"
+    );
+    assert_eq!(lines[3], "2 users");
+    let (ok, out) = run(&["list-users", "--json", "--query", "ANN"], &envs, "");
+    assert!(ok, "{out}");
+    let users: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["email"], "ann@example.com");
+    assert_eq!(users[0]["mfa_enabled"], true);
+    assert_eq!(users[0]["sessions"], 1);
+    assert!(!out.contains("argon2"));
+
+    let (ok, out) = run(
+        &["revoke-sessions", "--email", "bob@example.com"],
+        &envs,
+        "",
+    );
+    assert!(
+        ok && out.contains("revoked 1 sessions of bob@example.com"),
+        "{out}"
+    );
+    assert_eq!(app.refresh(&bob).await.status(), Status::Unauthorized);
+
+    let (ok, out) = run(&["reset-mfa", "--email", "ann@example.com"], &envs, "");
+    assert!(ok && out.contains("the password alone signs in"), "{out}");
+    let login = app.login("ann@example.com", FIREFOX).await;
+    assert_eq!(login.body["user"]["mfa_enabled"], false);
+    let (ok, out) = run(&["reset-mfa", "--email", "ann@example.com"], &envs, "");
+    assert!(ok && out.contains("has no second factor"), "{out}");
+
+    // Audited as done from the command line.
+    let audit: Vec<(String, String)> =
+        sqlx::query_as("SELECT admin_email, action FROM admin_audit ORDER BY id")
+            .fetch_all(app.db())
+            .await
+            .unwrap();
+    let command_line = |action: &str| ("command line".to_owned(), action.to_owned());
+    assert_eq!(
+        audit,
+        [command_line("sessions_revoked"), command_line("mfa_reset")]
+    );
+
+    for args in [
+        &["revoke-sessions", "--email", "nobody@example.com"][..],
+        &["reset-mfa", "--email", "nobody@example.com"],
+    ] {
+        let (code, _, stderr) = run_loud(args, &envs);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no user has this email"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

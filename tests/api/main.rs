@@ -3,16 +3,21 @@
 
 mod common;
 
+mod account_api;
 mod accounts;
+mod admin;
 mod cli;
 mod database;
 mod health;
 mod input;
 mod mail;
 mod mfa;
+mod oidc;
 mod openapi;
 mod outage;
+mod page_list;
 mod pages;
+mod passkeys;
 mod properties;
 mod readme;
 mod refresh;

@@ -47,17 +47,20 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Starts the app binary (`APP_BIN`, else target/debug/rocket-auth-template) on a fresh temp SQLite
  * file and a free loopback port, its mail going to an outbox in the same temp dir and its links
- * starting with its own URL. `env` overrides any variable (e.g. ROCKET_ACCESS_TOKEN_TTL).
+ * starting with its own URL. `env` overrides any variable (e.g. ROCKET_ACCESS_TOKEN_TTL); `port`
+ * picks the port (a test that must know the URL before the app starts: an OIDC redirect URI).
+ * `host` names the app in its public URL and in `url`: `localhost` where an IP address will not do
+ * (browsers refuse an IP as a WebAuthn relying-party id); it still listens on 127.0.0.1.
  * Returns { url, stop, dbPath, outboxDir, output, mails }: `output()` is everything the server
  * printed so far (stdout and stderr, Rocket's request log included); `mails()` the outbox (see
  * `readMails`); `stop()` kills it and removes the temp dir.
  */
-export async function startApp({ env = {} } = {}) {
+export async function startApp({ env = {}, port: chosenPort, host = '127.0.0.1' } = {}) {
   const bin = process.env.APP_BIN || path.join(repoRoot, 'target', 'debug', 'rocket-auth-template');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rat-browser-'));
   const dbPath = path.join(dir, 'app.db');
   const outboxDir = path.join(dir, 'outbox');
-  const port = await freePort();
+  const port = chosenPort ?? await freePort();
   const child = spawn(bin, [], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +73,7 @@ export async function startApp({ env = {} } = {}) {
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
       ROCKET_LOG_LEVEL: 'normal',
       ROCKET_CLI_COLORS: 'false',
-      ROCKET_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ROCKET_PUBLIC_URL: `http://${host}:${port}`,
       ROCKET_MAIL_OUTBOX_DIR: outboxDir,
       ...env,
     },
@@ -109,7 +112,7 @@ export async function startApp({ env = {} } = {}) {
     await sleep(100);
   }
   const mails = () => readMails(outboxDir);
-  return { url: `http://127.0.0.1:${port}`, stop, dbPath, outboxDir, output, mails };
+  return { url: `http://${host}:${port}`, port, stop, dbPath, outboxDir, output, mails };
 }
 
 /** A MIME body as text: quoted-printable and base64 decoded (the mails are UTF-8). */

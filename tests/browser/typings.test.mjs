@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-import { generate, runTsc, typings } from './typings.mjs';
+import { generate, modules, runTsc, typings, typingsOf } from './typings.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -18,6 +18,25 @@ test('the checked-in auth-client.d.ts is what tsc generates from the JSDoc', () 
     generate(),
     'static/js/auth-client.d.ts is stale: run `npm run typings` in tests/browser and commit it',
   );
+});
+
+for (const module of modules.slice(1)) {
+  const name = path.basename(typingsOf(module));
+  test(`the checked-in ${name} is what tsc generates from the JSDoc`, () => {
+    assert.equal(
+      readFileSync(typingsOf(module), 'utf8'),
+      generate(module),
+      `static/js/${name} is stale: run \`npm run typings\` in tests/browser and commit it`,
+    );
+  });
+}
+
+test('a TypeScript program using the passkeys module type-checks against passkeys.d.ts', () => {
+  runTsc([
+    '--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2022,dom',
+    '--module', 'es2022', '--moduleResolution', 'bundler',
+    path.join(here, 'typings', 'passkeys-usage.ts'),
+  ]);
 });
 
 test('a TypeScript program using the client type-checks against auth-client.d.ts', () => {

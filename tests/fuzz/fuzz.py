@@ -128,6 +128,7 @@ def statuses_seen(har_path):
         request = entry["request"]
         path = re.sub(r"^https?://[^/]+", "", request["url"]).split("?")[0]
         path = re.sub(r"^/api/sessions/.+", "/api/sessions/{id}", path)
+        path = re.sub(r"^/api/account/passkeys/(?!register/)[^/]+$", "/api/account/passkeys/{id}", path)
         seen[f"{request['method']} {path}"].add(entry["response"]["status"])
     return seen
 

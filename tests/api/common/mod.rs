@@ -18,6 +18,7 @@ mod db;
 mod jwt;
 mod mail;
 mod mfa;
+mod passkey;
 mod remote;
 
 pub use api::*;
@@ -26,6 +27,7 @@ pub use db::*;
 pub use jwt::*;
 pub use mail::*;
 pub use mfa::*;
+pub use passkey::*;
 pub use remote::*;
 
 use rocket::figment::Figment;

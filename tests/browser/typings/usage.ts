@@ -3,6 +3,7 @@
 // is a misuse the typings must refuse: if they went loose (`any`), the unused directive fails.
 
 import {
+  type AccountExport,
   ApiError,
   AuthClient,
   memoryStorage,
@@ -30,6 +31,12 @@ export async function example(email: string, password: string, code: string): Pr
   const other = sessions.find((s) => !s.current);
   if (other) await auth.revoke(other.id);
   const revoked: number = await auth.revokeOthers();
+  const renamed: User = await auth.rename('Ada');
+  await auth.changeEmail('ada@new.example.com', password);
+  const exported: AccountExport = await auth.exportAccount();
+  const revokedAt: string | null = exported.sessions[0].revoked_at;
+  const codesLeft: number = exported.mfa.recovery_codes_left;
+  console.log(renamed.name, revokedAt, codesLeft, exported.user.active);
   const response: Response = await auth.fetch('/api/things', { method: 'POST', body: '{}' });
   const token: string | null = auth.accessToken;
   const confirmed: boolean = await auth.logout();
@@ -41,6 +48,8 @@ export async function example(email: string, password: string, code: string): Pr
   console.log(role, ip, withCode, resumed?.email, revoked, response.status, token, confirmed);
   auth.close();
 
+  // @ts-expect-error deleting the account needs the password
+  await auth.deleteAccount();
   // @ts-expect-error mode is 'cookie' or 'body'
   new AuthClient({ mode: 'header' });
   // @ts-expect-error login needs the password too
