@@ -119,7 +119,10 @@ async fn one_user_with_sessions_and_events() {
     // The page shows them too.
     let mut browser = Browser::new(&app, FIREFOX);
     browser.sign_in("root@example.com").await;
-    let page = browser.get(&format!("/admin/users/{}", user_id(&ann))).await.body;
+    let page = browser
+        .get(&format!("/admin/users/{}", user_id(&ann)))
+        .await
+        .body;
     assert!(page.contains("Passkey “Firefox on Windows 10”"), "{page}");
     assert!(page.contains("gitlab (ann@example.com)"));
 
