@@ -18,6 +18,11 @@ difference the counts already show: on 2 shared cores, two wrk runs of one binar
 20 %, the counts by 1-2 %.
 
     python3 bench/ab.py --a A_BIN --b B_BIN [--scenarios claims,me,...] [--requests 200]
+
+One binary with and without something it can turn off, in one run: the same binary on both
+sides, and an environment variable for one side (repeatable), e.g. the cost of the metrics:
+
+    python3 bench/ab.py --a BIN --b BIN --a-env ROCKET_METRICS=false --scenarios claims,me
 """
 
 import argparse
@@ -55,7 +60,7 @@ DATA_KEY = base64.b64encode(b"ab-bench-data-key-0123456789abcd").decode()
 class Server:
     """One binary on a fresh SQLite file, natively or under cachegrind."""
 
-    def __init__(self, binary, workdir, cachegrind_out=None):
+    def __init__(self, binary, workdir, cachegrind_out=None, extra_env=None):
         self.port = free_port()
         self.base = f"127.0.0.1:{self.port}"
         db = Path(tempfile.mkdtemp(dir=workdir)) / "app.db"
@@ -73,6 +78,7 @@ class Server:
             "ROCKET_ALLOW_PLAIN_HTTP": "true",
             "ROCKET_ALLOW_MAIL_OUTBOX": "true",
             "ROCKET_MAIL_OUTBOX_DIR": str(db.parent / "outbox"),
+            **(extra_env or {}),
         }
         command = [str(binary)]
         if cachegrind_out:
@@ -186,12 +192,12 @@ def requests_for(scenario, n):
     return max(8, n // 10) if scenario == "login" else n
 
 
-def instructions(binary, scenario, n, workdir):
+def instructions(binary, scenario, n, workdir, env=None):
     """User-space instructions per request: (Ir with 2n requests - Ir with n) / n."""
     totals = []
     for count in (n, 2 * n):
         out = Path(workdir) / f"cg-{scenario}-{count}-{time.monotonic_ns()}"
-        server = Server(binary, workdir, cachegrind_out=out)
+        server = Server(binary, workdir, cachegrind_out=out, extra_env=env)
         try:
             s = Scenario(scenario, server)
             s.run(8)  # warm-up: the same in both runs
@@ -203,8 +209,8 @@ def instructions(binary, scenario, n, workdir):
     return (totals[1] - totals[0]) / n
 
 
-def switches(binary, scenario, n, workdir):
-    server = Server(binary, workdir)
+def switches(binary, scenario, n, workdir, env=None):
+    server = Server(binary, workdir, extra_env=env)
     try:
         s = Scenario(scenario, server)
         s.run(16)
@@ -215,9 +221,9 @@ def switches(binary, scenario, n, workdir):
         server.stop()
 
 
-def wrk_run(binary, scenario, duration, workdir):
+def wrk_run(binary, scenario, duration, workdir, env=None):
     """requests/s and server CPU µs per request under wrk (not for login)."""
-    server = Server(binary, workdir)
+    server = Server(binary, workdir, extra_env=env)
     try:
         s = Scenario(scenario, server)
         path, env, headers, threads, conns = None, {"BENCH_MODE": "get"}, [], 2, 8
@@ -260,7 +266,11 @@ def main():
     ap.add_argument("--requests", type=int, default=200, help="N (login: N/10)")
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run (0: no wrk)")
     ap.add_argument("--no-instructions", action="store_true", help="skip cachegrind")
+    for side in "ab":
+        ap.add_argument(f"--{side}-env", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"an environment variable for {side.upper()}'s server only")
     args = ap.parse_args()
+    envs = {"A": parse_env(args.a_env), "B": parse_env(args.b_env)}
     scenarios = [s for s in args.scenarios.split(",") if s]
     for s in scenarios:
         if s not in SCENARIOS:
@@ -272,13 +282,15 @@ def main():
             n = requests_for(scenario, args.requests)
             row = {"requests": n}
             for side, binary in binaries.items():
-                row[f"switches_{side}"] = switches(binary, scenario, n, workdir)
+                env = envs[side]
+                row[f"switches_{side}"] = switches(binary, scenario, n, workdir, env)
                 if not args.no_instructions:
-                    row[f"instructions_{side}"] = instructions(binary, scenario, n, workdir)
+                    row[f"instructions_{side}"] = instructions(binary, scenario, n, workdir, env)
             if args.duration and scenario != "login":
                 runs = {"A": [], "B": []}
                 for side in "ABBA":
-                    runs[side].append(wrk_run(binaries[side], scenario, args.duration, workdir))
+                    runs[side].append(
+                        wrk_run(binaries[side], scenario, args.duration, workdir, envs[side]))
                 for side in "AB":
                     row[f"rps_{side}"] = statistics.mean(r[0] for r in runs[side])
                     row[f"cpu_us_{side}"] = statistics.mean(r[1] for r in runs[side])
@@ -295,10 +307,25 @@ def main():
                                              "results": results}, indent=2) + "\n")
 
 
+def parse_env(pairs):
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--a-env/--b-env take KEY=VALUE, not {pair!r}")
+        env[key] = value
+    return env
+
+
+def side_env(pairs):
+    return f" ({' '.join(pairs)})" if pairs else ""
+
+
 def render(results, args):
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"A/B {when}: A = {args.a_label}, B = {args.b_label} (release, SQLite, body mode)",
+        f"A/B {when}: A = {args.a_label}{side_env(args.a_env)}, "
+        f"B = {args.b_label}{side_env(args.b_env)} (release, SQLite, body mode)",
         "",
         "| scenario | instructions/req A | B | B/A | switches/req A | B | B/A "
         "| req/s A | B | B/A | CPU µs/req A | B | B/A | p99 ms A | B |",

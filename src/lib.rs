@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -22,9 +23,7 @@ pub mod web;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::fs::{relative, FileServer};
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 
 /// The app as configured by `Rocket.toml` and `ROCKET_…` variables.
 pub fn rocket() -> Rocket<Build> {
@@ -33,18 +32,22 @@ pub fn rocket() -> Rocket<Build> {
 
 /// The app with an explicit configuration (tests give each app its own database and keys).
 pub fn build(figment: Figment) -> Rocket<Build> {
-    // Templates are found from any working directory unless `template_dir` says otherwise.
-    let figment = figment.join(("template_dir", relative!("templates")));
+    // Templates and static files: embedded, or the operator's folders (`assets`).
+    let templates = assets::Source::configured(&figment, "template_dir");
+    let static_files = assets::Source::configured(&figment, "static_dir");
+    let scan = web::layout::template_scan_path(&templates);
+    let figment = figment.merge(("template_dir", scan));
     rocket::custom(figment)
+        .manage(assets::TemplateSource(templates.clone()))
         .attach(config::stage(stages()))
         .attach(db::stage())
         .attach(web::security_headers::stage())
-        .attach(Template::fairing())
+        .attach(web::layout::templates(templates))
         .mount("/", pages::routes())
         .mount("/", health::routes())
         .mount("/api", api::routes())
         .mount("/.well-known", api::well_known_routes())
-        .mount("/static", FileServer::from(relative!("static")))
+        .mount("/static", web::static_files::routes(static_files))
         .register("/", pages::catchers())
         .register("/api", api::catchers())
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Bottom to top. A module not listed here is an error: place it when you add it.
 layers=(
-  "clock error db config"               # the floor: imports nothing above it
+  "clock error db config assets"        # the floor: imports nothing above it
   "mail"                                 # sends what the rooms ask for
   "auth"                                 # the token and session core
   "account mfa passkeys oidc admin"      # the rooms: the steps of each concept

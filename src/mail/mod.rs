@@ -8,13 +8,13 @@ mod templates;
 mod transport;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use serde::Serialize;
 
+use crate::assets::{Source, TemplateSource};
 use crate::config::mail::MailConfig;
 use crate::config::Settings;
 
@@ -104,10 +104,10 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// Loads the templates from `template_dir/mail` and opens the transport. Needs the Tokio
+    /// Loads the mail templates (`templates/mail/`, from `templates`) and opens the transport. Needs the Tokio
     /// runtime (the SMTP pool starts a task).
-    pub fn new(config: &MailConfig, template_dir: &Path) -> Result<Mailer, String> {
-        let templates = MailTemplates::load(template_dir)?;
+    pub fn new(config: &MailConfig, templates: &Source) -> Result<Mailer, String> {
+        let templates = MailTemplates::load(templates)?;
         let transport = Transport::open(config)?;
         Ok(Mailer {
             templates: Arc::new(templates),
@@ -183,10 +183,9 @@ pub fn stage() -> AdHoc {
         let Some(settings) = rocket.state::<Settings>() else {
             return Err(rocket);
         };
-        let template_dir: PathBuf = rocket
-            .figment()
-            .extract_inner("template_dir")
-            .unwrap_or_else(|_| PathBuf::from("templates"));
+        let Some(TemplateSource(templates)) = rocket.state::<TemplateSource>() else {
+            return Err(rocket);
+        };
         let mail = &settings.mail;
         if mail.smtp_url.is_none() && rocket.figment().profile() != "debug" {
             rocket::warn!(
@@ -194,7 +193,7 @@ pub fn stage() -> AdHoc {
                 mail.mail_outbox_dir.display()
             );
         }
-        match Mailer::new(mail, &template_dir) {
+        match Mailer::new(mail, templates) {
             Ok(mailer) => {
                 Ok(rocket
                     .manage(mailer)

@@ -1,14 +1,13 @@
 //! The mail templates: `templates/mail/text/<name>.txt.tera` (the plain-text part) and
 //! `templates/mail/html/<name>.html.tera` (the HTML part, escaped like the pages), in a Tera of
 //! their own, since the core renders them outside any request. They are named as the pages'
-//! engine names them (`mail/html/layout`), which loads them too, so `extends` works in both.
-
-use std::path::Path;
+//! engine names them (`assets`: `mail/html/layout.html`, and `mail/html/layout` for `extends`).
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use serde::Serialize;
 
+use crate::assets::{bare_name, Source};
 use crate::mail::{Mail, MailKind};
 
 pub struct MailTemplates {
@@ -17,31 +16,24 @@ pub struct MailTemplates {
 
 impl MailTemplates {
     /// Loads every mail template; a missing one stops the launch rather than a mail later.
-    pub fn load(template_dir: &Path) -> Result<MailTemplates, String> {
-        let mut files = Vec::new();
-        for part in ["text", "html"] {
-            let dir = template_dir.join("mail").join(part);
-            let entries = std::fs::read_dir(&dir)
-                .map_err(|e| format!("cannot read the mail templates in {}: {e}", dir.display()))?;
-            for entry in entries.flatten() {
-                let file = entry.file_name().to_string_lossy().into_owned();
-                if let Some(stem) = file.strip_suffix(".tera").and_then(|f| f.rsplit_once('.')) {
-                    files.push((entry.path(), Some(format!("mail/{part}/{}", stem.0))));
-                }
+    pub fn load(source: &Source) -> Result<MailTemplates, String> {
+        let mut named = Vec::new();
+        for (name, text) in source.templates()? {
+            if !name.starts_with("mail/") {
+                continue;
             }
+            named.push((bare_name(&name).to_owned(), text.clone()));
+            named.push((name, text));
         }
         let mut tera = tera::Tera::default();
-        // Escapes by the file's path: the HTML parts, not the text ones.
-        tera.autoescape_on(vec![".html.tera"]);
-        tera.add_template_files(files)
+        // Escapes by the name's type: the HTML parts, not the text ones.
+        tera.autoescape_on(vec![".html"]);
+        tera.add_raw_templates(named)
             .map_err(|e| format!("cannot load the mail templates: {}", chain(&e)))?;
         for kind in MailKind::ALL {
             for name in [text_template(kind), html_template(kind)] {
                 if !tera.get_template_names().any(|n| n == name) {
-                    return Err(format!(
-                        "the mail template {}/{name}.*.tera is missing",
-                        template_dir.display()
-                    ));
+                    return Err(format!("the mail template {name}.tera is missing"));
                 }
             }
         }
@@ -81,11 +73,11 @@ impl MailTemplates {
 }
 
 fn text_template(kind: MailKind) -> String {
-    format!("mail/text/{}", kind.name())
+    format!("mail/text/{}.txt", kind.name())
 }
 
 fn html_template(kind: MailKind) -> String {
-    format!("mail/html/{}", kind.name())
+    format!("mail/html/{}.html", kind.name())
 }
 
 /// Tera puts the useful part of an error in its sources.

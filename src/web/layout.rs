@@ -2,11 +2,15 @@
 //! action, and who is signed in (for the header).
 
 use std::convert::Infallible;
+use std::path::PathBuf;
+
+use rocket::fairing::Fairing;
 
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::{context, Template};
 use serde::Serialize;
 
+use crate::assets::{bare_name, Source};
 use crate::auth::users::{Role, User};
 use crate::config::Settings;
 use crate::web::csrf::csrf_token;
@@ -49,7 +53,8 @@ impl Layout {
         }
     }
 
-    /// Renders `templates/<name>.html.tera` with `page` as its own context.
+    /// Renders `templates/<name>.html.tera` (named `<name>.html`: see `assets`) with `page` as
+    /// its own context.
     pub fn render(
         self,
         name: &'static str,
@@ -62,7 +67,7 @@ impl Layout {
             admin: v.role == Role::Admin,
         });
         Template::render(
-            name,
+            format!("{name}.html"),
             context! { csrf: self.csrf, flash: self.flash, passkeys: self.passkeys, viewer, page },
         )
     }
@@ -91,4 +96,44 @@ impl<'r> FromRequest<'r> for Layout {
             passkeys: passkeys_on(req),
         })
     }
+}
+
+/// The pages' templates, from `source` (see `assets`). rocket_dyn_templates also loads every
+/// `.tera` file under `template_dir` by its bare name and, in a debug build, loads them again
+/// when one changes (running this again, so the named copies follow).
+pub fn templates(source: Source) -> impl Fairing {
+    Template::try_custom(move |engines| {
+        let tera = &mut engines.tera;
+        let mut named = Vec::new();
+        for (name, text) in source.templates()? {
+            let bare = bare_name(&name);
+            if bare != name && tera.get_template(bare).is_err() {
+                named.push((bare.to_owned(), text.clone()));
+            }
+            named.push((name, text));
+        }
+        tera.add_raw_templates(named)?;
+        Ok(())
+    })
+}
+
+/// What rocket_dyn_templates should scan for `.tera` files (it insists on one existing path):
+/// the operator's folder; in a debug build the source tree's, so an edit reloads the pages;
+/// in a release build the binary itself, a file and no template, so only the embedded ones count.
+pub fn template_scan_path(source: &Source) -> PathBuf {
+    match source {
+        Source::Folder(dir) => dir.clone(),
+        Source::Embedded => source_tree_or_binary(),
+    }
+}
+
+#[cfg(debug_assertions)]
+fn source_tree_or_binary() -> PathBuf {
+    PathBuf::from(rocket::fs::relative!("templates"))
+}
+
+/// Never the source tree's path: a release binary names nothing outside itself.
+#[cfg(not(debug_assertions))]
+fn source_tree_or_binary() -> PathBuf {
+    std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"))
 }

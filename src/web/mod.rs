@@ -15,6 +15,7 @@ pub mod page_user;
 pub mod refresh;
 pub mod same_site;
 pub mod security_headers;
+pub mod static_files;
 
 use rocket::fairing::AdHoc;
 

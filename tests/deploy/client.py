@@ -8,7 +8,7 @@ import json
 import ssl
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 PASSWORD = "correct horse battery"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
@@ -62,12 +62,16 @@ class Client:
         """The cookie whose name ends with `suffix` (`refresh_token` or `__Host-refresh_token`)."""
         return next((v for k, v in self.cookies.items() if k.endswith(suffix)), None)
 
-    def request(self, method, path, body=None, headers=None, bearer=None):
+    def request(self, method, path, body=None, headers=None, bearer=None, form=None):
+        """`body` is sent as JSON, `form` (a dict) as a page's form."""
         headers = {"User-Agent": self.user_agent, **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if form is not None:
+            data = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         if self.cookies:

@@ -1,5 +1,6 @@
-"""A deployment on loopback: a throwaway PostgreSQL server, release instances of the app started
-with deploy/app.env and deploy/app@.service, and nginx with deploy/nginx-site.conf in front.
+"""A deployment on loopback: a throwaway PostgreSQL server, release instances of the app (the
+binary alone in an empty folder) started with deploy/app.env and deploy/app@.service, and nginx
+with deploy/nginx-site.conf in front.
 
 Used by tests/deploy/suite.py and by bench/harness.py. Needs the binaries that tests/deploy/run.sh
 installs (PostgreSQL, nginx, openssl) and the release build it makes.
@@ -42,6 +43,18 @@ def release_binary(engine="postgres"):
     if not binary.exists():
         raise SystemExit(f"{binary} is missing: tests/deploy/run.sh builds it")
     return binary
+
+
+def lone_copy(workdir):
+    """The release binary copied alone into an empty folder of `workdir`, the way deploy/ installs
+    it: templates, static files and migrations are inside it, so nothing of the source tree is
+    beside it (and the instances run in `workdir`, not in the repository)."""
+    folder = Path(workdir) / "bin"
+    copy = folder / package_name()
+    if not copy.exists():
+        folder.mkdir(exist_ok=True)
+        shutil.copy2(release_binary(), copy)
+    return copy
 
 
 def wait_for(what, ready, seconds=30, proc=None):
@@ -182,7 +195,8 @@ class Instance:
         """Starts the process without waiting for it (instances may start at the same moment)."""
         self.log = open(self.log_path, "w")
         # The working directory is the temp dir: anything relative the app writes lands there.
-        self.proc = subprocess.Popen([str(release_binary())], cwd=self.log_path.parent,
+        binary = lone_copy(self.log_path.parent)
+        self.proc = subprocess.Popen([str(binary)], cwd=self.log_path.parent,
                                      env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_up(self):

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from client import Client, at_once, jwt_claims  # noqa: E402
-from cluster import REPO, Instance, Nginx, Postgres, release_binary  # noqa: E402
+from cluster import REPO, Instance, Nginx, Postgres, lone_copy, release_binary  # noqa: E402
 import outage  # noqa: E402
 
 # How long a request waits for a database connection (the pool's acquire timeout), seconds.
@@ -244,6 +244,35 @@ def the_systemd_unit_is_one_systemd_accepts(d):
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
 
+def the_binary_alone_in_an_empty_folder_serves_its_pages_and_signs_in_through_them(d):
+    """One binary to deploy: the instances run a copy of the release binary alone in a folder of
+    the temp dir (cluster.lone_copy), so the pages, the stylesheet and the mails come from inside
+    it."""
+    binary = lone_copy(d.workdir)
+    assert [p.name for p in binary.parent.iterdir()] == [binary.name]
+    assert (str(REPO) + "/templates").encode() not in binary.read_bytes(), \
+        "the release binary names the source tree's templates/"
+    email = new_email("pages")
+    d.direct(d.a).register(email)
+    browser = d.via_nginx()
+    page = browser.get("/login")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html"), page
+    assert "<h1>Sign in</h1>" in page.text, page.text[:500]
+    css = browser.get("/static/app.css")
+    assert css.status == 200 and css.headers["Content-Type"].startswith("text/css"), css
+    assert css.body == (REPO / "static" / "app.css").read_bytes()
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
+    form = {"_csrf": csrf, "next": "/", "email": email, "password": "correct horse battery"}
+    signed_in = browser.request("POST", "/login", form=form)
+    assert signed_in.status == 303 and signed_in.headers["Location"] == "/", signed_in
+    assert browser.cookie("refresh_token"), browser.cookies
+    home = browser.get("/")
+    assert home.status == 200 and email in home.text, home
+    # Its verification mail was rendered from the embedded mail templates too.
+    mails = list((d.workdir / "outbox").glob("*.eml"))
+    assert any(email in m.read_text(errors="replace") for m in mails), mails
+
+
 def liveness_and_readiness_answer_through_nginx_and_directly(d):
     for client in [d.via_nginx(), d.direct(d.a), d.direct(d.b)]:
         for path in ("/healthz", "/readyz"):
@@ -260,6 +289,7 @@ CHECKS = [
     the_devices_page_shows_the_real_clients_ip_not_nginxs,
     plain_http_is_sent_to_https_and_cookies_are_secure,
     the_systemd_unit_is_one_systemd_accepts,
+    the_binary_alone_in_an_empty_folder_serves_its_pages_and_signs_in_through_them,
     liveness_and_readiness_answer_through_nginx_and_directly,
     *outage.CHECKS,
 ]
