@@ -15,7 +15,9 @@ pub mod error;
 pub mod health;
 pub mod housekeeping;
 pub mod mail;
+pub mod metrics;
 pub mod mfa;
+pub mod monitoring;
 pub mod oidc;
 pub mod pages;
 pub mod passkeys;
@@ -45,6 +47,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(web::layout::templates(templates))
         .mount("/", pages::routes())
         .mount("/", health::routes())
+        .mount("/", monitoring::routes())
         .mount("/api", api::routes())
         .mount("/.well-known", api::well_known_routes())
         .mount("/static", web::static_files::routes(static_files))
@@ -56,11 +59,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 fn stages() -> AdHoc {
     AdHoc::on_ignite("Stages", |rocket| async move {
         rocket
+            .attach(metrics::stage())
             .attach(auth::stage())
             .attach(mail::stage())
             .attach(mfa::stage())
             .attach(oidc::stage())
             .attach(web::stage())
             .attach(housekeeping::stage())
+            .attach(monitoring::stage())
     })
 }

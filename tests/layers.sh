@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 
 # Bottom to top. A module not listed here is an error: place it when you add it.
 layers=(
-  "clock error db config assets"        # the floor: imports nothing above it
+  # the floor: imports nothing above it. `metrics` is the recording facade the rooms count
+  # through (mail, auth, account...); its route and request timer are `monitoring`, at the top.
+  "clock error db config assets metrics"
   "mail"                                 # sends what the rooms ask for
   "auth"                                 # the token and session core
   "account mfa passkeys oidc admin"      # the rooms: the steps of each concept
   "web"                                  # the Rocket edge: guards, cookies, CSRF, same-site
-  "api pages health housekeeping metrics" # routes and fairings over all of it
+  "api pages health housekeeping monitoring" # routes and fairings over all of it
   "cli lib main"                         # the app assembled
 )
 level_of() {

@@ -11,15 +11,16 @@ use crate::auth::rotation::{end_session_with_refresh_token, rotate_session};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::REAUTH_WINDOW;
 use crate::auth::sessions::{
-    revoke_other_sessions, revoke_other_sessions_in, revoke_session, start_session, Issued,
-    SignInMethod,
+    revoke_all_sessions_in, revoke_other_sessions, revoke_other_sessions_in, revoke_session,
+    start_session, Issued, SignInMethod,
 };
-use crate::auth::tokens::{RefreshClaims, Tokens};
+use crate::auth::tokens::{RefreshClaims, RefreshRefused, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
+use crate::metrics::{Metrics, RevokeReason, SignInResult};
 use crate::mfa::steps::SignIn;
 use crate::mfa::totp::MfaKeys;
 
@@ -32,6 +33,8 @@ pub struct Auth<'a> {
     pub settings: &'a Settings,
     pub mailer: &'a Mailer,
     pub mfa_keys: &'a MfaKeys,
+    /// What the steps count (`GET /metrics`).
+    pub metrics: &'a Metrics,
 }
 
 impl<'a> Auth<'a> {
@@ -46,6 +49,7 @@ impl<'a> Auth<'a> {
             settings: rocket.state()?,
             mailer: rocket.state()?,
             mfa_keys: rocket.state()?,
+            metrics: rocket.state()?,
         })
     }
 }
@@ -115,6 +119,8 @@ impl Auth<'_> {
         let issued = self
             .start_session(EventKind::LoginSucceeded, user, &method, client)
             .await?;
+        self.metrics
+            .sign_in(method.as_str(), SignInResult::Succeeded);
         if new_device {
             mail.alert_new_device(&issued.user, client);
         }
@@ -133,6 +139,8 @@ impl Auth<'_> {
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) if user.mfa_enabled => {
                 let first = SignInMethod::password();
+                let asked = SignInResult::SecondFactorRequired;
+                self.metrics.sign_in(first.as_str(), asked);
                 let ticket = self.second_factor().ticket(&user, &first).await?;
                 Ok(SignIn::MfaRequired(ticket))
             }
@@ -146,6 +154,8 @@ impl Auth<'_> {
                     Err(_) => None,
                 };
                 record(self.db, EventKind::LoginFailed, user_id, None, client).await?;
+                let method = SignInMethod::password();
+                self.metrics.sign_in(method.as_str(), SignInResult::Failed);
                 Err(ApiError::InvalidCredentials)
             }
             Err(other) => Err(other),
@@ -157,17 +167,21 @@ impl Auth<'_> {
     /// answered after the rate limit, like any attempt.
     pub async fn refresh(
         &self,
-        claims: ApiResult<RefreshClaims>,
+        claims: Result<RefreshClaims, RefreshRefused>,
         client: &ClientInfo,
     ) -> Result<Issued, ApiError> {
         self.limits.refresh(self.db, client).await?;
-        rotate_session(self.db, self.tokens, self.settings, &claims?, client).await
+        let claims = claims.inspect_err(|refused| self.metrics.refresh(refused.result()))?;
+        let (tokens, settings) = (self.tokens, self.settings);
+        rotate_session(self.db, tokens, settings, self.metrics, &claims, client).await
     }
 
     /// Signs this device out; `false` when the session was not live any more.
     pub async fn sign_out(&self, user_id: i64, sid: &str, client: &ClientInfo) -> ApiResult<bool> {
         let kind = EventKind::Logout;
-        self.revoke_and_record(kind, user_id, sid, client).await
+        let why = RevokeReason::SignOut;
+        self.revoke_and_record(kind, why, user_id, sid, client)
+            .await
     }
 
     /// Signs out the device holding this refresh token (a client that lost its access token).
@@ -178,7 +192,8 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> Result<bool, ApiError> {
         let now = self.tokens.clock.now();
-        end_session_with_refresh_token(self.db, self.settings, claims, client, now).await
+        let (settings, metrics) = (self.settings, self.metrics);
+        end_session_with_refresh_token(self.db, settings, metrics, claims, client, now).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.
@@ -189,13 +204,16 @@ impl Auth<'_> {
         client: &ClientInfo,
     ) -> ApiResult<bool> {
         let kind = EventKind::SessionRevoked;
-        self.revoke_and_record(kind, user_id, sid, client).await
+        let why = RevokeReason::ByUser;
+        self.revoke_and_record(kind, why, user_id, sid, client)
+            .await
     }
 
     /// Only a revocation that happened is logged: revoking twice writes one event.
     async fn revoke_and_record(
         &self,
         kind: EventKind,
+        why: RevokeReason,
         user_id: i64,
         sid: &str,
         client: &ClientInfo,
@@ -203,6 +221,7 @@ impl Auth<'_> {
         let revoked = revoke_session(self.db, user_id, sid).await?;
         if revoked {
             record(self.db, kind, Some(user_id), Some(sid), client).await?;
+            self.metrics.revoked(why, 1);
         }
         Ok(revoked)
     }
@@ -220,6 +239,7 @@ impl Auth<'_> {
         if revoked > 0 {
             let kind = EventKind::OtherSessionsRevoked;
             record(self.db, kind, Some(user_id), Some(keep), client).await?;
+            self.metrics.revoked(RevokeReason::ByUser, revoked);
         }
         Ok(revoked)
     }
@@ -260,6 +280,7 @@ impl Auth<'_> {
         let kind = EventKind::PasswordChanged;
         record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
         tx.commit().await?;
+        self.metrics.revoked(RevokeReason::Password, revoked);
         Ok(revoked)
     }
 }
@@ -331,8 +352,11 @@ impl Auth<'_> {
         crate::admin::directory::keep_an_admin(&mut tx, user.id).await?;
         let kind = EventKind::AccountDeleted;
         record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
+        // Revoked first only to count them: the rows go with the user.
+        let ended = revoke_all_sessions_in(&mut *tx, user.id).await?;
         users::delete_user(&mut *tx, user.id).await?;
         tx.commit().await?;
+        self.metrics.revoked(RevokeReason::AccountDeleted, ended);
         Ok(())
     }
 }

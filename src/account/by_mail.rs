@@ -14,6 +14,7 @@ use crate::clock::{in_words, now, utc_text};
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::{Mail, MailKind, Mailer};
+use crate::metrics::RevokeReason;
 
 /// Pages the mailed links open.
 pub const VERIFY_EMAIL_PATH: &str = "/verify-email";
@@ -156,6 +157,7 @@ impl ByMail<'_> {
         let kind = EventKind::PasswordReset;
         record(&mut *tx, kind, Some(user.id), None, client).await?;
         tx.commit().await?;
+        self.auth.metrics.revoked(RevokeReason::Password, revoked);
         rocket::info!(
             "password reset for user {}: {revoked} sessions revoked",
             user.id

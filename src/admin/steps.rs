@@ -12,6 +12,7 @@ use crate::auth::security_events::{self, record, EventKind, SecurityEvent};
 use crate::auth::sessions::{list_sessions, revoke_all_sessions_in, revoke_session, Session};
 use crate::auth::users::{self, Role, User};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::RevokeReason;
 use crate::mfa::totp;
 use crate::oidc::identities::{self, LinkedIdentity};
 use crate::passkeys::credentials::{self, PasskeyRow};
@@ -139,6 +140,7 @@ impl AdminSteps<'_> {
         if !active {
             keep_an_admin(&mut tx, user_id).await?;
         }
+        let mut ended = 0;
         if !users::set_active(&mut *tx, user_id, active).await? {
             return Ok(false);
         }
@@ -150,6 +152,7 @@ impl AdminSteps<'_> {
             )
         } else {
             let revoked = revoke_all_sessions_in(&mut *tx, user_id).await?;
+            ended = revoked;
             one_time::void_all(&mut *tx, user_id).await?;
             let detail = format!("{revoked} sessions revoked");
             (EventKind::UserDeactivated, AuditAction::Deactivated, detail)
@@ -165,6 +168,7 @@ impl AdminSteps<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.auth.metrics.revoked(RevokeReason::Admin, ended);
         Ok(true)
     }
 
@@ -225,6 +229,7 @@ impl AdminSteps<'_> {
             .await?;
         }
         tx.commit().await?;
+        self.auth.metrics.revoked(RevokeReason::Admin, revoked);
         Ok(revoked)
     }
 
@@ -250,6 +255,7 @@ impl AdminSteps<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.auth.metrics.revoked(RevokeReason::Admin, 1);
         Ok(())
     }
 

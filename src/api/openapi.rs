@@ -38,7 +38,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .nest("/api", Doc::openapi())
         .nest("/api", super::docs::Doc::openapi())
         .nest("/.well-known", super::jwks::Doc::openapi())
-        .merge_from(crate::health::Doc::openapi());
+        .merge_from(crate::health::Doc::openapi())
+        .merge_from(crate::monitoring::Doc::openapi());
     link_the_session_chain(&mut document);
     document
 }

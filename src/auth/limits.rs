@@ -24,6 +24,7 @@ use crate::auth::device::ClientInfo;
 use crate::config::limits::{Rate, RateLimitConfig};
 use crate::db::Pool;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 /// Longest account key kept (an email is at most 254 bytes); longer input is cut.
 const MAX_ACCOUNT_KEY_BYTES: usize = 254;
@@ -37,9 +38,26 @@ fn retry_after(wait: Duration) -> ApiError {
     ApiError::RateLimited(seconds.max(1))
 }
 
-async fn check(limiter: &Option<Limiter>, db: &Pool, key: &str) -> Result<(), ApiError> {
+/// A limiter and the name its refusals are counted under (`auth_rate_limited_total{limit}`).
+struct Named {
+    name: &'static str,
+    limiter: Limiter,
+}
+
+async fn check(
+    limiter: &Option<Named>,
+    metrics: &Metrics,
+    db: &Pool,
+    key: &str,
+) -> Result<(), ApiError> {
     match limiter {
-        Some(limiter) => limiter.check(db, key).await,
+        Some(Named { name, limiter }) => {
+            let checked = limiter.check(db, key).await;
+            if let Err(ApiError::RateLimited(_)) = checked {
+                metrics.rate_limited(name);
+            }
+            checked
+        }
         None => Ok(()),
     }
 }
@@ -79,17 +97,23 @@ fn account_key(email: &str) -> String {
 
 /// The limiters (managed state). Each check answers `429 rate_limited` with `Retry-After`.
 pub struct RateLimits {
-    login_ip: Option<Limiter>,
-    login_account: Option<Limiter>,
-    register_ip: Option<Limiter>,
-    refresh_ip: Option<Limiter>,
-    mail_ip: Option<Limiter>,
-    mail_address: Option<Limiter>,
+    login_ip: Option<Named>,
+    login_account: Option<Named>,
+    register_ip: Option<Named>,
+    refresh_ip: Option<Named>,
+    mail_ip: Option<Named>,
+    mail_address: Option<Named>,
+    metrics: Metrics,
 }
 
 impl RateLimits {
     pub fn new(config: &RateLimitConfig) -> RateLimits {
-        let limiter = |scope, rate: Option<Rate>| rate.map(|rate| Limiter::new(scope, rate));
+        let limiter = |name, rate: Option<Rate>| {
+            rate.map(|rate| Named {
+                name,
+                limiter: Limiter::new(name, rate),
+            })
+        };
         RateLimits {
             login_ip: limiter("login_ip", config.rate_limit_login_per_ip),
             login_account: limiter("login_account", config.rate_limit_login_per_account),
@@ -97,7 +121,13 @@ impl RateLimits {
             refresh_ip: limiter("refresh_ip", config.rate_limit_refresh_per_ip),
             mail_ip: limiter("mail_ip", config.rate_limit_mail_per_ip),
             mail_address: limiter("mail_address", config.rate_limit_mail_per_address),
+            metrics: Metrics::off(),
         }
+    }
+
+    /// Refusals counted in `metrics` from now on.
+    pub fn counted_in(self, metrics: Metrics) -> RateLimits {
+        RateLimits { metrics, ..self }
     }
 
     /// A password attempt for `email` (login, or a password change naming the current one).
@@ -108,21 +138,21 @@ impl RateLimits {
         email: &str,
     ) -> Result<(), ApiError> {
         let per_account = (&self.login_account, account_key(email));
-        ip_then_key(&self.login_ip, per_account, db, client).await
+        ip_then_key(&self.login_ip, per_account, &self.metrics, db, client).await
     }
 
     /// A passkey sign-in (start or finish): counted per IP with password sign-ins; no account
     /// is named before the authenticator answers.
     pub async fn passkey_attempt(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
-        check(&self.login_ip, db, &ip_key(client)).await
+        check(&self.login_ip, &self.metrics, db, &ip_key(client)).await
     }
 
     pub async fn register(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
-        check(&self.register_ip, db, &ip_key(client)).await
+        check(&self.register_ip, &self.metrics, db, &ip_key(client)).await
     }
 
     pub async fn refresh(&self, db: &Pool, client: &ClientInfo) -> Result<(), ApiError> {
-        check(&self.refresh_ip, db, &ip_key(client)).await
+        check(&self.refresh_ip, &self.metrics, db, &ip_key(client)).await
     }
 
     /// A request that mails `address` (a reset link, a new verification link, an email change),
@@ -135,20 +165,21 @@ impl RateLimits {
         address: &str,
     ) -> Result<(), ApiError> {
         let per_address = (&self.mail_address, account_key(address));
-        ip_then_key(&self.mail_ip, per_address, db, client).await
+        ip_then_key(&self.mail_ip, per_address, &self.metrics, db, client).await
     }
 }
 
 /// The client's IP first, then the key's own quota: a limited IP cannot also drain the quotas
 /// of the accounts or addresses it names.
 async fn ip_then_key(
-    per_ip: &Option<Limiter>,
-    (per_key, key): (&Option<Limiter>, String),
+    per_ip: &Option<Named>,
+    (per_key, key): (&Option<Named>, String),
+    metrics: &Metrics,
     db: &Pool,
     client: &ClientInfo,
 ) -> Result<(), ApiError> {
-    check(per_ip, db, &ip_key(client)).await?;
-    check(per_key, db, &key).await
+    check(per_ip, metrics, db, &ip_key(client)).await?;
+    check(per_key, metrics, db, &key).await
 }
 
 #[cfg(test)]

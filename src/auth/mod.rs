@@ -19,6 +19,7 @@ use rocket::fairing::AdHoc;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::metrics::Metrics;
 
 /// Builds the app's clock, the token codec, the rate limiters and the bounded password hasher from the validated
 /// settings. `lib.rs` attaches it once the settings are valid, and only then.
@@ -29,13 +30,15 @@ pub fn stage() -> AdHoc {
         };
         let clock = Clock::default();
         let tokens = tokens::Tokens::new(settings, clock.clone());
-        let limits = limits::RateLimits::new(&settings.rate_limits);
+        // Made by `metrics::stage`, attached first; off if it were missing.
+        let metrics = rocket.state::<Metrics>().cloned().unwrap_or_default();
+        let limits = limits::RateLimits::new(&settings.rate_limits).counted_in(metrics.clone());
         match password::Passwords::new(settings.password_hash_concurrency).await {
             Ok(passwords) => Ok(rocket
+                .manage(passwords.counted_in(metrics))
                 .manage(clock)
                 .manage(tokens)
                 .manage(limits)
-                .manage(passwords)
                 .attach(AdHoc::on_shutdown("Password hashing report", |rocket| {
                     Box::pin(async move {
                         if let Some(passwords) = rocket.state::<password::Passwords>() {

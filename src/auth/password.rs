@@ -11,6 +11,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -20,6 +21,7 @@ use rocket::tokio::task::spawn_blocking;
 
 use crate::auth::users::NewPassword;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -29,6 +31,7 @@ pub struct Passwords {
     dummy_hash: String,
     gauge: Arc<Gauge>,
     memory: Arc<MemoryPool>,
+    metrics: Metrics,
 }
 
 /// Idle argon2 working memories, each big enough for `Params::default()`. A hash takes one (or
@@ -54,6 +57,7 @@ impl Passwords {
             dummy_hash: String::new(),
             gauge: Arc::default(),
             memory: Arc::default(),
+            metrics: Metrics::off(),
         };
         // Verifying an unknown email against this costs the same as a real verification.
         let dummy_hash = passwords.hash(NewPassword::dummy()).await?;
@@ -63,6 +67,11 @@ impl Passwords {
             dummy_hash,
             ..passwords
         })
+    }
+
+    /// Each hash's wait and run time counted in `metrics` from now on.
+    pub fn counted_in(self, metrics: Metrics) -> Passwords {
+        Passwords { metrics, ..self }
     }
 
     pub async fn hash(&self, password: NewPassword) -> Result<String, ApiError> {
@@ -94,20 +103,25 @@ impl Passwords {
         &self,
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
+        let queued = Instant::now();
         let permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| ApiError::Internal)?;
+        let waited = queued.elapsed();
         let gauge = self.gauge.clone();
         let pool = self.memory.clone();
+        let metrics = self.metrics.clone();
         spawn_blocking(move || {
             let _permit = permit;
             let _running = gauge.enter();
+            let started = Instant::now();
             let mut memory = pool.take();
             let result = work(&mut memory);
             pool.put_back(memory);
+            metrics.password_hash(waited, started.elapsed());
             result
         })
         .await

@@ -14,6 +14,7 @@ use crate::clock::new_id;
 use crate::config::Settings;
 use crate::db::{write_turn, Engine, Pool};
 use crate::error::ApiError;
+use crate::metrics::{Metrics, RefreshResult, RevokeReason};
 
 /// What a presented refresh token is to its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +105,7 @@ pub async fn rotate_session(
     db: &Pool,
     tokens: &Tokens,
     settings: &Settings,
+    metrics: &Metrics,
     claims: &RefreshClaims,
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
@@ -133,31 +135,47 @@ pub async fn rotate_session(
     .rows_affected()
         == 1;
 
-    let session = session_of(&mut tx, claims).await?;
+    let invalid = |result| {
+        metrics.refresh(result);
+        ApiError::InvalidRefreshToken
+    };
+    let session = session_of(&mut tx, claims).await.map_err(|e| match e {
+        ApiError::InvalidRefreshToken => invalid(RefreshResult::Invalid),
+        other => other, // the database: 503, not the token's fault
+    })?;
     let user = users::find_by_id(&mut *tx, user_id)
         .await?
         .filter(|u| u.active)
-        .ok_or(ApiError::InvalidRefreshToken)?;
+        .ok_or_else(|| invalid(RefreshResult::Invalid))?;
 
+    let mut result = RefreshResult::Rotated;
     if !rotated {
         let ua = &client.device.user_agent;
         match session.classify(&claims.jti, ua, now, settings.tokens.refresh_reuse_grace) {
             // A current `jti` that did not rotate: a session older than a since lowered
             // `session_max_lifetime`.
-            Presented::Current | Presented::Dead => return Err(ApiError::InvalidRefreshToken),
+            Presented::Current => return Err(invalid(RefreshResult::Expired)),
+            Presented::Dead if session.revoked_at.is_none() => {
+                return Err(invalid(RefreshResult::Expired))
+            }
+            Presented::Dead => return Err(invalid(RefreshResult::Invalid)),
             Presented::Grace => {
                 let sid = Some(session.id.as_str());
                 let kind = EventKind::RefreshGrace;
                 security_events::record(&mut *tx, kind, Some(user_id), sid, client).await?;
+                result = RefreshResult::Grace;
             }
             Presented::Reuse => {
                 revoke_for_reuse(&mut tx, &session, now, client).await?;
                 tx.commit().await?;
+                metrics.refresh(RefreshResult::Reuse);
+                metrics.revoked(RevokeReason::Reuse, 1);
                 return Err(ApiError::InvalidRefreshToken);
             }
         }
     }
     tx.commit().await?;
+    metrics.refresh(result);
     drop(turn);
     let app = AppClaims::for_user(&user);
     Issued::mint(tokens, user, session, app, now)
@@ -170,6 +188,7 @@ pub async fn rotate_session(
 pub async fn end_session_with_refresh_token(
     db: &Pool,
     settings: &Settings,
+    metrics: &Metrics,
     claims: &RefreshClaims,
     client: &ClientInfo,
     now: i64,
@@ -192,11 +211,15 @@ pub async fn end_session_with_refresh_token(
         Presented::Reuse => {
             revoke_for_reuse(&mut tx, &session, now, client).await?;
             tx.commit().await?;
+            metrics.revoked(RevokeReason::Reuse, 1);
             return Err(ApiError::InvalidRefreshToken);
         }
         Presented::Dead => false,
     };
     tx.commit().await?;
     drop(turn);
+    if ended {
+        metrics.revoked(RevokeReason::SignOut, 1);
+    }
     Ok(ended)
 }

@@ -96,6 +96,11 @@ pub struct AuthConfig {
     pub webauthn_rp_id: Option<String>,
     /// The site's name, shown by some authenticators when a passkey is made.
     pub webauthn_rp_name: String,
+    /// Count and serve `GET /metrics` (docs/metrics.md); false: nothing counted, `404`.
+    pub metrics: bool,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <metrics_token>`; unset, only
+    /// clients on loopback or in `trusted_proxies`. From the environment.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for AuthConfig {
@@ -132,6 +137,8 @@ impl Default for AuthConfig {
             oidc_providers: BTreeMap::new(),
             webauthn_rp_id: None,
             webauthn_rp_name: "Rocket Auth".into(),
+            metrics: true,
+            metrics_token: None,
         }
     }
 }
@@ -176,6 +183,29 @@ pub struct Settings {
     pub oidc_providers: Vec<OidcProviderConfig>,
     /// `webauthn_rp_id`, `webauthn_rp_name` (and `public_url`, `allowed_origins`).
     pub passkeys: PasskeyConfig,
+    pub metrics: bool,
+    pub metrics_token: Option<MetricsToken>,
+}
+
+/// The shortest `metrics_token` accepted: a scrape credential worth the name.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+/// The secret a scraper presents for `GET /metrics`; never printed.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Compares digests, so the time taken tells nothing about how much of `presented` is right.
+    pub fn matches(&self, presented: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(presented.as_bytes()) == Sha256::digest(self.0.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
 }
 
 impl Settings {
@@ -246,6 +276,16 @@ impl Settings {
             }
             _ => return Err("retention_days must not be negative".into()),
         };
+        let metrics_token = match raw.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token) if token.chars().count() < MIN_METRICS_TOKEN_CHARS => {
+                return Err(format!(
+                    "metrics_token is too short: at least {MIN_METRICS_TOKEN_CHARS} characters \
+                     (`openssl rand -hex 16`)"
+                ))
+            }
+            Some(token) => Some(MetricsToken(token.to_owned())),
+        };
         Ok(Settings {
             keys,
             tokens: raw.tokens,
@@ -267,6 +307,8 @@ impl Settings {
             new_device_alerts: raw.new_device_alerts,
             oidc_providers,
             passkeys,
+            metrics: raw.metrics,
+            metrics_token,
         })
     }
 

@@ -11,6 +11,7 @@ use crate::auth::sessions::{self, Issued, SignInMethod};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::{SignInResult, SECOND_FACTOR};
 use crate::mfa::totp::{self, Code, MfaKeys};
 use crate::mfa::{recovery, tickets};
 
@@ -257,6 +258,10 @@ impl SecondFactor<'_> {
             Ok(factor) => factor,
             Err(e) => {
                 tickets::return_ticket(self.auth.db, &jti).await?;
+                if e == ApiError::InvalidCode {
+                    let failed = SignInResult::Failed;
+                    self.auth.metrics.sign_in(SECOND_FACTOR, failed);
+                }
                 return Err(e);
             }
         };

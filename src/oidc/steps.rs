@@ -11,6 +11,7 @@ use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::SignInMethod;
 use crate::auth::users::{self, Email, User};
 use crate::clock::now;
+use crate::metrics::SignInResult;
 use crate::mfa::steps::SignIn;
 use crate::oidc::flow::{self, Identity};
 use crate::oidc::identities::{self, LinkedIdentity};
@@ -272,13 +273,16 @@ impl OidcSteps<'_> {
         client: &ClientInfo,
     ) -> Result<Finished, OidcError> {
         let auth = &self.auth;
+        let method = SignInMethod::oidc(&identity.provider);
         if !user.active {
             record(auth.db, EventKind::LoginFailed, Some(user.id), None, client).await?;
+            auth.metrics.sign_in(method.as_str(), SignInResult::Failed);
             return Err(OidcError::Deactivated);
         }
-        let method = SignInMethod::oidc(&identity.provider);
         if user.mfa_enabled {
             let ticket = auth.second_factor().ticket(&user, &method).await?;
+            let asked = SignInResult::SecondFactorRequired;
+            auth.metrics.sign_in(method.as_str(), asked);
             return Ok(Finished::SignedIn(SignIn::MfaRequired(ticket), next));
         }
         let mail = auth.by_mail();
@@ -286,6 +290,8 @@ impl OidcSteps<'_> {
         let issued = auth
             .start_session(EventKind::OidcSignIn, user, &method, client)
             .await?;
+        auth.metrics
+            .sign_in(method.as_str(), SignInResult::Succeeded);
         if new_device {
             mail.alert_new_device(&issued.user, client);
         }

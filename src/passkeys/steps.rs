@@ -17,6 +17,7 @@ use crate::auth::sessions::SignInMethod;
 use crate::auth::users::{self, User};
 use crate::config::passkeys::PASSKEYS_OFF;
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::{SignInResult, SECOND_FACTOR};
 use crate::mfa::tickets;
 use crate::passkeys::ceremonies::{self, CeremonyKind};
 use crate::passkeys::credentials::{self, Flags, PasskeyRow, PublicPasskey};
@@ -203,6 +204,25 @@ impl Passkeys<'_> {
         credential: &PublicKeyCredential,
         client: &ClientInfo,
     ) -> ApiResult<Issued> {
+        let signed_in = self.sign_in_alone(challenge_id, credential, client).await;
+        let result = match &signed_in {
+            Ok(_) => Some(SignInResult::Succeeded),
+            Err(ApiError::InvalidPasskey) => Some(SignInResult::Failed),
+            Err(_) => None, // rate-limited, or the database: no attempt was judged
+        };
+        if let Some(result) = result {
+            let method = SignInMethod::passkey();
+            self.auth.metrics.sign_in(method.as_str(), result);
+        }
+        signed_in
+    }
+
+    async fn sign_in_alone(
+        &self,
+        challenge_id: &str,
+        credential: &PublicKeyCredential,
+        client: &ClientInfo,
+    ) -> ApiResult<Issued> {
         let auth = self.auth;
         auth.limits.passkey_attempt(auth.db, client).await?;
         let kind = CeremonyKind::SignIn;
@@ -290,6 +310,9 @@ impl Passkeys<'_> {
             .await
         {
             tickets::return_ticket(auth.db, &jti).await?;
+            if e == ApiError::InvalidPasskey {
+                auth.metrics.sign_in(SECOND_FACTOR, SignInResult::Failed);
+            }
             return Err(e);
         }
         let method = SignInMethod::password().then("passkey");

@@ -4,7 +4,7 @@
 
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::auth::tokens::{RefreshClaims, Tokens};
+use crate::auth::tokens::{RefreshClaims, RefreshRefused, Tokens};
 use crate::config::{RefreshTransport, Settings};
 use crate::error::ApiError;
 use crate::web::cookies::{is_unsafe_method, SessionCookie};
@@ -13,9 +13,12 @@ use crate::web::guards::refuse;
 
 /// The refresh token's claims, verified once per request: a second look at the same token gets
 /// the first answer (a request carries one refresh token; another one is verified on its own).
-pub fn verified_refresh(req: &Request<'_>, token: &str) -> Result<RefreshClaims, ApiError> {
-    struct Verified(String, Result<RefreshClaims, ApiError>);
-    let tokens = req.rocket().state::<Tokens>().ok_or(ApiError::Internal)?;
+pub fn verified_refresh(req: &Request<'_>, token: &str) -> Result<RefreshClaims, RefreshRefused> {
+    struct Verified(String, Result<RefreshClaims, RefreshRefused>);
+    // Without the token codec (never, once the app ignited) nothing verifies.
+    let Some(tokens) = req.rocket().state::<Tokens>() else {
+        return Err(RefreshRefused::Invalid);
+    };
     let cached = req.local_cache(|| Verified(token.to_owned(), tokens.verify_refresh(token)));
     match cached.0 == token {
         true => cached.1.clone(),
@@ -38,7 +41,7 @@ pub enum PresentedRefresh<'r> {
 impl PresentedRefresh<'_> {
     /// The verified claims of the token: the cookie's, or in body mode `body`'s. No token is
     /// `None`; a token that does not verify is its error.
-    pub fn claims(&self, body: Option<&str>) -> Option<Result<RefreshClaims, ApiError>> {
+    pub fn claims(&self, body: Option<&str>) -> Option<Result<RefreshClaims, RefreshRefused>> {
         match self {
             PresentedRefresh::Cookie { req, token } => token.map(|t| verified_refresh(req, t)),
             PresentedRefresh::Body { req } => body.map(|t| verified_refresh(req, t)),

@@ -11,6 +11,7 @@ mod database;
 mod health;
 mod input;
 mod mail;
+mod metrics;
 mod mfa;
 mod oidc;
 mod openapi;
