@@ -13,12 +13,15 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{get, routes, Data, Response, Route, State};
 use utoipa::OpenApi;
 
+use crate::api::refusals::refusals;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::web::client::client_info;
+
+const NOT_FOR_YOU: &str = "Metrics are for loopback and trusted proxies, or need metrics_token.";
 
 pub fn routes() -> Vec<Route> {
     routes![metrics]
@@ -65,23 +68,22 @@ impl<'r> FromRequest<'r> for Scraper {
             }
             None => match client_info(req).ip {
                 Some(ip) if ip.is_loopback() || settings.is_trusted_proxy(ip) => Ok(()),
-                _ => Err(ApiError::Forbidden(
-                    "Metrics are for loopback and trusted proxies, or need metrics_token.",
-                )),
+                _ => Err(ApiError::Forbidden(NOT_FOR_YOU)),
             },
         };
         Outcome::Success(Scraper(allowed))
     }
 }
 
-/// Every series in the Prometheus text format (version 0.0.4). Open to loopback and trusted
-/// proxies; with `metrics_token` set, to `Authorization: Bearer <metrics_token>` only.
-#[utoipa::path(tag = "health", security(()), responses(
+refusals!(MetricsRefusals: [], Unauthorized, Forbidden(NOT_FOR_YOU), NotFound);
+/// Every series in the Prometheus text format (version 0.0.4), described in docs/metrics.md.
+/// Open to loopback and trusted proxies (no credentials); with `metrics_token` set, only to
+/// `Authorization: Bearer <metrics_token>` (that token, not an access token).
+#[utoipa::path(tag = "health", security((), ("bearer" = [])), responses(
     (status = 200, description = "The series", body = String,
-        content_type = "text/plain; version=0.0.4", example = "auth_refreshes_total{result=\"rotated\"} 3"),
-    (status = 401, description = "`metrics_token` is set and this is not it", body = crate::error::ErrorBody),
-    (status = 403, description = "Not from loopback or a trusted proxy", body = crate::error::ErrorBody),
-    (status = 404, description = "Metrics are off (`metrics = false`)", body = crate::error::ErrorBody)))]
+        content_type = "text/plain; version=0.0.4",
+        example = "auth_refreshes_total{result=\"rotated\"} 3"),
+    MetricsRefusals))]
 #[get("/metrics")]
 async fn metrics(
     scraper: Scraper,

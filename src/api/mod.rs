@@ -12,7 +12,7 @@ mod mfa;
 mod oidc;
 pub mod openapi;
 mod passkeys;
-mod refusals;
+pub(crate) mod refusals;
 mod security_events;
 mod sessions;
 
