@@ -70,6 +70,8 @@ macro_rules! refusals {
         struct $name;
 
         impl utoipa::IntoResponses for $name {
+            // With no named set (`[]`), the list is only pushed to.
+            #[allow(clippy::vec_init_then_push)]
             fn responses() -> std::collections::BTreeMap<
                 String,
                 utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
