@@ -6,6 +6,7 @@ mod common;
 mod account_api;
 mod accounts;
 mod admin;
+mod assets;
 mod cli;
 mod database;
 mod health;
