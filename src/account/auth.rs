@@ -20,8 +20,8 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
+use crate::mfa::keys::MfaKeys;
 use crate::mfa::steps::SignIn;
-use crate::mfa::totp::MfaKeys;
 
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {

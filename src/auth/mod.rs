@@ -4,6 +4,7 @@
 
 pub mod app_claims;
 pub mod common_passwords;
+pub mod data_keys;
 pub mod device;
 pub mod keys;
 pub mod limits;

@@ -11,7 +11,8 @@ use crate::auth::sessions::{self, Issued, SignInMethod};
 use crate::auth::users::{self, User};
 use crate::clock::{new_id, now};
 use crate::error::{ApiError, ApiResult};
-use crate::mfa::totp::{self, Code, MfaKeys};
+use crate::mfa::keys::{self as mfa_keys, MfaKeys};
+use crate::mfa::totp::{self, Code};
 use crate::mfa::{recovery, tickets};
 
 /// What the setup answers: the secret three ways (typed, linked, scanned).
@@ -81,7 +82,7 @@ impl SecondFactor<'_> {
             ));
         }
         let secret = totp::new_secret();
-        let sealed = self.mfa_keys().encrypt(user.id, &secret)?;
+        let sealed = self.mfa_keys().seal_secret(user.id, &secret)?;
         totp::save_pending(self.auth.db, user.id, &sealed, now()).await?;
         self.describe_secret(user, secret)
     }
@@ -100,8 +101,8 @@ impl SecondFactor<'_> {
     /// The pending setup, for the account page to show again; `None` when there is none.
     pub async fn pending(&self, user: &User) -> ApiResult<Option<TotpSetup>> {
         match totp::find_totp(self.auth.db, user.id).await? {
-            Some(row) if row.enabled_at.is_none() => {
-                let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
+            Some(mut row) if row.enabled_at.is_none() => {
+                let secret = self.open_secret(&mut row).await?;
                 Ok(Some(self.describe_secret(user, secret)?))
             }
             _ => Ok(None),
@@ -120,33 +121,47 @@ impl SecondFactor<'_> {
             .limits
             .password_attempt(self.auth.db, client, &user.email)
             .await?;
-        let row = totp::find_totp(self.auth.db, user.id)
+        let mut row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_none())
             .ok_or(ApiError::InvalidCode)?;
         let Code::Totp(code) = Code::parse(code)? else {
             return Err(ApiError::InvalidCode);
         };
-        if !self.totp_code_is_right(user, &row, &code).await? {
+        if !self.totp_code_is_right(user, &mut row, &code).await? {
             let kind = EventKind::MfaFailed;
             record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
             return Err(ApiError::InvalidCode);
         }
         let codes = recovery::new_recovery_codes();
-        totp::enable(self.auth.db, self.mfa_keys(), user.id, &codes, now()).await?;
+        let keys = self.mfa_keys();
+        totp::enable(self.auth.db, keys, user.id, &row.secret, &codes, now()).await?;
         let kind = EventKind::MfaEnabled;
         record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
         Ok(codes)
+    }
+
+    /// The row's secret; sealed again under the current data key when an earlier one sealed
+    /// it (the row then holds the new sealed value).
+    async fn open_secret(&self, row: &mut totp::TotpRow) -> ApiResult<Vec<u8>> {
+        let opened = self.mfa_keys().open_secret(row.user_id, &row.secret)?;
+        if opened.stale {
+            let sealed = self.mfa_keys().seal_secret(row.user_id, &opened.plain)?;
+            if mfa_keys::replace_secret(self.auth.db, row.user_id, &row.secret, &sealed).await? {
+                row.secret = sealed;
+            }
+        }
+        Ok(opened.plain)
     }
 
     /// Right for a time step not spent yet; spends it.
     async fn totp_code_is_right(
         &self,
         user: &User,
-        row: &totp::TotpRow,
+        row: &mut totp::TotpRow,
         code: &str,
     ) -> ApiResult<bool> {
-        let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
+        let secret = self.open_secret(row).await?;
         let totp = totp::totp(secret, &self.issuer(), &user.email)?;
         let now = u64::try_from(now()).unwrap_or_default();
         match totp::matching_step(&totp, code, now) {
@@ -166,13 +181,13 @@ impl SecondFactor<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<&'static str> {
-        let row = totp::find_totp(self.auth.db, user.id)
+        let mut row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_some())
             .ok_or(ApiError::InvalidCode)?;
         let right = match Code::parse(code) {
             Ok(Code::Totp(code)) => self
-                .totp_code_is_right(user, &row, &code)
+                .totp_code_is_right(user, &mut row, &code)
                 .await?
                 .then_some("totp"),
             Ok(Code::Recovery(code)) => {

@@ -71,6 +71,7 @@ export async function startApp({ env = {}, port: chosenPort, host = '127.0.0.1' 
       ROCKET_PORT: String(port),
       ROCKET_DATABASES: `{app={url="sqlite://${dbPath}"}}`,
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
+      ROCKET_DATA_KEY: 'YnJvd3Nlci10ZXN0cy1kYXRhLWtleS0wMTIzNDU2Nzg=',
       ROCKET_LOG_LEVEL: 'normal',
       ROCKET_CLI_COLORS: 'false',
       ROCKET_PUBLIC_URL: `http://${host}:${port}`,

@@ -39,6 +39,9 @@ use rocket_db_pools::Database;
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 /// A second HMAC secret, for key rotation.
 pub const OTHER_SECRET: &str = "rotated-secret-rotated-secret-0123456789abcdef";
+/// The data key every test app seals with (32 bytes, base64), and another for its rotation.
+pub const DATA_KEY: &str = "ZGF0YS1rZXktZGF0YS1rZXktZGF0YS1rZXktMDEyMzQ=";
+pub const OTHER_DATA_KEY: &str = "b3RoZXItZGF0YS1rZXktb3RoZXItZGF0YS1rZXktMDE=";
 pub const PASSWORD: &str = "correct horse battery";
 /// What a password change changes `PASSWORD` to.
 pub const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -124,6 +127,7 @@ async fn ignite(
     let figment = rocket::Config::figment()
         .merge(("databases.app.url", db_url.clone()))
         .merge(("jwt_secret", SECRET))
+        .merge(("data_key", DATA_KEY))
         .merge(("log_level", "off"))
         .merge(("public_url", PUBLIC_URL))
         .merge(("mail_outbox_dir", outbox.display().to_string()));

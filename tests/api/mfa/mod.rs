@@ -2,6 +2,7 @@
 //! and its ticket, codes accepted once, recovery codes, re-authentication for sensitive steps,
 //! and the pages.
 
+mod data_key;
 mod enrolment;
 mod pages;
 mod reauth;
