@@ -4,6 +4,7 @@
 //! delete. What is done by mail is in `by_mail.rs`, two-factor in `mfa/`. API routes, pages and
 //! the command line all call these, so none can skip a limit, an event or a mail.
 
+use crate::account::one_time;
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
@@ -11,8 +12,7 @@ use crate::auth::rotation::{end_session_with_refresh_token, rotate_session};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::REAUTH_WINDOW;
 use crate::auth::sessions::{
-    revoke_other_sessions, revoke_other_sessions_in, revoke_session, start_session, Issued,
-    SignInMethod,
+    revoke_other_sessions_in, revoke_session, start_session, Issued, SignInMethod,
 };
 use crate::auth::tokens::{RefreshClaims, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
@@ -216,11 +216,14 @@ impl Auth<'_> {
     ) -> Result<u64, ApiError> {
         self.require_recent_auth(user, keep).await?;
         let user_id = user.id;
-        let revoked = revoke_other_sessions(self.db, user_id, keep).await?;
+        let mut tx = self.db.begin().await?;
+        let revoked = revoke_other_sessions_in(&mut *tx, user_id, keep).await?;
+        one_time::end_pending(&mut tx, user_id).await?;
         if revoked > 0 {
             let kind = EventKind::OtherSessionsRevoked;
-            record(self.db, kind, Some(user_id), Some(keep), client).await?;
+            record(&mut *tx, kind, Some(user_id), Some(keep), client).await?;
         }
+        tx.commit().await?;
         Ok(revoked)
     }
 
@@ -257,6 +260,7 @@ impl Auth<'_> {
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;
         let revoked = revoke_other_sessions_in(&mut *tx, user.id, sid).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::PasswordChanged;
         record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
         tx.commit().await?;

@@ -20,13 +20,20 @@ pub fn routes() -> Vec<Route> {
         forgot_password,
         reset_password,
         verify_email,
-        resend_verification
+        resend_verification,
+        cancel_email_change
     ]
 }
 
 /// These routes in the OpenAPI document (`api/openapi.rs` mounts it at `/api`).
 #[derive(OpenApi)]
-#[openapi(paths(forgot_password, reset_password, verify_email, resend_verification))]
+#[openapi(paths(
+    forgot_password,
+    reset_password,
+    verify_email,
+    resend_verification,
+    cancel_email_change
+))]
 pub struct Doc;
 
 type Accepted<T> = (Status, Json<T>);
@@ -147,4 +154,21 @@ async fn resend_verification(
         .resend_verification(me.user(), &me.client)
         .await?;
     Ok((Status::Accepted, Json(VerificationMailed { sent })))
+}
+
+refusals!(CancelRefusals: [json_body], InvalidToken, InvalidInput("missing field `token`".into()));
+/// Cancels a pending email change with the token of the link mailed to the old address.
+///
+/// The link to the new address stops working; the account keeps its address.
+#[utoipa::path(tag = "auth", request_body = Token, security(()), responses(
+    (status = 204, description = "Cancelled"),
+    CancelRefusals))]
+#[post("/auth/email/cancel", data = "<body>")]
+async fn cancel_email_change(me: Visitor<'_>, body: JsonBody<Token>) -> ApiResult<NoContent> {
+    let Token { token } = body.0;
+    me.auth
+        .by_mail()
+        .cancel_email_change(&token, &me.client)
+        .await?;
+    Ok(NoContent { sign_out: false })
 }

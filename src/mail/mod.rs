@@ -36,16 +36,22 @@ pub enum MailKind {
     ConfirmNewEmail,
     /// To the old address once an email change is done.
     EmailChanged,
+    /// To the old address when an email change is asked for: the link cancels it.
+    EmailChangeRequested,
     NewDevice,
+    /// Second-factor codes failed past the per-account limit: someone knows the password.
+    MfaFailures,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 5] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
         MailKind::EmailChanged,
+        MailKind::EmailChangeRequested,
         MailKind::NewDevice,
+        MailKind::MfaFailures,
     ];
 
     /// The template name, also the outbox file's suffix.
@@ -55,7 +61,9 @@ impl MailKind {
             MailKind::ResetPassword => "reset_password",
             MailKind::ConfirmNewEmail => "confirm_new_email",
             MailKind::EmailChanged => "email_changed",
+            MailKind::EmailChangeRequested => "email_change_requested",
             MailKind::NewDevice => "new_device",
+            MailKind::MfaFailures => "mfa_failures",
         }
     }
 
@@ -65,7 +73,9 @@ impl MailKind {
             MailKind::ResetPassword => "Reset your password",
             MailKind::ConfirmNewEmail => "Confirm your new email address",
             MailKind::EmailChanged => "Your email address was changed",
+            MailKind::EmailChangeRequested => "A new email address was asked for your account",
             MailKind::NewDevice => "New sign-in to your account",
+            MailKind::MfaFailures => "Someone knows your password",
         }
     }
 }

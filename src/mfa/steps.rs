@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::account::one_time;
 use crate::account::Auth;
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{record, EventKind};
@@ -136,8 +137,14 @@ impl SecondFactor<'_> {
         let codes = recovery::new_recovery_codes();
         let keys = self.mfa_keys();
         totp::enable(self.auth.db, keys, user.id, &row.secret, &codes, now()).await?;
+        // A second factor now guards the account: whoever held another session or a pending
+        // link got it with the password alone.
+        let mut tx = self.auth.db.begin().await?;
+        sessions::revoke_other_sessions_in(&mut *tx, user.id, sid).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::MfaEnabled;
-        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
+        record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
+        tx.commit().await?;
         Ok(codes)
     }
 
@@ -229,9 +236,12 @@ impl SecondFactor<'_> {
             ));
         }
         self.check_code(user, Some(sid), code, client).await?;
-        totp::disable(self.auth.db, user.id).await?;
+        let mut tx = self.auth.db.begin().await?;
+        totp::disable_in(&mut tx, user.id).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::MfaDisabled;
-        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
+        record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -76,6 +76,18 @@ where
     Ok(())
 }
 
+/// Every ticket of the user, spent or not (a credential changed: `account::one_time::end_pending`).
+pub async fn void_all<'e, E>(db: E, user_id: i64) -> ApiResult<u64>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("DELETE FROM mfa_tickets WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Housekeeping: tickets past their life.
 pub async fn prune_tickets(db: &Pool, now: i64) -> ApiResult<u64> {
     let done = sqlx::query("DELETE FROM mfa_tickets WHERE expires_at < $1")

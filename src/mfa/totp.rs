@@ -205,14 +205,6 @@ pub async fn enable(
     Ok(())
 }
 
-/// Turns MFA off: the secret, the recovery codes and open tickets go.
-pub async fn disable(db: &Pool, user_id: i64) -> ApiResult<()> {
-    let mut tx = db.begin().await?;
-    disable_in(&mut tx, user_id).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// `disable` inside the caller's transaction (an administrator's reset commits with its audit).
 pub async fn disable_in(tx: &mut sqlx::Transaction<'_, Engine>, user_id: i64) -> ApiResult<()> {
     for table in ["mfa_totp", "mfa_recovery_codes", "mfa_tickets"] {

@@ -174,6 +174,12 @@ test('signed out: the second step and the mailed reset link', { timeout: 120_000
     await page.goto(mail.link);
     await page.getByLabel('New password').waitFor();
     await checker.check(page, 'reset-password', 'signed-out');
+
+    // A mailed link's page: a button, nothing spent by opening it.
+    const verify = await waitForMail(app, EMAIL, /Confirm your email address/);
+    await page.goto(verify.link);
+    await page.getByRole('button', { name: 'Confirm my address' }).waitFor();
+    await checker.check(page, 'mailed-link', 'signed-out');
   } finally {
     await context.close();
   }

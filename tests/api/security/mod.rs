@@ -10,6 +10,7 @@ mod headers;
 mod hostile_input;
 mod key_rotation;
 mod password_change;
+mod pending;
 mod races;
 mod rate_limits;
 mod refresh_theft;
