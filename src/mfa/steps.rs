@@ -4,14 +4,17 @@
 
 use serde::Serialize;
 
+use crate::account::by_mail::DEVICES_PATH;
 use crate::account::one_time;
 use crate::account::Auth;
 use crate::auth::device::ClientInfo;
+use crate::auth::limits::SecondFactorFailure;
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{self, Issued, SignInMethod};
 use crate::auth::users::{self, User};
-use crate::clock::{new_id, now};
+use crate::clock::{new_id, now, utc_text};
 use crate::error::{ApiError, ApiResult};
+use crate::mail::{Mail, MailKind};
 use crate::mfa::keys::{self as mfa_keys, MfaKeys};
 use crate::mfa::totp::{self, Code};
 use crate::mfa::{recovery, tickets};
@@ -179,6 +182,52 @@ impl SecondFactor<'_> {
         }
     }
 
+    /// A second-factor attempt on this account: `429` while its wrong second factors are past
+    /// `rate_limit_mfa_failures_per_account`, whatever ticket or page it comes through.
+    pub(crate) async fn may_try(&self, user: &User) -> ApiResult<()> {
+        self.auth
+            .limits
+            .second_factor_attempt(self.auth.db, user.id)
+            .await
+    }
+
+    /// A wrong second factor (code, recovery code, passkey as the second step), counted for
+    /// the account. The one that reaches the limit is recorded, and mailed to the owner once a
+    /// window: whoever typed it had the password.
+    pub(crate) async fn failed(
+        &self,
+        user: &User,
+        sid: Option<&str>,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        let db = self.auth.db;
+        let alert = match self.auth.limits.second_factor_failed(db, user.id).await? {
+            SecondFactorFailure::Counted => return Ok(()),
+            SecondFactorFailure::Locked { alert } => alert,
+        };
+        if !alert {
+            return Ok(());
+        }
+        record(db, EventKind::MfaLocked, Some(user.id), sid, client).await?;
+        let rate = self
+            .auth
+            .settings
+            .rate_limits
+            .rate_limit_mfa_failures_per_account;
+        let failures = rate.map_or(0, |rate| rate.count.get());
+        self.auth.mailer.send(Mail {
+            kind: MailKind::MfaFailures,
+            to: user.email.clone(),
+            name: match user.email_verified {
+                true => user.name.clone(),
+                false => String::new(),
+            },
+            link: Some(self.auth.mailer.url(DEVICES_PATH)),
+            details: serde_json::json!({ "failures": failures, "at": utc_text(now()) }),
+        });
+        Ok(())
+    }
+
     /// A TOTP code or a recovery code of a user with MFA on; a wrong one is `mfa_failed`. Says
     /// which it was (`totp`, `recovery`), as a session's sign-in method names it.
     async fn check_code(
@@ -188,6 +237,7 @@ impl SecondFactor<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<&'static str> {
+        self.may_try(user).await?;
         let mut row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_some())
@@ -215,6 +265,7 @@ impl SecondFactor<'_> {
         }
         let kind = EventKind::MfaFailed;
         record(self.auth.db, kind, Some(user.id), sid, client).await?;
+        self.failed(user, sid, client).await?;
         Err(ApiError::InvalidCode)
     }
 
@@ -275,6 +326,7 @@ impl SecondFactor<'_> {
             .limits
             .password_attempt(self.auth.db, client, &user.email)
             .await?;
+        self.may_try(&user).await?;
         if !tickets::take_ticket(self.auth.db, user.id, &jti, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }

@@ -282,6 +282,7 @@ impl Passkeys<'_> {
         auth.limits
             .password_attempt(auth.db, client, &user.email)
             .await?;
+        auth.second_factor().may_try(&user).await?;
         if !tickets::take_ticket(auth.db, user.id, &jti, crate::clock::now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }
@@ -290,6 +291,8 @@ impl Passkeys<'_> {
             .await
         {
             tickets::return_ticket(auth.db, &jti).await?;
+            // A refused passkey counts like a wrong code against the account's second factor.
+            auth.second_factor().failed(&user, None, client).await?;
             return Err(e);
         }
         let method = SignInMethod::password().then("passkey");

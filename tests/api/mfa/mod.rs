@@ -4,6 +4,7 @@
 
 mod data_key;
 mod enrolment;
+mod failure_limit;
 mod pages;
 mod reauth;
 mod tickets;
