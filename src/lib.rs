@@ -54,6 +54,7 @@ fn stages() -> AdHoc {
     AdHoc::on_ignite("Stages", |rocket| async move {
         rocket
             .attach(auth::stage())
+            .attach(account::stage())
             .attach(mail::stage())
             .attach(mfa::stage())
             .attach(oidc::stage())

@@ -4,6 +4,7 @@
 //! delete. What is done by mail is in `by_mail.rs`, two-factor in `mfa/`. API routes, pages and
 //! the command line all call these, so none can skip a limit, an event or a mail.
 
+use crate::account::breached::BreachedPasswords;
 use crate::account::one_time;
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
@@ -32,6 +33,7 @@ pub struct Auth<'a> {
     pub settings: &'a Settings,
     pub mailer: &'a Mailer,
     pub mfa_keys: &'a MfaKeys,
+    pub breached: &'a BreachedPasswords,
 }
 
 impl<'a> Auth<'a> {
@@ -46,6 +48,7 @@ impl<'a> Auth<'a> {
             settings: rocket.state()?,
             mailer: rocket.state()?,
             mfa_keys: rocket.state()?,
+            breached: rocket.state()?,
         })
     }
 }
@@ -71,6 +74,7 @@ impl Auth<'_> {
         self.registration_open()?;
         let new = NewUser::sign_up(email, password, name)?;
         self.limits.register(self.db, client).await?;
+        self.breached.check(&new.password).await?;
         let user = users::create_user(self.db, self.passwords, new).await?;
         let issued = self
             .start_session(
@@ -256,6 +260,7 @@ impl Auth<'_> {
                 "The new password is the same as the current one: choose a different one.".into(),
             ));
         }
+        self.breached.check(&new).await?;
         let new_hash = self.passwords.hash(new).await?;
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;

@@ -153,6 +153,7 @@ impl ByMail<'_> {
             .ok_or(ApiError::InvalidToken)?;
         let email = Email::parse(&found.email)?;
         let new = NewPassword::parse(new_password, &email)?;
+        self.auth.breached.check(&new).await?;
         let new_hash = self.auth.passwords.hash(new).await?;
         let mut tx = self.auth.db.begin().await?;
         let redeemed = one_time::redeem(&mut *tx, token, purpose).await?;

@@ -301,10 +301,12 @@ impl Settings {
         };
         let pwned_passwords = match raw.pwned_passwords_url.as_deref().map(str::trim) {
             Some(url) if !url.is_empty() => {
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                let usable = openidconnect::url::Url::parse(url)
+                    .is_ok_and(|parsed| oidc::scheme_allowed(&parsed));
+                if !usable {
                     return Err(format!(
-                        "pwned_passwords_url {url:?} is not an http(s) URL like \
-                         \"https://api.pwnedpasswords.com\""
+                        "pwned_passwords_url {url:?} is not an https:// URL like \
+                         \"https://api.pwnedpasswords.com\" (plain http on loopback only)"
                     ));
                 }
                 Some(PwnedPasswords {

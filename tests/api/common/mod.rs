@@ -8,7 +8,8 @@
 //! - `jwt`: reading, forging and re-signing tokens;
 //! - `db`: what the database says about sessions, and taking the database away;
 //! - `mfa`: two-factor enrolment and sign-in, with codes computed from the secret;
-//! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to.
+//! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to;
+//! - `range_api`: a local server that answers like the Pwned Passwords range API.
 
 #![allow(dead_code)]
 
@@ -19,6 +20,7 @@ mod jwt;
 mod mail;
 mod mfa;
 mod passkey;
+mod range_api;
 mod remote;
 
 pub use api::*;
@@ -28,6 +30,7 @@ pub use jwt::*;
 pub use mail::*;
 pub use mfa::*;
 pub use passkey::*;
+pub use range_api::*;
 pub use remote::*;
 
 use rocket::figment::Figment;

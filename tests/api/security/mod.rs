@@ -3,6 +3,7 @@
 //! input). Attacks already covered elsewhere (expired, tampered, typ swap, CSRF...) are not
 //! repeated here.
 
+mod breached;
 mod cookie_hygiene;
 mod cross_site;
 mod forged_tokens;
