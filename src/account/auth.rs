@@ -85,7 +85,26 @@ impl Auth<'_> {
             )
             .await?;
         if !issued.user.email_verified {
-            self.by_mail().send_verification(&issued.user).await?;
+            // The verification mail counts like any mail a request sends: past the limits the
+            // account is made and the mail not sent; its owner can ask again later.
+            let sent = match self
+                .limits
+                .mail_request(self.db, client, &issued.user.email)
+                .await
+            {
+                Ok(()) => self.by_mail().send_verification(&issued.user).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(()) => {}
+                // Past the mail limits, or a full mail queue: the account is made all the
+                // same and the mail not sent; its owner can ask for a link again later.
+                Err(ApiError::RateLimited(_) | ApiError::Busy(_)) => rocket::info!(
+                    "sign-up of user {}: no verification mail (mail limits or queue)",
+                    issued.user.id
+                ),
+                Err(e) => return Err(e),
+            }
         }
         Ok(issued)
     }
@@ -137,7 +156,7 @@ impl Auth<'_> {
         match users::authenticate(self.db, self.passwords, email, password).await {
             Ok(user) if user.mfa_enabled => {
                 let first = SignInMethod::password();
-                let ticket = self.second_factor().ticket(&user, &first).await?;
+                let ticket = self.second_factor().ticket(&user, &first, client).await?;
                 Ok(SignIn::MfaRequired(ticket))
             }
             Ok(user) => Ok(SignIn::Done(Box::new(

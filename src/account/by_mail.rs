@@ -58,7 +58,7 @@ impl ByMail<'_> {
             name: name_in_mail(user),
             link: Some(self.auth.mailer.link(VERIFY_EMAIL_PATH, &token)),
             details: lasts(ttl),
-        });
+        })?;
         Ok(())
     }
 
@@ -111,7 +111,7 @@ impl ByMail<'_> {
                     None
                 }
             }
-        });
+        })?;
         Ok(())
     }
 
@@ -127,7 +127,7 @@ impl ByMail<'_> {
             name: name_in_mail(user),
             link: Some(self.auth.mailer.link(RESET_PASSWORD_PATH, &token)),
             details: lasts(ttl),
-        });
+        })?;
         Ok(())
     }
 
@@ -223,16 +223,8 @@ impl ByMail<'_> {
         let cancel = one_time::issue(self.auth.db, user.id, purpose, &user.email, ttl).await?;
         let kind = EventKind::EmailChangeRequested;
         record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
-        let mut details = lasts(ttl);
-        details["old_email"] = json!(user.email);
-        // The new address has proved nothing yet: no name of the account's in mail to it.
-        self.auth.mailer.send(Mail {
-            kind: MailKind::ConfirmNewEmail,
-            to: new_email.as_str().to_owned(),
-            name: String::new(),
-            link: Some(self.auth.mailer.link(CONFIRM_EMAIL_PATH, &token)),
-            details,
-        });
+        let mut to_new = lasts(ttl);
+        to_new["old_email"] = json!(user.email);
         // The old address hears of it at once, with a link that cancels it: a session and the
         // password are not enough to take the account away quietly.
         let mut details = lasts(ttl);
@@ -244,7 +236,15 @@ impl ByMail<'_> {
             name: name_in_mail(user),
             link: Some(self.auth.mailer.link(CANCEL_EMAIL_CHANGE_PATH, &cancel)),
             details,
-        });
+        })?;
+        // The new address has proved nothing yet: no name of the account's in mail to it.
+        self.auth.mailer.send(Mail {
+            kind: MailKind::ConfirmNewEmail,
+            to: new_email.as_str().to_owned(),
+            name: String::new(),
+            link: Some(self.auth.mailer.link(CONFIRM_EMAIL_PATH, &token)),
+            details: to_new,
+        })?;
         Ok(new_email)
     }
 
@@ -267,7 +267,7 @@ impl ByMail<'_> {
         let kind = EventKind::EmailChanged;
         record(&mut *tx, kind, Some(user.id), None, client).await?;
         tx.commit().await?;
-        self.auth.mailer.send(Mail {
+        self.auth.mailer.send_alert(Mail {
             kind: MailKind::EmailChanged,
             to: user.email.clone(),
             name: name_in_mail(&user),
@@ -318,7 +318,7 @@ impl ByMail<'_> {
             "ip": client.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
             "at": utc_text(now()),
         });
-        self.auth.mailer.send(Mail {
+        self.auth.mailer.send_alert(Mail {
             kind: MailKind::NewDevice,
             to: user.email.clone(),
             name: name_in_mail(user),

@@ -31,7 +31,11 @@ pub fn stage() -> AdHoc {
         let clock = Clock::default();
         let tokens = tokens::Tokens::new(settings, clock.clone());
         let limits = limits::RateLimits::new(&settings.rate_limits);
-        match password::Passwords::new(settings.password_hash_concurrency).await {
+        let (concurrency, queue) = (
+            settings.password_hash_concurrency,
+            settings.password_hash_queue_limit,
+        );
+        match password::Passwords::new(concurrency, queue).await {
             Ok(passwords) => Ok(rocket
                 .manage(clock)
                 .manage(tokens)

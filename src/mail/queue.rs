@@ -41,6 +41,8 @@ struct Counters {
 
 #[derive(Clone)]
 pub struct Queue {
+    /// Mails waiting or being sent at most (`mail_queue_limit`).
+    limit: usize,
     transport: Arc<Transport>,
     delays: Arc<[Duration]>,
     counters: Arc<Counters>,
@@ -48,8 +50,9 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn new(transport: Transport, delays: Vec<Duration>) -> Queue {
+    pub fn new(transport: Transport, delays: Vec<Duration>, limit: usize) -> Queue {
         Queue {
+            limit,
             transport: Arc::new(transport),
             delays: delays.into(),
             counters: Arc::default(),
@@ -58,14 +61,25 @@ impl Queue {
     }
 
     /// Runs `job` (which ends by delivering its mail, or finding there is none) in the
-    /// background, counted as pending until it ends; returns at once.
-    pub fn track(&self, job: impl Future<Output = ()> + Send + 'static) {
+    /// background, counted as pending until it ends; returns at once. `false`, and nothing
+    /// runs, when `limit` mails are pending already (a mail server away for long).
+    pub fn track(&self, job: impl Future<Output = ()> + Send + 'static) -> bool {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             rocket::error!("mail: no runtime to send from; a mail is lost");
             self.count_failed();
-            return;
+            return true;
         };
-        self.counters.pending.fetch_add(1, Ordering::SeqCst);
+        let limit = self.limit;
+        let taken = self
+            .counters
+            .pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < limit).then_some(n + 1)
+            });
+        if taken.is_err() {
+            rocket::warn!("mail: {limit} mails waiting already (mail_queue_limit); one refused");
+            return false;
+        }
         let counters = self.counters.clone();
         runtime.spawn(async move {
             job.await;
@@ -73,6 +87,7 @@ impl Queue {
                 counters.idle.notify_waiters();
             }
         });
+        true
     }
 
     /// Delivers now, with the retries; counts the outcome.

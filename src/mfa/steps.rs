@@ -77,6 +77,11 @@ impl SecondFactor<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<TotpSetup> {
+        // A second factor guards the address's owner: on an address nobody proved, it could
+        // be someone else's, enrolled to keep the owner out after a reset.
+        if !user.email_verified {
+            return Err(ApiError::EmailUnverified);
+        }
         self.auth
             .attempt_password(user, sid, password, client)
             .await?;
@@ -121,6 +126,9 @@ impl SecondFactor<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<Vec<String>> {
+        if !user.email_verified {
+            return Err(ApiError::EmailUnverified);
+        }
         self.auth
             .limits
             .password_attempt(self.auth.db, client, &user.email)
@@ -215,7 +223,7 @@ impl SecondFactor<'_> {
             .rate_limits
             .rate_limit_mfa_failures_per_account;
         let failures = rate.map_or(0, |rate| rate.count.get());
-        self.auth.mailer.send(Mail {
+        self.auth.mailer.send_alert(Mail {
             kind: MailKind::MfaFailures,
             to: user.email.clone(),
             name: match user.email_verified {
@@ -297,9 +305,15 @@ impl SecondFactor<'_> {
     }
 
     /// A right password on an account with MFA on: a ticket (JWT of its own `typ`, and a row).
-    pub(crate) async fn ticket(&self, user: &User, first: &SignInMethod) -> ApiResult<MfaTicket> {
+    pub(crate) async fn ticket(
+        &self,
+        user: &User,
+        first: &SignInMethod,
+        client: &ClientInfo,
+    ) -> ApiResult<MfaTicket> {
         let (jti, now) = (new_id(), now());
-        tickets::issue_ticket(self.auth.db, user.id, &jti, first.as_str(), now).await?;
+        let (first, agent) = (first.as_str(), client.device.user_agent.as_str());
+        tickets::issue_ticket(self.auth.db, user.id, &jti, first, agent, now).await?;
         let token = self
             .auth
             .tokens
@@ -327,7 +341,8 @@ impl SecondFactor<'_> {
             .password_attempt(self.auth.db, client, &user.email)
             .await?;
         self.may_try(&user).await?;
-        if !tickets::take_ticket(self.auth.db, user.id, &jti, now()).await? {
+        let agent = &client.device.user_agent;
+        if !tickets::take_ticket(self.auth.db, user.id, &jti, agent, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }
         let factor = match self.check_code(&user, None, code, client).await {

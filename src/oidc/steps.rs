@@ -278,7 +278,7 @@ impl OidcSteps<'_> {
         }
         let method = SignInMethod::oidc(&identity.provider);
         if user.mfa_enabled {
-            let ticket = auth.second_factor().ticket(&user, &method).await?;
+            let ticket = auth.second_factor().ticket(&user, &method, client).await?;
             return Ok(Finished::SignedIn(SignIn::MfaRequired(ticket), next));
         }
         let mail = auth.by_mail();

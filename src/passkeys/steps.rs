@@ -283,7 +283,8 @@ impl Passkeys<'_> {
             .password_attempt(auth.db, client, &user.email)
             .await?;
         auth.second_factor().may_try(&user).await?;
-        if !tickets::take_ticket(auth.db, user.id, &jti, crate::clock::now()).await? {
+        let (agent, now) = (&client.device.user_agent, crate::clock::now());
+        if !tickets::take_ticket(auth.db, user.id, &jti, agent, now).await? {
             return Err(ApiError::InvalidMfaToken);
         }
         if let Err(e) = self

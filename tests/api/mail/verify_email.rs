@@ -60,23 +60,16 @@ async fn a_new_link_replaces_the_old_one_and_asking_is_rate_limited() {
     let second = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_ne!(first.token(), second.token());
 
-    assert_eq!(
-        app.resend_verification(&ann).await.status(),
-        Status::Accepted
-    );
+    // The sign-up's own mail counted: two in the hour, the third request waits.
     assert_rate_limited(app.resend_verification(&ann).await).await;
     assert_eq!(
         app.mails_to("ann@example.com", VERIFY_SUBJECT).await.len(),
-        3
+        2
     );
 
     let newest = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_eq!(
         app.verify_email(&first.token()).await.status(),
-        Status::BadRequest
-    );
-    assert_eq!(
-        app.verify_email(&second.token()).await.status(),
         Status::BadRequest
     );
     assert_eq!(

@@ -10,6 +10,7 @@ mod forged_tokens;
 mod headers;
 mod hostile_input;
 mod key_rotation;
+mod lower_findings;
 mod password_change;
 mod pending;
 mod races;
