@@ -211,10 +211,10 @@ mod tests {
     #[rocket::async_test]
     async fn a_mail_that_cannot_be_delivered_is_tried_again_then_counted_as_failed() {
         let delays = vec![Duration::from_millis(10); 2];
-        let queue = Queue::new(smtp_to_a_closed_port(), delays);
+        let queue = Queue::new(smtp_to_a_closed_port(), delays, 10);
         let (message, mail) = mail();
         let sender = queue.clone();
-        queue.track(async move { sender.deliver(&message, &mail).await });
+        assert!(queue.track(async move { sender.deliver(&message, &mail).await }));
         assert_eq!(
             queue.stats().pending,
             1,
@@ -230,10 +230,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("outbox");
         let transport = Transport::Outbox(crate::mail::outbox::Outbox::new(outbox.clone()));
-        let queue = Queue::new(transport, vec![]);
+        let queue = Queue::new(transport, vec![], 10);
         let (message, mail) = mail();
         let sender = queue.clone();
-        queue.track(async move { sender.deliver(&message, &mail).await });
+        assert!(queue.track(async move { sender.deliver(&message, &mail).await }));
         assert!(queue.wait_idle(Duration::from_secs(10)).await);
         assert_eq!(queue.stats().sent, 1);
         let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();

@@ -224,7 +224,11 @@ async fn mails_past_the_queue_limit_answer_503_with_retry_after() {
     })
     .await;
     app.register(ANN).await;
-    assert_eq!(app.mailer().stats().pending, 1, "the verification mail waits");
+    assert_eq!(
+        app.mailer().stats().pending,
+        1,
+        "the verification mail waits"
+    );
     let refused = app.forgot_password(ANN).await;
     assert_eq!(refused.status(), Status::ServiceUnavailable);
     assert!(refused.headers().get_one("Retry-After").is_some());
