@@ -170,6 +170,17 @@ export async function waitForMail(app, to, subject, { timeoutMs = 10_000 } = {})
   }
 }
 
+/**
+ * Follows the verification link mailed to `email` in `page` and presses its button: the address
+ * is proved (two-factor sign-in can be set up only then). The link alone changes nothing.
+ */
+export async function verifyAddress(app, page, email) {
+  const mail = await waitForMail(app, email, /Confirm your email address/);
+  await page.goto(mail.link);
+  await page.getByRole('button', { name: 'Confirm my address' }).click();
+  await page.waitForURL(`${app.url}/`);
+}
+
 /** Headless Debian Chromium (/usr/bin/chromium), kept off every network but loopback. */
 export async function launchBrowser() {
   return chromium.launch({

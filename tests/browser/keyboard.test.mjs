@@ -13,7 +13,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startApp } from './harness.mjs';
+import { launchBrowser, startApp, verifyAddress } from './harness.mjs';
 import { currentStep, totp } from './totp.mjs';
 
 const CHROME_LINUX =
@@ -111,6 +111,8 @@ test('sign up, sign in, revoke a device and pass the second step with the keyboa
     await other.getByLabel('Password').fill(PASSWORD);
     await other.getByRole('button', { name: 'Sign in' }).click();
     await other.waitForURL(`${app.url}/`);
+    // The address proved from there too (two-factor sign-in, below, needs it).
+    await verifyAddress(app, other, EMAIL);
 
     // Revoke it: the devices page from the navigation, its Revoke link, then on the confirmation
     // page past Cancel and back to the Revoke button.

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 
-import { launchBrowser, startApp } from './harness.mjs';
+import { launchBrowser, startApp, verifyAddress } from './harness.mjs';
 import { addVirtualAuthenticator, forgeAssertion, startPasskeyApp } from './webauthn.mjs';
 
 const CHROME_LINUX =
@@ -193,6 +193,7 @@ test('two-factor on: the second step after the password with a passkey instead o
   const app = await startPasskeyApp();
   const { context, page } = await signedUpTab(app, 'dee@example.com');
   try {
+    await verifyAddress(app, page, 'dee@example.com');
     await page.goto(`${app.url}/account`);
     const mfa = page.locator('#mfa');
     await mfa.getByLabel('Your password').fill(PASSWORD);
