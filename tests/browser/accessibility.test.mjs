@@ -15,7 +15,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AxeChecker } from './axe.mjs';
-import { launchBrowser, startApp, waitForMail } from './harness.mjs';
+import { launchBrowser, startApp, waitForMail, DATA_KEY } from './harness.mjs';
 import { currentStep, totp } from './totp.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -215,6 +215,7 @@ test('signed in as an admin: the console, a user, a confirmation, the audit log'
       ...process.env,
       ROCKET_DATABASES: `{app={url="sqlite://${app.dbPath}"}}`,
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
+      ROCKET_DATA_KEY: DATA_KEY,
       ROCKET_LOG_LEVEL: 'critical',
     },
   });

@@ -16,6 +16,9 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
 
+/** The data key of every app the tests start (and of the commands run on their databases). */
+export const DATA_KEY = 'YnJvd3Nlci10ZXN0cy1kYXRhLWtleS0wMTIzNDU2Nzg=';
+
 /** Absolute path of tests/output/ (gitignored): screenshots and other artefacts. */
 export const outputDir = path.join(repoRoot, 'tests', 'output');
 mkdirSync(outputDir, { recursive: true });
@@ -71,7 +74,7 @@ export async function startApp({ env = {}, port: chosenPort, host = '127.0.0.1' 
       ROCKET_PORT: String(port),
       ROCKET_DATABASES: `{app={url="sqlite://${dbPath}"}}`,
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
-      ROCKET_DATA_KEY: 'YnJvd3Nlci10ZXN0cy1kYXRhLWtleS0wMTIzNDU2Nzg=',
+      ROCKET_DATA_KEY: DATA_KEY,
       ROCKET_LOG_LEVEL: 'normal',
       ROCKET_CLI_COLORS: 'false',
       ROCKET_PUBLIC_URL: `http://${host}:${port}`,
