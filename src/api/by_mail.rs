@@ -78,7 +78,7 @@ struct VerificationMailed {
     sent: bool,
 }
 
-refusals!(ForgotRefusals: [json_body], InvalidEmail, InvalidInput("missing field `email`".into()), RateLimited(3600));
+refusals!(ForgotRefusals: [json_body], InvalidEmail, InvalidInput("missing field `email`".into()), RateLimited(3600), Busy(1));
 /// Mails a link to reset the password, when an active account uses the address.
 ///
 /// `202` whether or not an account uses the address, and as fast. Rate-limited per IP and per
@@ -101,7 +101,7 @@ async fn forgot_password(
     Ok((Status::Accepted, Json(ResetMailed { message })))
 }
 
-refusals!(ResetRefusals: [json_body], InvalidToken, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()));
+refusals!(ResetRefusals: [json_body], InvalidToken, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()), Busy(1));
 /// Sets a new password with the token of a reset link.
 ///
 /// Every session of the user is revoked: they sign in again with the new password. The address
@@ -134,7 +134,7 @@ async fn verify_email(me: Visitor<'_>, body: JsonBody<Token>) -> ApiResult<NoCon
     Ok(NoContent { sign_out: false })
 }
 
-refusals!(ResendRefusals: [signed_in], CsrfFailed, RateLimited(3600));
+refusals!(ResendRefusals: [signed_in], CsrfFailed, RateLimited(3600), Busy(1));
 /// Mails a new verification link; older ones are void.
 ///
 /// `sent: false` when the address is verified already. Open to an unverified user (never

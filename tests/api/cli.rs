@@ -380,7 +380,8 @@ async fn list_users_revoke_sessions_and_reset_mfa_from_the_shell() {
     assert_eq!(lines[3], "2 users");
     let (ok, out) = run(&["list-users", "--json", "--query", "ANN"], &envs, "");
     assert!(ok, "{out}");
-    let users: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let users: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("JSON: {e}: {out}"));
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["email"], "ann@example.com");
     assert_eq!(users[0]["mfa_enabled"], true);
