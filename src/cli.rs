@@ -182,11 +182,6 @@ async fn serve(figment: Figment) -> Result<String, String> {
 async fn ignite(figment: Figment) -> Result<Rocket<rocket::Ignite>, String> {
     let quiet = figment.merge(("log_level", "critical"));
     let rocket: Rocket<Build> = crate::build(quiet);
-    // Rocket applies `log_level` only after the ignition fairings: until then its logger says
-    // everything at the default level, so the database's notices while the migrations run
-    // (PostgreSQL: "relation … already exists, skipping") would land in a command's output
-    // (`list-users --json` must print JSON alone). Rocket re-exports `log` for its macros.
-    rocket::log::private::set_max_level(rocket::log::private::LevelFilter::Warn);
     rocket
         .ignite()
         .await

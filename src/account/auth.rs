@@ -355,6 +355,8 @@ impl Auth<'_> {
         self.require_recent_auth(user, sid).await?;
         self.attempt_password(user, sid, password, client).await?;
         let mut tx = self.db.begin().await?;
+        // The last active admin stays: deleting them would leave nobody to run the app.
+        crate::admin::directory::keep_an_admin(&mut tx, user.id).await?;
         let kind = EventKind::AccountDeleted;
         record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
         users::delete_user(&mut *tx, user.id).await?;

@@ -1,7 +1,7 @@
 //! The account's data export (`GET /api/account/export`): everything stored about the caller,
 //! no secrets: the user (never the password hash), every session row (never a token or its
 //! `jti`), every security event, whether two-factor sign-in is on and how many recovery codes
-//! are left (never the secret nor the codes). A sensitive step: recent authentication.
+//! are left (never the secret nor the codes), the passkeys and the linked providers. A sensitive step: recent authentication.
 
 use serde::Serialize;
 
@@ -12,6 +12,8 @@ use crate::auth::users::{PublicUser, User};
 use crate::clock::rfc3339;
 use crate::error::ApiResult;
 use crate::mfa::recovery::recovery_codes_left;
+use crate::oidc::identities::{self, LinkedIdentity, PublicIdentity};
+use crate::passkeys::credentials::{self, PasskeyRow, PublicPasskey};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountExport {
@@ -24,10 +26,10 @@ pub struct AccountExport {
     /// Every security event kept under the account, newest first.
     pub events: Vec<PublicEvent>,
     pub mfa: ExportedMfa,
-    /// Passkeys: always empty in a build without passkeys.
-    pub passkeys: Vec<serde_json::Value>,
-    /// Linked providers: always empty in a build without OpenID Connect.
-    pub identities: Vec<serde_json::Value>,
+    /// The passkeys (never the public key or the credential id).
+    pub passkeys: Vec<PublicPasskey>,
+    /// The providers linked to the account (never the provider's subject).
+    pub identities: Vec<PublicIdentity>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -77,8 +79,16 @@ impl Auth<'_> {
                 enabled: user.mfa_enabled,
                 recovery_codes_left: recovery_codes_left(self.db, user.id).await?,
             },
-            passkeys: Vec::new(),
-            identities: Vec::new(),
+            passkeys: credentials::list(self.db, user.id)
+                .await?
+                .iter()
+                .map(PasskeyRow::public)
+                .collect(),
+            identities: identities::list(self.db, user.id)
+                .await?
+                .iter()
+                .map(LinkedIdentity::public)
+                .collect(),
         })
     }
 }

@@ -13,6 +13,8 @@ use crate::auth::sessions::{list_sessions, revoke_all_sessions_in, revoke_sessio
 use crate::auth::users::{self, Role, User};
 use crate::error::{ApiError, ApiResult};
 use crate::mfa::totp;
+use crate::oidc::identities::{self, LinkedIdentity};
+use crate::passkeys::credentials::{self, PasskeyRow};
 
 /// Who acts: a signed-in admin on one of their sessions, or the operator at the command line.
 #[derive(Clone, Copy)]
@@ -52,6 +54,8 @@ pub struct UserRecord {
     pub listed: Listed,
     pub sessions: Vec<Session>,
     pub events: Vec<SecurityEvent>,
+    pub passkeys: Vec<PasskeyRow>,
+    pub identities: Vec<LinkedIdentity>,
 }
 
 impl AdminSteps<'_> {
@@ -102,6 +106,8 @@ impl AdminSteps<'_> {
             listed,
             sessions,
             events,
+            passkeys: credentials::list(self.auth.db, user_id).await?,
+            identities: identities::list(self.auth.db, user_id).await?,
         })
     }
 

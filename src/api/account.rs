@@ -96,11 +96,12 @@ struct PasswordConfirmation {
     password: String,
 }
 
-refusals!(DeleteRefusals: [current_user_writes, json_body], ReauthRequired, InvalidCredentials, InvalidInput("expected struct PasswordConfirmation".into()), RateLimited(60));
+refusals!(DeleteRefusals: [current_user_writes, json_body], ReauthRequired, InvalidCredentials, LastAdmin, InvalidInput("expected struct PasswordConfirmation".into()), RateLimited(60));
 /// Deletes the account: the user, their sessions and pending links go; their security events
 /// stay under the id, which is never reused. This device's cookies are cleared.
 ///
-/// A sensitive step: recent authentication, and the password (counted like a sign-in).
+/// A sensitive step: recent authentication, and the password (counted like a sign-in). The last
+/// active admin cannot delete their account (`409 last_admin`).
 #[utoipa::path(tag = "account", security(("bearer" = []), ("access_cookie" = [], "csrf" = [])),
     request_body = PasswordConfirmation,
     responses((status = 204, description = "The account is gone"), DeleteRefusals))]

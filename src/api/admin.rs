@@ -16,7 +16,9 @@ use crate::api::refusals::refusals;
 use crate::auth::security_events::PublicEvent;
 use crate::auth::sessions::PublicSession;
 use crate::auth::users::Role;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::oidc::identities::PublicIdentity;
+use crate::passkeys::credentials::PublicPasskey;
 use crate::web::admin::AdminUser;
 use crate::web::body::JsonBody;
 use crate::web::guards::Acting;
@@ -102,10 +104,10 @@ struct UserRecordAnswer {
     sessions: Vec<PublicSession>,
     /// The user's 50 most recent security events, newest first.
     events: Vec<PublicEvent>,
-    /// The user's passkeys: always empty in a build without passkeys.
-    passkeys: Vec<serde_json::Value>,
-    /// The providers linked to the account: always empty in a build without OpenID Connect.
-    identities: Vec<serde_json::Value>,
+    /// The user's passkeys.
+    passkeys: Vec<PublicPasskey>,
+    /// The providers linked to the account.
+    identities: Vec<PublicIdentity>,
 }
 
 refusals!(ShowRefusals: [admin], NotFound);
@@ -114,14 +116,15 @@ refusals!(ShowRefusals: [admin], NotFound);
     params(("id" = i64, Path, description = "A user id")),
     responses((status = 200, description = "The user", body = UserRecordAnswer), ShowRefusals))]
 #[get("/admin/users/<id>")]
-async fn show_user(me: Admin<'_>, id: i64) -> ApiResult<Json<UserRecordAnswer>> {
+async fn show_user(me: Admin<'_>, id: &str) -> ApiResult<Json<UserRecordAnswer>> {
+    let id = user_id(id)?;
     let record = me.auth.admin(actor(&me), &me.client).user(id).await?;
     Ok(Json(UserRecordAnswer {
         user: AdminView::from(&record.listed),
         sessions: record.sessions.iter().map(|s| s.public("")).collect(),
         events: record.events.iter().map(PublicEvent::from).collect(),
-        passkeys: Vec::new(),
-        identities: Vec::new(),
+        passkeys: record.passkeys.iter().map(|p| p.public()).collect(),
+        identities: record.identities.iter().map(|i| i.public()).collect(),
     }))
 }
 
@@ -134,7 +137,8 @@ refusals!(DeactivateRefusals: [admin_writes], NotFound, LastAdmin);
     params(("id" = i64, Path, description = "A user id")),
     responses((status = 204, description = "Deactivated"), DeactivateRefusals))]
 #[post("/admin/users/<id>/deactivate")]
-async fn deactivate_user(me: Admin<'_>, id: i64) -> ApiResult<NoContent> {
+async fn deactivate_user(me: Admin<'_>, id: &str) -> ApiResult<NoContent> {
+    let id = user_id(id)?;
     let steps = me.auth.admin(actor(&me), &me.client);
     steps.set_active(id, false).await?;
     Ok(NoContent {
@@ -148,7 +152,8 @@ refusals!(ActivateRefusals: [admin_writes], NotFound);
     params(("id" = i64, Path, description = "A user id")),
     responses((status = 204, description = "Active"), ActivateRefusals))]
 #[post("/admin/users/<id>/activate")]
-async fn activate_user(me: Admin<'_>, id: i64) -> ApiResult<NoContent> {
+async fn activate_user(me: Admin<'_>, id: &str) -> ApiResult<NoContent> {
+    let id = user_id(id)?;
     let steps = me.auth.admin(actor(&me), &me.client);
     steps.set_active(id, true).await?;
     Ok(NoContent { sign_out: false })
@@ -169,7 +174,8 @@ refusals!(RoleRefusals: [admin_writes, json_body], NotFound, LastAdmin, InvalidI
     params(("id" = i64, Path, description = "A user id")), request_body = RoleChange,
     responses((status = 204, description = "The role is set"), RoleRefusals))]
 #[put("/admin/users/<id>/role", data = "<body>")]
-async fn set_role(me: Admin<'_>, id: i64, body: JsonBody<RoleChange>) -> ApiResult<Status> {
+async fn set_role(me: Admin<'_>, id: &str, body: JsonBody<RoleChange>) -> ApiResult<Status> {
+    let id = user_id(id)?;
     let steps = me.auth.admin(actor(&me), &me.client);
     steps.set_role(id, body.0.role).await?;
     Ok(Status::NoContent)
@@ -189,7 +195,8 @@ refusals!(RevokeAllRefusals: [admin_writes], NotFound);
     responses((status = 200, description = "Signed out everywhere", body = Revoked),
         RevokeAllRefusals))]
 #[delete("/admin/users/<id>/sessions")]
-async fn revoke_user_sessions(me: Admin<'_>, id: i64) -> ApiResult<Json<Revoked>> {
+async fn revoke_user_sessions(me: Admin<'_>, id: &str) -> ApiResult<Json<Revoked>> {
+    let id = user_id(id)?;
     let steps = me.auth.admin(actor(&me), &me.client);
     let revoked = steps.revoke_sessions(id).await?;
     Ok(Json(Revoked { revoked }))
@@ -202,7 +209,8 @@ refusals!(RevokeOneRefusals: [admin_writes], NotFound);
         ("sid" = String, Path, description = "One of the user's session ids")),
     responses((status = 204, description = "Signed out"), RevokeOneRefusals))]
 #[delete("/admin/users/<id>/sessions/<sid>")]
-async fn revoke_user_session(me: Admin<'_>, id: i64, sid: &str) -> ApiResult<NoContent> {
+async fn revoke_user_session(me: Admin<'_>, id: &str, sid: &str) -> ApiResult<NoContent> {
+    let id = user_id(id)?;
     let steps = me.auth.admin(actor(&me), &me.client);
     steps.revoke_session(id, sid).await?;
     Ok(NoContent {
@@ -217,7 +225,8 @@ refusals!(ResetMfaRefusals: [admin_writes], NotFound);
     params(("id" = i64, Path, description = "A user id")),
     responses((status = 204, description = "Two-factor sign-in is off"), ResetMfaRefusals))]
 #[delete("/admin/users/<id>/mfa")]
-async fn reset_mfa(me: Admin<'_>, id: i64) -> ApiResult<Status> {
+async fn reset_mfa(me: Admin<'_>, id: &str) -> ApiResult<Status> {
+    let id = user_id(id)?;
     me.auth.admin(actor(&me), &me.client).reset_mfa(id).await?;
     Ok(Status::NoContent)
 }
@@ -228,7 +237,8 @@ refusals!(MailResetRefusals: [admin_writes], NotFound, InvalidInput("This accoun
     params(("id" = i64, Path, description = "A user id")),
     responses((status = 202, description = "The link is on its way"), MailResetRefusals))]
 #[post("/admin/users/<id>/password-reset")]
-async fn mail_password_reset(me: Admin<'_>, id: i64) -> ApiResult<Status> {
+async fn mail_password_reset(me: Admin<'_>, id: &str) -> ApiResult<Status> {
+    let id = user_id(id)?;
     let steps = me.auth.admin(actor(&me), &me.client);
     steps.mail_password_reset(id).await?;
     Ok(Status::Accepted)
@@ -266,4 +276,9 @@ async fn audit_log(
         entries: entries.iter().map(PublicAuditEntry::from).collect(),
         next_cursor,
     }))
+}
+
+/// The `{id}` of a user in a path: anything but a user id names no user (`404 not_found`).
+fn user_id(id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| ApiError::NotFound)
 }

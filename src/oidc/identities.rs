@@ -1,8 +1,9 @@
 //! The `user_identities` table: which provider identities are linked to which account, and the
 //! `oidc_pending_links` waiting for a password. Every query on them is here.
 
-use crate::clock::now;
+use crate::clock::{now, rfc3339};
 use crate::db::{is_unique_violation, Engine, Pool};
+use crate::error::ApiResult;
 use crate::oidc::flow::{cookie_hash, Identity};
 use crate::oidc::OidcError;
 
@@ -13,6 +14,33 @@ pub struct LinkedIdentity {
     pub email: String,
     pub created_at: i64,
     pub last_used_at: i64,
+}
+
+/// What the account export and the admin API show of a linked identity (never the subject).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = LinkedIdentity)]
+pub struct PublicIdentity {
+    /// The provider's name in `oidc_providers`.
+    #[schema(example = "google")]
+    pub provider: String,
+    /// The address the provider gave when it was linked.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(format = DateTime, example = "2026-12-02T10:00:00Z")]
+    pub linked_at: String,
+    #[schema(format = DateTime, example = "2026-12-02T10:05:00Z")]
+    pub last_used_at: String,
+}
+
+impl LinkedIdentity {
+    pub fn public(&self) -> PublicIdentity {
+        PublicIdentity {
+            provider: self.provider.clone(),
+            email: self.email.clone(),
+            linked_at: rfc3339(self.created_at),
+            last_used_at: rfc3339(self.last_used_at),
+        }
+    }
 }
 
 /// The account `(provider, subject)` is linked to; its last use is stamped.
@@ -71,7 +99,7 @@ where
 }
 
 /// The account's linked identities, by provider name.
-pub async fn list<'e, E>(db: E, user_id: i64) -> Result<Vec<LinkedIdentity>, OidcError>
+pub async fn list<'e, E>(db: E, user_id: i64) -> ApiResult<Vec<LinkedIdentity>>
 where
     E: sqlx::Executor<'e, Database = Engine>,
 {

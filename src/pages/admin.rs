@@ -166,7 +166,7 @@ async fn users(
     Ok(layout.render("admin_users", Some(me.user()), view))
 }
 
-/// One user: who they are, their devices, their events, what admins did to them, the actions.
+/// One user: who they are, their devices, passkeys and linked providers, their events, what admins did to them, the actions.
 #[get("/admin/users/<id>")]
 async fn user(layout: Layout, me: Admin<'_>, id: i64) -> PageResult<Template> {
     let steps = steps(&me);
@@ -178,6 +178,16 @@ async fn user(layout: Layout, me: Admin<'_>, id: i64) -> PageResult<Template> {
         "itself": id == me.user().id,
         "sessions": record.sessions.iter().map(|s| SessionRow::new(s, now)).collect::<Vec<_>>(),
         "events": record.events.iter().map(|e| EventRow::new(e, now)).collect::<Vec<_>>(),
+        "passkeys": record.passkeys.iter().map(|p| serde_json::json!({
+            "name": p.name,
+            "created": when(p.created_at, now),
+            "last_used": p.last_used_at.map(|at| when(at, now)),
+        })).collect::<Vec<_>>(),
+        "identities": record.identities.iter().map(|i| serde_json::json!({
+            "provider": i.provider,
+            "email": i.email,
+            "linked": when(i.created_at, now),
+        })).collect::<Vec<_>>(),
         "audit": entries.iter().map(|e| AuditRow::new(e, now)).collect::<Vec<_>>(),
     });
     Ok(layout.render("admin_user", Some(me.user()), view))

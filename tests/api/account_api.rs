@@ -163,6 +163,23 @@ async fn delete_removes_the_account_with_the_password_and_recent_authentication(
     app.register("ann@example.com").await;
 }
 
+/// Links `(provider, subject)` to `by`'s account straight in the database (the flow itself is
+/// tested against a real provider in tests/api/oidc/).
+pub async fn link_identity(app: &TestApp, by: &Login, provider: &str, subject: &str) {
+    let user_id: i64 = by.body["user"]["id"].as_str().unwrap().parse().unwrap();
+    sqlx::query(
+        "INSERT INTO user_identities (user_id, provider, subject, email, created_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, 1764670000, 1764670000)",
+    )
+    .bind(user_id)
+    .bind(provider)
+    .bind(subject)
+    .bind(by.body["user"]["email"].as_str().unwrap())
+    .execute(app.db())
+    .await
+    .expect("link an identity");
+}
+
 #[rocket::async_test]
 async fn export_is_everything_about_the_caller_and_nothing_secret_or_anyone_elses() {
     let app = app().await;
@@ -172,6 +189,8 @@ async fn export_is_everything_about_the_caller_and_nothing_secret_or_anyone_else
     let enrolled = app.enable_mfa(&ann).await;
     let bob = app.register("bob@example.com").await;
     app.login("bob@example.com", FIREFOX).await;
+    app.add_passkey(&ann, &mut SoftPasskey::new()).await;
+    link_identity(&app, &ann, "google", "google-subject-4711").await;
 
     let response = app.get_with("/api/account/export", &ann.access).await;
     assert_eq!(response.status(), Status::Ok);
@@ -199,6 +218,9 @@ async fn export_is_everything_about_the_caller_and_nothing_secret_or_anyone_else
     ] {
         assert!(kinds.contains(&kind), "{kind}: {kinds:?}");
     }
+    assert_eq!(export["passkeys"][0]["name"], "Firefox on Windows 10");
+    assert_eq!(export["identities"][0]["provider"], "google");
+    assert_eq!(export["identities"][0]["email"], "ann@example.com");
     // No secrets, and nothing of Bob's.
     for secret in [
         "argon2",
@@ -210,6 +232,8 @@ async fn export_is_everything_about_the_caller_and_nothing_secret_or_anyone_else
         bob.session_id().as_str(),
         "refresh_jti",
         "password_hash",
+        "google-subject-4711",
+        "public_key",
     ] {
         assert!(!text.contains(secret), "the export contains {secret}");
     }

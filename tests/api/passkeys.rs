@@ -21,7 +21,7 @@ async fn json_of(response: LocalResponse<'_>) -> Value {
 }
 
 impl TestApp {
-    async fn passkey_register_start(&self, by: &Login) -> Value {
+    pub(crate) async fn passkey_register_start(&self, by: &Login) -> Value {
         let response = self
             .post_as(by, "/api/account/passkeys/register/start", json!({}))
             .await;
@@ -30,7 +30,7 @@ impl TestApp {
     }
 
     /// Adds `key` to `by`'s account; the answer's `passkey`.
-    async fn add_passkey(&self, by: &Login, key: &mut SoftPasskey) -> Value {
+    pub(crate) async fn add_passkey(&self, by: &Login, key: &mut SoftPasskey) -> Value {
         let started = self.passkey_register_start(by).await;
         let credential = key.register(&started["options"]);
         let body = json!({ "challenge_id": started["challenge_id"], "credential": credential });

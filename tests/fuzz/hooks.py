@@ -23,18 +23,7 @@ PASSWORD = os.environ["FUZZ_PASSWORD"]
 REFRESH = 20
 
 
-def account_exists():
-    """The fuzzer may have deleted the account (`DELETE /api/account` with the example password):
-    sign it up again; `409 email_taken` when it is still there."""
-    requests.post(
-        f"{BASE_URL}/api/auth/register",
-        json={"email": EMAIL, "password": PASSWORD, "name": "Fuzz"},
-        timeout=30,
-    )
-
-
 def sign_in_api():
-    account_exists()
     answer = requests.post(
         f"{BASE_URL}/api/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=30
     )
@@ -43,7 +32,6 @@ def sign_in_api():
 
 
 def sign_in_page():
-    account_exists()
     with requests.Session() as browser:
         form = browser.get(f"{BASE_URL}/login", timeout=30)
         form.raise_for_status()

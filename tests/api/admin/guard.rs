@@ -113,7 +113,7 @@ async fn admin_actions_need_recent_authentication_and_reads_do_not() {
 }
 
 #[rocket::async_test]
-async fn the_last_active_admin_cannot_be_demoted_or_deactivated() {
+async fn the_last_active_admin_cannot_be_demoted_deactivated_or_deleted() {
     let (app, root) = app_with_admin().await;
     let root_id = user_id(&root);
     let role = format!("/api/admin/users/{root_id}/role");
@@ -124,6 +124,11 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() {
             "POST",
             format!("/api/admin/users/{root_id}/deactivate"),
             None,
+        ),
+        (
+            "DELETE",
+            "/api/account".to_owned(),
+            Some(json!({ "password": PASSWORD })),
         ),
     ] {
         let response = admin_call(&app, &root, method, &path, body).await;

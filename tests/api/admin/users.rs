@@ -97,6 +97,8 @@ async fn one_user_with_sessions_and_events() {
     let (app, root) = app_with_admin().await;
     let ann = app.register("ann@example.com").await;
     app.login("ann@example.com", IPHONE).await;
+    app.add_passkey(&ann, &mut SoftPasskey::new()).await;
+    crate::account_api::link_identity(&app, &ann, "gitlab", "gitlab-subject-1").await;
     let path = format!("/api/admin/users/{}", user_id(&ann));
     let record = admin_ok(&app, &root, "GET", &path, None, Status::Ok).await;
     assert_eq!(record["user"]["email"], "ann@example.com");
@@ -110,11 +112,24 @@ async fn one_user_with_sessions_and_events() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["login_succeeded", "registered"]);
-    assert!(record["passkeys"].as_array().is_some());
-    assert!(record["identities"].as_array().is_some());
+    assert_eq!(kinds, ["passkey_added", "login_succeeded", "registered"]);
+    assert_eq!(record["passkeys"][0]["name"], "Firefox on Windows 10");
+    assert_eq!(record["identities"][0]["provider"], "gitlab");
+    assert!(!record.to_string().contains("gitlab-subject-1"));
+    // The page shows them too.
+    let mut browser = Browser::new(&app, FIREFOX);
+    browser.sign_in("root@example.com").await;
+    let page = browser
+        .get(&format!("/admin/users/{}", user_id(&ann)))
+        .await
+        .body;
+    assert!(page.contains("Passkey “Firefox on Windows 10”"), "{page}");
+    assert!(page.contains("gitlab (ann@example.com)"));
 
-    let missing = admin_call(&app, &root, "GET", "/api/admin/users/999999", None).await;
-    assert_eq!(missing.status(), Status::NotFound);
-    assert_eq!(error_code(missing).await, "not_found");
+    for missing in ["999999", "9223372036854775808", "ann"] {
+        let path = format!("/api/admin/users/{missing}");
+        let response = admin_call(&app, &root, "GET", &path, None).await;
+        assert_eq!(response.status(), Status::NotFound, "{missing}");
+        assert_eq!(error_code(response).await, "not_found");
+    }
 }

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""An A/B of two release binaries of the template, in figures that noise cannot move.
+
+Started by bench/ab.sh, which builds both binaries in one folder (the source path changes codegen:
+two builds of one commit from different folders differ by about 5 % in instructions).
+
+For each binary and scenario:
+- instructions per request, in user space: the server under valgrind's cachegrind
+  (`--cache-sim=no`), once with N requests and once with 2N after the same set-up; the difference
+  of the two totals, over N, is the cost of one request with start-up, set-up and shutdown gone;
+- context switches per request: the server running natively, the sum over its threads of
+  `voluntary_ctxt_switches + nonvoluntary_ctxt_switches` (/proc) before and after N requests sent
+  one at a time over one keep-alive connection (8 at a time for `refresh8`);
+- beside them, wrk's requests/s and the server's CPU time per request, alternated A B B A.
+
+Trust the counts for "did this change make the path cheaper", and wrk only for the size of a
+difference the counts already show: on 2 shared cores, two wrk runs of one binary differ by up to
+20 %, the counts by 1-2 %.
+
+    python3 bench/ab.py --a A_BIN --b B_BIN [--scenarios claims,me,...] [--requests 200]
+"""
+
+import argparse
+import base64
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import http.client
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import BENCH_ENV, LUA, PASSWORD, UA, cpu_seconds, free_port, stop, wait_until_up  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+SCENARIOS = ["claims", "me", "sessions", "refresh1", "refresh8", "login"]
+LABELS = {
+    "claims": "claims guard (no DB)",
+    "me": "full user (1 DB read)",
+    "sessions": "sessions list (20)",
+    "refresh1": "refresh, 1 chain",
+    "refresh8": "refresh, 8 chains",
+    "login": "sign-in (argon2)",
+}
+# Fixed keys: both binaries, every run, sign the same way.
+SECRET = base64.b64encode(b"ab-bench-secret-" * 3).decode()
+DATA_KEY = base64.b64encode(b"ab-bench-data-key-0123456789abcd").decode()
+
+
+class Server:
+    """One binary on a fresh SQLite file, natively or under cachegrind."""
+
+    def __init__(self, binary, workdir, cachegrind_out=None):
+        self.port = free_port()
+        self.base = f"127.0.0.1:{self.port}"
+        db = Path(tempfile.mkdtemp(dir=workdir)) / "app.db"
+        env = {
+            **os.environ,
+            **BENCH_ENV,
+            "ROCKET_PROFILE": "release",
+            "ROCKET_ADDRESS": "127.0.0.1",
+            "ROCKET_PORT": str(self.port),
+            "ROCKET_LOG_LEVEL": "critical",
+            "ROCKET_JWT_SECRET": SECRET,
+            "ROCKET_DATA_KEY": DATA_KEY,
+            "ROCKET_DATABASES": '{app={url="sqlite://%s"}}' % db,
+            # Release refuses an http:// public_url and the outbox unless told: loopback only.
+            "ROCKET_ALLOW_PLAIN_HTTP": "true",
+            "ROCKET_ALLOW_MAIL_OUTBOX": "true",
+            "ROCKET_MAIL_OUTBOX_DIR": str(db.parent / "outbox"),
+        }
+        command = [str(binary)]
+        if cachegrind_out:
+            command = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                       f"--cachegrind-out-file={cachegrind_out}", *command]
+        self.log = open(db.parent / "server.log", "w")
+        self.proc = subprocess.Popen(command, cwd=db.parent, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        wait_until_up(f"http://{self.base}/healthz", self.proc, seconds=300)
+
+    def stop(self):
+        stop(self.proc, seconds=120)
+        self.log.close()
+
+    def switches(self):
+        total = 0
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
+            try:
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+
+class Client:
+    """One keep-alive connection."""
+
+    def __init__(self, server):
+        self.conn = http.client.HTTPConnection(server.base, timeout=300)
+
+    def call(self, method, path, body=None, token=None):
+        headers = {"User-Agent": UA}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                          headers=headers)
+        answer = self.conn.getresponse()
+        data = answer.read()
+        if not 200 <= answer.status < 300:
+            raise SystemExit(f"{method} {path} answered {answer.status}: {data[:300]!r}")
+        return json.loads(data) if data else None
+
+
+class Scenario:
+    """The set-up a scenario needs, then one request at a time."""
+
+    def __init__(self, name, server):
+        self.name, self.server = name, server
+        self.clients = [Client(server) for _ in range(8 if name == "refresh8" else 1)]
+        c = self.clients[0]
+        first = c.call("POST", "/api/auth/register",
+                       {"email": "ab@example.com", "password": PASSWORD, "name": "AB"})
+        self.access = first["access_token"]
+        self.chains = [first["refresh_token"]]
+        if name == "sessions":
+            for _ in range(19):
+                self.access = self.login(c)["access_token"]
+        if name == "refresh8":
+            self.chains += [self.login(c)["refresh_token"] for _ in range(7)]
+
+    @staticmethod
+    def login(client):
+        return client.call("POST", "/api/auth/login",
+                           {"email": "ab@example.com", "password": PASSWORD})
+
+    def one(self, i):
+        """Request i of this scenario (on client i % clients)."""
+        c = self.clients[i % len(self.clients)]
+        if self.name == "claims":
+            c.call("GET", "/api/auth/claims", token=self.access)
+        elif self.name == "me":
+            c.call("GET", "/api/auth/me", token=self.access)
+        elif self.name == "sessions":
+            c.call("GET", "/api/sessions", token=self.access)
+        elif self.name == "login":
+            self.login(c)
+        else:
+            k = i % len(self.chains)
+            answer = c.call("POST", "/api/auth/refresh", {"refresh_token": self.chains[k]})
+            self.chains[k] = answer["refresh_token"]
+
+    def run(self, n):
+        """n requests: one at a time, or, for refresh8, 8 chains at once (n/8 each)."""
+        if len(self.clients) == 1:
+            for i in range(n):
+                self.one(i)
+            return
+        errors = []
+
+        def chain(k):
+            try:
+                for j in range(n // len(self.clients)):
+                    self.one(k + j * len(self.clients))
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=chain, args=(k,)) for k in range(len(self.clients))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+
+
+def requests_for(scenario, n):
+    return max(8, n // 10) if scenario == "login" else n
+
+
+def instructions(binary, scenario, n, workdir):
+    """User-space instructions per request: (Ir with 2n requests - Ir with n) / n."""
+    totals = []
+    for count in (n, 2 * n):
+        out = Path(workdir) / f"cg-{scenario}-{count}-{time.monotonic_ns()}"
+        server = Server(binary, workdir, cachegrind_out=out)
+        try:
+            s = Scenario(scenario, server)
+            s.run(8)  # warm-up: the same in both runs
+            s.run(count)
+        finally:
+            server.stop()
+        summary = next(l for l in out.read_text().splitlines() if l.startswith("summary:"))
+        totals.append(int(summary.split()[1]))
+    return (totals[1] - totals[0]) / n
+
+
+def switches(binary, scenario, n, workdir):
+    server = Server(binary, workdir)
+    try:
+        s = Scenario(scenario, server)
+        s.run(16)
+        before = server.switches()
+        s.run(n)
+        return (server.switches() - before) / n
+    finally:
+        server.stop()
+
+
+def wrk_run(binary, scenario, duration, workdir):
+    """requests/s and server CPU µs per request under wrk (not for login)."""
+    server = Server(binary, workdir)
+    try:
+        s = Scenario(scenario, server)
+        path, env, headers, threads, conns = None, {"BENCH_MODE": "get"}, [], 2, 8
+        if scenario in ("claims", "me", "sessions"):
+            path = {"claims": "/api/auth/claims", "me": "/api/auth/me",
+                    "sessions": "/api/sessions"}[scenario]
+            headers = ["-H", f"Authorization: Bearer {s.access}"]
+        else:
+            path = "/api/auth/refresh"
+            tokens = Path(workdir) / f"chains-{time.monotonic_ns()}.txt"
+            tokens.write_text("\n".join(s.chains) + "\n")
+            env = {"BENCH_MODE": "refresh", "BENCH_TOKENS": str(tokens)}
+            threads = conns = len(s.chains)
+        before = cpu_seconds(server.proc.pid)
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s", "--timeout",
+             "10s", "-s", str(LUA), *headers, f"http://{server.base}{path}"],
+            env={**os.environ, **env}, capture_output=True, text=True, timeout=duration + 60)
+        cpu = cpu_seconds(server.proc.pid) - before
+        line = next(l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON "))
+        result = json.loads(line.split(" ", 1)[1])
+        if result.get("non2xx") or result.get("broken"):
+            raise SystemExit(f"wrk {scenario}: failures {result}")
+        return result["rps"], cpu * 1e6 / max(result["requests"], 1), result["p99_us"] / 1000
+    finally:
+        server.stop()
+
+
+def ratio(b, a):
+    return b / a if a else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--a", required=True, help="the baseline binary")
+    ap.add_argument("--b", required=True, help="the binary under test")
+    ap.add_argument("--a-label", default="A")
+    ap.add_argument("--b-label", default="B")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--requests", type=int, default=200, help="N (login: N/10)")
+    ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run (0: no wrk)")
+    ap.add_argument("--no-instructions", action="store_true", help="skip cachegrind")
+    args = ap.parse_args()
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    for s in scenarios:
+        if s not in SCENARIOS:
+            raise SystemExit(f"unknown scenario {s}; one of {','.join(SCENARIOS)}")
+    binaries = {"A": Path(args.a).resolve(), "B": Path(args.b).resolve()}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="rat-ab-") as workdir:
+        for scenario in scenarios:
+            n = requests_for(scenario, args.requests)
+            row = {"requests": n}
+            for side, binary in binaries.items():
+                row[f"switches_{side}"] = switches(binary, scenario, n, workdir)
+                if not args.no_instructions:
+                    row[f"instructions_{side}"] = instructions(binary, scenario, n, workdir)
+            if args.duration and scenario != "login":
+                runs = {"A": [], "B": []}
+                for side in "ABBA":
+                    runs[side].append(wrk_run(binaries[side], scenario, args.duration, workdir))
+                for side in "AB":
+                    row[f"rps_{side}"] = statistics.mean(r[0] for r in runs[side])
+                    row[f"cpu_us_{side}"] = statistics.mean(r[1] for r in runs[side])
+                    row[f"p99_ms_{side}"] = max(r[2] for r in runs[side])
+            results[scenario] = row
+            print(f"{scenario:9} " + "  ".join(
+                f"{k} {v:,.1f}" for k, v in row.items() if k != "requests"), flush=True)
+    table = render(results, args)
+    print(table)
+    out = BENCH / "results"
+    out.mkdir(exist_ok=True)
+    (out / "ab.md").write_text(table)
+    (out / "ab.json").write_text(json.dumps({"a": args.a_label, "b": args.b_label,
+                                             "results": results}, indent=2) + "\n")
+
+
+def render(results, args):
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"A/B {when}: A = {args.a_label}, B = {args.b_label} (release, SQLite, body mode)",
+        "",
+        "| scenario | instructions/req A | B | B/A | switches/req A | B | B/A "
+        "| req/s A | B | B/A | CPU µs/req A | B | B/A | p99 ms A | B |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+
+    def cells(row, key, fmt):
+        a, b = row.get(f"{key}_A"), row.get(f"{key}_B")
+        if a is None or b is None:
+            return ["", "", ""]
+        return [format(a, fmt), format(b, fmt), f"{ratio(b, a):.3f}"]
+
+    for scenario, row in results.items():
+        p99 = [format(row[k], ".2f") if k in row else "" for k in ("p99_ms_A", "p99_ms_B")]
+        lines.append("| " + " | ".join(
+            [LABELS[scenario], *cells(row, "instructions", ",.0f"), *cells(row, "switches", ".1f"),
+             *cells(row, "rps", ",.0f"), *cells(row, "cpu_us", ".0f"), *p99]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
