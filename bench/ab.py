@@ -10,7 +10,8 @@ For each binary and scenario:
   of the two totals, over N, is the cost of one request with start-up, set-up and shutdown gone;
 - context switches per request: the server running natively, the sum over its threads of
   `voluntary_ctxt_switches + nonvoluntary_ctxt_switches` (/proc) before and after N requests sent
-  one at a time over one keep-alive connection (8 at a time for `refresh8`);
+  one at a time over one keep-alive connection (8 at a time for `refresh8`), and the voluntary
+  ones alone (the hand-offs; the others are preemption, which grows with the machine's load);
 - beside them, wrk's requests/s and the server's CPU time per request, alternated A B B A.
 
 Trust the counts for "did this change make the path cheaper", and wrk only for the size of a
@@ -94,15 +95,18 @@ class Server:
         self.log.close()
 
     def switches(self):
-        total = 0
+        """(voluntary, nonvoluntary) context switches of all the server's threads so far."""
+        voluntary = nonvoluntary = 0
         for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
             try:
                 for line in (task / "status").read_text().splitlines():
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
+                    if line.startswith("voluntary_ctxt_switches"):
+                        voluntary += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches"):
+                        nonvoluntary += int(line.split()[1])
             except OSError:
                 pass
-        return total
+        return voluntary, nonvoluntary
 
 
 class Client:
@@ -210,13 +214,16 @@ def instructions(binary, scenario, n, workdir, env=None):
 
 
 def switches(binary, scenario, n, workdir, env=None):
+    """Context switches per request: (all, voluntary). The voluntary ones are the hand-offs (a
+    thread waiting for another); the others are preemption, which grows with the machine's load."""
     server = Server(binary, workdir, extra_env=env)
     try:
         s = Scenario(scenario, server)
         s.run(16)
-        before = server.switches()
+        v0, n0 = server.switches()
         s.run(n)
-        return (server.switches() - before) / n
+        v1, n1 = server.switches()
+        return ((v1 - v0) + (n1 - n0)) / n, (v1 - v0) / n
     finally:
         server.stop()
 
@@ -283,7 +290,8 @@ def main():
             row = {"requests": n}
             for side, binary in binaries.items():
                 env = envs[side]
-                row[f"switches_{side}"] = switches(binary, scenario, n, workdir, env)
+                row[f"switches_{side}"], row[f"voluntary_{side}"] = switches(
+                    binary, scenario, n, workdir, env)
                 if not args.no_instructions:
                     row[f"instructions_{side}"] = instructions(binary, scenario, n, workdir, env)
             if args.duration and scenario != "login":
@@ -328,9 +336,9 @@ def render(results, args):
         f"B = {args.b_label}{side_env(args.b_env)} (release, SQLite, body mode)",
         "",
         "| scenario | instructions/req A | B | B/A | switches/req A | B | B/A "
-        "| req/s A | B | B/A | CPU µs/req A | B | B/A | p99 ms A | B |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| voluntary A | B | B/A | req/s A | B | B/A | CPU µs/req A | B | B/A | p99 ms A | B |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def cells(row, key, fmt):
@@ -343,6 +351,7 @@ def render(results, args):
         p99 = [format(row[k], ".2f") if k in row else "" for k in ("p99_ms_A", "p99_ms_B")]
         lines.append("| " + " | ".join(
             [LABELS[scenario], *cells(row, "instructions", ",.0f"), *cells(row, "switches", ".1f"),
+             *cells(row, "voluntary", ".1f"),
              *cells(row, "rps", ",.0f"), *cells(row, "cpu_us", ".0f"), *p99]) + " |")
     return "\n".join(lines) + "\n"
 

@@ -207,6 +207,9 @@ BENCH_ENV = {
     "ROCKET_REFRESH_TOKEN_AS_COOKIE": "false",
     # One token lasts the whole run (the peer gets the same hour).
     "ROCKET_ACCESS_TOKEN_TTL": "3600",
+    # Loopback over plain HTTP, mails to an outbox: release refuses both unless allowed.
+    "ROCKET_ALLOW_PLAIN_HTTP": "true",
+    "ROCKET_ALLOW_MAIL_OUTBOX": "true",
 }
 
 
@@ -233,6 +236,7 @@ class Template(Target):
                 "ROCKET_PORT": str(self.port),
                 "ROCKET_LOG_LEVEL": log_level,
                 "ROCKET_JWT_SECRET": base64.b64encode(os.urandom(48)).decode(),
+                "ROCKET_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
                 "ROCKET_DATABASES": '{app={url="sqlite://%s"}}' % db,
             }
         )

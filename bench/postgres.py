@@ -64,6 +64,7 @@ def run(args, tmp):
         "ROCKET_SMTP_URL": "",
         "ROCKET_MAIL_OUTBOX_DIR": str(tmp / "outbox"),
         "ROCKET_JWT_SECRET": base64.b64encode(os.urandom(48)).decode(),
+        "ROCKET_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
         "ROCKET_DATABASES": '{app={url="%s",max_connections=16}}' % pg.url("app"),
     }
     a = cluster.Instance(tmp, "pg-a", overrides)

@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default) and the administration commands beside it
 //! (`create-user`, `deactivate-user`, `activate-user`, `set-role`, `list-users`,
-//! `revoke-sessions`, `reset-mfa`), all on the
+//! `revoke-sessions`, `reset-mfa`, `rotate-data-key`), all on the
 //! server's own configuration (Rocket.toml, `ROCKET_…`). Add a command as a `Command` variant and
 //! a function below; clap writes `--help`. Every error is one line on stderr and exit status 1.
 
@@ -86,6 +86,9 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Seal every two-factor secret and stored key again under the current `data_key`; after
+    /// it, `previous_data_keys` can be emptied.
+    RotateDataKey,
 }
 
 /// Parses the command line and runs the command.
@@ -115,6 +118,7 @@ pub async fn run() -> ExitCode {
         Command::ListUsers { query, json } => list_users(figment, query.as_deref(), json).await,
         Command::RevokeSessions { email } => revoke_sessions(figment, &email).await,
         Command::ResetMfa { email } => reset_mfa(figment, &email).await,
+        Command::RotateDataKey => rotate_data_key(figment).await,
     };
     match outcome {
         Ok(message) => {
@@ -389,4 +393,27 @@ async fn reset_mfa(figment: Figment, email: &str) -> Result<String, String> {
         ),
         false => format!("{} has no second factor", email.as_str()),
     })
+}
+
+async fn rotate_data_key(figment: Figment) -> Result<String, String> {
+    let rocket = ignite(figment).await?;
+    let keys = rocket
+        .state::<crate::mfa::keys::MfaKeys>()
+        .ok_or("the app's state is missing")?;
+    let done = crate::mfa::keys::reseal_all(pool(&rocket)?, keys)
+        .await
+        .map_err(|e| e.message())?;
+    let id = keys.data().current_id();
+    if done.unreadable > 0 {
+        return Err(format!(
+            "re-sealed {} two-factor secrets and {} keys under data key {id}, but {} values open \
+             under no configured data key: keep previous_data_keys until they are dealt with",
+            done.secrets, done.keys, done.unreadable
+        ));
+    }
+    Ok(format!(
+        "re-sealed {} two-factor secrets and {} keys under data key {id}: previous_data_keys \
+         can now be emptied",
+        done.secrets, done.keys
+    ))
 }

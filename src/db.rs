@@ -61,6 +61,10 @@ impl rocket_db_pools::Pool for AppPool {
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+        // The server's NOTICEs ("relation … already exists, skipping" from the migrator) are not
+        // for the app's log, nor for a command's standard output (`list-users --json`).
+        #[cfg(feature = "postgres")]
+        let options = options.options([("client_min_messages", "warning")]);
         let pool = sqlx::pool::PoolOptions::new();
         #[cfg(feature = "postgres")]
         let pool = pool.before_acquire(availability::check_before_acquire);

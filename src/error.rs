@@ -56,6 +56,9 @@ pub enum ApiError {
     /// The database cannot serve the request now (down, restarting, unreachable, out of
     /// connections, its file unwritable): not a bug, and worth trying again.
     Unavailable,
+    /// Too much waiting already (password hashes, mails queued): `503` with the `Retry-After`
+    /// in seconds, rather than a queue that grows until everyone times out.
+    Busy(u64),
     /// Details go to the log, never to the client.
     Internal,
     /// A status without a more specific variant (catchers for unknown routes and the like).
@@ -88,7 +91,7 @@ impl ApiError {
             ApiError::MalformedJson => Status::BadRequest,
             ApiError::PayloadTooLarge => Status::PayloadTooLarge,
             ApiError::RateLimited(_) => Status::TooManyRequests,
-            ApiError::Unavailable => Status::ServiceUnavailable,
+            ApiError::Unavailable | ApiError::Busy(_) => Status::ServiceUnavailable,
             ApiError::Internal => Status::InternalServerError,
             ApiError::Status(status) => *status,
         }
@@ -120,7 +123,7 @@ impl ApiError {
             ApiError::MalformedJson => "malformed_json",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Unavailable => "service_unavailable",
+            ApiError::Unavailable | ApiError::Busy(_) => "service_unavailable",
             ApiError::Internal => "internal_error",
             ApiError::Status(status) => match status.code {
                 400 => "bad_request",
@@ -192,6 +195,7 @@ impl ApiError {
             ApiError::Unavailable => {
                 "The service is unavailable for a moment; try again shortly.".into()
             }
+            ApiError::Busy(_) => "The server is busy; try again in a moment.".into(),
             ApiError::Internal => "Something went wrong on our side.".into(),
             ApiError::Status(status) => status.reason_lossy().into(),
         }
@@ -245,7 +249,7 @@ impl ApiError {
                 .0
                 .store(true, Ordering::Relaxed);
         }
-        if let ApiError::RateLimited(seconds) = self {
+        if let ApiError::RateLimited(seconds) | ApiError::Busy(seconds) = self {
             response.set_header(Header::new("Retry-After", seconds.to_string()));
         }
         response.set_status(self.status());

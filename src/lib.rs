@@ -61,6 +61,7 @@ fn stages() -> AdHoc {
         rocket
             .attach(metrics::stage())
             .attach(auth::stage())
+            .attach(account::stage())
             .attach(mail::stage())
             .attach(mfa::stage())
             .attach(oidc::stage())

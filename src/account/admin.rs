@@ -1,6 +1,7 @@
 //! What an operator does from the command line: deactivate or activate a user, change a role.
 //! Each change is written to the user's security-event log as done from the command line.
 
+use crate::account::one_time;
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::revoke_all_sessions_in;
@@ -35,6 +36,7 @@ pub async fn set_active(db: &Pool, email: &Email, active: bool) -> ApiResult<Cha
     let sessions_revoked = if active {
         0
     } else {
+        one_time::end_pending(&mut tx, user.id).await?;
         revoke_all_sessions_in(&mut *tx, user.id).await?
     };
     let kind = if active {

@@ -4,6 +4,8 @@
 //! delete. What is done by mail is in `by_mail.rs`, two-factor in `mfa/`. API routes, pages and
 //! the command line all call these, so none can skip a limit, an event or a mail.
 
+use crate::account::breached::BreachedPasswords;
+use crate::account::one_time;
 use crate::auth::device::ClientInfo;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::{Passwords, MAX_PASSWORD_BYTES};
@@ -11,8 +13,8 @@ use crate::auth::rotation::{end_session_with_refresh_token, rotate_session};
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::REAUTH_WINDOW;
 use crate::auth::sessions::{
-    revoke_all_sessions_in, revoke_other_sessions, revoke_other_sessions_in, revoke_session,
-    start_session, Issued, SignInMethod,
+    revoke_all_sessions_in, revoke_other_sessions_in, revoke_session, start_session, Issued,
+    SignInMethod,
 };
 use crate::auth::tokens::{RefreshClaims, RefreshRefused, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
@@ -21,8 +23,8 @@ use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
 use crate::metrics::{Metrics, RevokeReason, SignInResult};
+use crate::mfa::keys::MfaKeys;
 use crate::mfa::steps::SignIn;
-use crate::mfa::totp::MfaKeys;
 
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
@@ -35,6 +37,7 @@ pub struct Auth<'a> {
     pub mfa_keys: &'a MfaKeys,
     /// What the steps count (`GET /metrics`).
     pub metrics: &'a Metrics,
+    pub breached: &'a BreachedPasswords,
 }
 
 impl<'a> Auth<'a> {
@@ -50,6 +53,7 @@ impl<'a> Auth<'a> {
             mailer: rocket.state()?,
             mfa_keys: rocket.state()?,
             metrics: rocket.state()?,
+            breached: rocket.state()?,
         })
     }
 }
@@ -75,6 +79,7 @@ impl Auth<'_> {
         self.registration_open()?;
         let new = NewUser::sign_up(email, password, name)?;
         self.limits.register(self.db, client).await?;
+        self.breached.check(&new.password).await?;
         let user = users::create_user(self.db, self.passwords, new).await?;
         let issued = self
             .start_session(
@@ -85,7 +90,26 @@ impl Auth<'_> {
             )
             .await?;
         if !issued.user.email_verified {
-            self.by_mail().send_verification(&issued.user).await?;
+            // The verification mail counts like any mail a request sends: past the limits the
+            // account is made and the mail not sent; its owner can ask again later.
+            let sent = match self
+                .limits
+                .mail_request(self.db, client, &issued.user.email)
+                .await
+            {
+                Ok(()) => self.by_mail().send_verification(&issued.user).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(()) => {}
+                // Past the mail limits, or a full mail queue: the account is made all the
+                // same and the mail not sent; its owner can ask for a link again later.
+                Err(ApiError::RateLimited(_) | ApiError::Busy(_)) => rocket::info!(
+                    "sign-up of user {}: no verification mail (mail limits or queue)",
+                    issued.user.id
+                ),
+                Err(e) => return Err(e),
+            }
         }
         Ok(issued)
     }
@@ -141,7 +165,7 @@ impl Auth<'_> {
                 let first = SignInMethod::password();
                 let asked = SignInResult::SecondFactorRequired;
                 self.metrics.sign_in(first.as_str(), asked);
-                let ticket = self.second_factor().ticket(&user, &first).await?;
+                let ticket = self.second_factor().ticket(&user, &first, client).await?;
                 Ok(SignIn::MfaRequired(ticket))
             }
             Ok(user) => Ok(SignIn::Done(Box::new(
@@ -235,12 +259,15 @@ impl Auth<'_> {
     ) -> Result<u64, ApiError> {
         self.require_recent_auth(user, keep).await?;
         let user_id = user.id;
-        let revoked = revoke_other_sessions(self.db, user_id, keep).await?;
+        let mut tx = self.db.begin().await?;
+        let revoked = revoke_other_sessions_in(&mut *tx, user_id, keep).await?;
+        one_time::end_pending(&mut tx, user_id).await?;
         if revoked > 0 {
             let kind = EventKind::OtherSessionsRevoked;
-            record(self.db, kind, Some(user_id), Some(keep), client).await?;
-            self.metrics.revoked(RevokeReason::ByUser, revoked);
+            record(&mut *tx, kind, Some(user_id), Some(keep), client).await?;
         }
+        tx.commit().await?;
+        self.metrics.revoked(RevokeReason::ByUser, revoked);
         Ok(revoked)
     }
 
@@ -273,10 +300,12 @@ impl Auth<'_> {
                 "The new password is the same as the current one: choose a different one.".into(),
             ));
         }
+        self.breached.check(&new).await?;
         let new_hash = self.passwords.hash(new).await?;
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;
         let revoked = revoke_other_sessions_in(&mut *tx, user.id, sid).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::PasswordChanged;
         record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
         tx.commit().await?;

@@ -20,7 +20,17 @@ use crate::metrics::RevokeReason;
 pub const VERIFY_EMAIL_PATH: &str = "/verify-email";
 pub const RESET_PASSWORD_PATH: &str = "/reset-password";
 pub const CONFIRM_EMAIL_PATH: &str = "/account/email/confirm";
+pub const CANCEL_EMAIL_CHANGE_PATH: &str = "/account/email/cancel";
 pub const DEVICES_PATH: &str = "/sessions";
+
+/// The name a person chose, in mail to their address only once the address is proved: anyone
+/// can sign up with someone else's address and a name that reads like an instruction.
+fn name_in_mail(user: &User) -> String {
+    match user.email_verified {
+        true => user.name.clone(),
+        false => String::new(),
+    }
+}
 
 fn lasts(ttl: i64) -> serde_json::Value {
     json!({ "expires": in_words(ttl.unsigned_abs()) })
@@ -46,10 +56,10 @@ impl ByMail<'_> {
         self.auth.mailer.send(Mail {
             kind: MailKind::VerifyEmail,
             to: user.email.clone(),
-            name: user.name.clone(),
+            name: name_in_mail(user),
             link: Some(self.auth.mailer.link(VERIFY_EMAIL_PATH, &token)),
             details: lasts(ttl),
-        });
+        })?;
         Ok(())
     }
 
@@ -102,7 +112,7 @@ impl ByMail<'_> {
                     None
                 }
             }
-        });
+        })?;
         Ok(())
     }
 
@@ -115,10 +125,10 @@ impl ByMail<'_> {
         self.auth.mailer.send(Mail {
             kind: MailKind::ResetPassword,
             to: user.email.clone(),
-            name: user.name.clone(),
+            name: name_in_mail(user),
             link: Some(self.auth.mailer.link(RESET_PASSWORD_PATH, &token)),
             details: lasts(ttl),
-        });
+        })?;
         Ok(())
     }
 
@@ -144,6 +154,7 @@ impl ByMail<'_> {
             .ok_or(ApiError::InvalidToken)?;
         let email = Email::parse(&found.email)?;
         let new = NewPassword::parse(new_password, &email)?;
+        self.auth.breached.check(&new).await?;
         let new_hash = self.auth.passwords.hash(new).await?;
         let mut tx = self.auth.db.begin().await?;
         let redeemed = one_time::redeem(&mut *tx, token, purpose).await?;
@@ -152,8 +163,14 @@ impl ByMail<'_> {
             .filter(|user| user.active && user.email == redeemed.email)
             .ok_or(ApiError::InvalidToken)?;
         users::set_password_hash(&mut *tx, user.id, &new_hash).await?;
+        if !user.email_verified && user.mfa_enabled {
+            // Nobody had proved this address before this link: a second factor on the account
+            // was enrolled by whoever signed up with it, not by the person reading its mail.
+            crate::mfa::totp::disable_in(&mut tx, user.id).await?;
+        }
         users::set_email_verified(&mut *tx, user.id).await?;
         let revoked = revoke_all_sessions_in(&mut *tx, user.id).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::PasswordReset;
         record(&mut *tx, kind, Some(user.id), None, client).await?;
         tx.commit().await?;
@@ -204,17 +221,32 @@ impl ByMail<'_> {
         let purpose = Purpose::ChangeEmail;
         let token =
             one_time::issue(self.auth.db, user.id, purpose, new_email.as_str(), ttl).await?;
+        let purpose = Purpose::CancelEmailChange;
+        let cancel = one_time::issue(self.auth.db, user.id, purpose, &user.email, ttl).await?;
         let kind = EventKind::EmailChangeRequested;
         record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
+        let mut to_new = lasts(ttl);
+        to_new["old_email"] = json!(user.email);
+        // The old address hears of it at once, with a link that cancels it: a session and the
+        // password are not enough to take the account away quietly.
         let mut details = lasts(ttl);
-        details["old_email"] = json!(user.email);
+        details["new_email"] = json!(new_email.as_str());
+        details["at"] = json!(utc_text(now()));
+        self.auth.mailer.send(Mail {
+            kind: MailKind::EmailChangeRequested,
+            to: user.email.clone(),
+            name: name_in_mail(user),
+            link: Some(self.auth.mailer.link(CANCEL_EMAIL_CHANGE_PATH, &cancel)),
+            details,
+        })?;
+        // The new address has proved nothing yet: no name of the account's in mail to it.
         self.auth.mailer.send(Mail {
             kind: MailKind::ConfirmNewEmail,
             to: new_email.as_str().to_owned(),
-            name: user.name.clone(),
+            name: String::new(),
             link: Some(self.auth.mailer.link(CONFIRM_EMAIL_PATH, &token)),
-            details,
-        });
+            details: to_new,
+        })?;
         Ok(new_email)
     }
 
@@ -233,17 +265,41 @@ impl ByMail<'_> {
             .ok_or(ApiError::InvalidToken)?;
         let new_email = Email::parse(&redeemed.email)?;
         users::set_email(&mut *tx, user.id, &new_email).await?;
+        one_time::void(&mut *tx, user.id, Purpose::CancelEmailChange).await?;
         let kind = EventKind::EmailChanged;
         record(&mut *tx, kind, Some(user.id), None, client).await?;
         tx.commit().await?;
-        self.auth.mailer.send(Mail {
+        self.auth.mailer.send_alert(Mail {
             kind: MailKind::EmailChanged,
             to: user.email.clone(),
-            name: user.name.clone(),
+            name: name_in_mail(&user),
             link: Some(self.auth.mailer.url(DEVICES_PATH)),
             details: json!({ "new_email": redeemed.email, "at": utc_text(now()) }),
         });
         Ok(redeemed.email)
+    }
+
+    /// The link mailed to the old address: the pending change is void (its link to the new
+    /// address stops working). Returns the address that stays.
+    pub async fn cancel_email_change(&self, token: &str, client: &ClientInfo) -> ApiResult<String> {
+        let mut tx = self.auth.db.begin().await?;
+        let redeemed = one_time::redeem(&mut *tx, token, Purpose::CancelEmailChange).await?;
+        users::find_by_id(&mut *tx, redeemed.user_id)
+            .await?
+            .filter(|user| user.email == redeemed.email)
+            .ok_or(ApiError::InvalidToken)?;
+        one_time::void(&mut *tx, redeemed.user_id, Purpose::ChangeEmail).await?;
+        let kind = EventKind::EmailChangeCancelled;
+        record(&mut *tx, kind, Some(redeemed.user_id), None, client).await?;
+        tx.commit().await?;
+        Ok(redeemed.email)
+    }
+
+    /// What a mailed link would do, without spending it: the page it opens shows a button.
+    pub async fn link_works(&self, token: &str, purpose: Purpose) -> ApiResult<bool> {
+        Ok(one_time::find(self.auth.db, token, purpose)
+            .await?
+            .is_some())
     }
 
     /// Whether a sign-in about to start comes from a browser, OS and device kind this account
@@ -264,10 +320,10 @@ impl ByMail<'_> {
             "ip": client.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
             "at": utc_text(now()),
         });
-        self.auth.mailer.send(Mail {
+        self.auth.mailer.send_alert(Mail {
             kind: MailKind::NewDevice,
             to: user.email.clone(),
-            name: user.name.clone(),
+            name: name_in_mail(user),
             link: Some(self.auth.mailer.url(DEVICES_PATH)),
             details,
         });
@@ -291,8 +347,8 @@ async fn reset_mail(
     record(db, kind, Some(user.id), None, client).await?;
     Ok(Some(Mail {
         kind: MailKind::ResetPassword,
+        name: name_in_mail(&user),
         to: user.email,
-        name: user.name,
         link: Some(mailer.link(RESET_PASSWORD_PATH, &token)),
         details: lasts(ttl),
     }))

@@ -23,6 +23,8 @@ pub enum Purpose {
     ResetPassword,
     /// Confirms a new address: the token's `email` is the address to move to.
     ChangeEmail,
+    /// Cancels a pending email change: mailed to the old address when the change is asked for.
+    CancelEmailChange,
 }
 
 impl Purpose {
@@ -31,6 +33,7 @@ impl Purpose {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
             Purpose::ChangeEmail => "change_email",
+            Purpose::CancelEmailChange => "cancel_email_change",
         }
     }
 }
@@ -98,8 +101,32 @@ pub async fn issue(
     Ok(token)
 }
 
-/// Voids every pending token of the user (a credential change ends what was pending: an
-/// administrator deactivated the account or reset its second factor).
+/// A credential changed (the password, the second factor, "sign out everywhere", a
+/// deactivation, an administrator's reset): every link the user was mailed and every sign-in
+/// ticket waiting for a code stops working, in the caller's transaction.
+pub async fn end_pending(
+    tx: &mut sqlx::Transaction<'_, Engine>,
+    user_id: i64,
+) -> Result<(), ApiError> {
+    void_all(&mut **tx, user_id).await?;
+    crate::mfa::tickets::void_all(&mut **tx, user_id).await?;
+    Ok(())
+}
+
+/// Voids the user's pending tokens of one purpose (a cancelled email change).
+pub async fn void<'e, E>(db: E, user_id: i64, purpose: Purpose) -> Result<u64, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose = $2")
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Voids every pending token of the user (`end_pending` does it with the tickets).
 pub async fn void_all<'e, E>(db: E, user_id: i64) -> Result<u64, ApiError>
 where
     E: sqlx::Executor<'e, Database = Engine>,

@@ -153,7 +153,7 @@ impl AdminSteps<'_> {
         } else {
             let revoked = revoke_all_sessions_in(&mut *tx, user_id).await?;
             ended = revoked;
-            one_time::void_all(&mut *tx, user_id).await?;
+            one_time::end_pending(&mut tx, user_id).await?;
             let detail = format!("{revoked} sessions revoked");
             (EventKind::UserDeactivated, AuditAction::Deactivated, detail)
         };
@@ -213,6 +213,7 @@ impl AdminSteps<'_> {
         let target = self.target(user_id).await?;
         let mut tx = self.auth.db.begin().await?;
         let revoked = revoke_all_sessions_in(&mut *tx, user_id).await?;
+        one_time::end_pending(&mut tx, user_id).await?;
         if revoked > 0 {
             let kind = EventKind::SessionsRevokedByAdmin;
             record(&mut *tx, kind, Some(user_id), None, self.client).await?;
@@ -269,7 +270,7 @@ impl AdminSteps<'_> {
         }
         let mut tx = self.auth.db.begin().await?;
         totp::disable_in(&mut tx, user_id).await?;
-        one_time::void_all(&mut *tx, user_id).await?;
+        one_time::end_pending(&mut tx, user_id).await?;
         let kind = EventKind::MfaResetByAdmin;
         record(&mut *tx, kind, Some(user_id), None, self.client).await?;
         let action = AuditAction::MfaReset;

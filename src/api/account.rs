@@ -67,7 +67,7 @@ struct EmailChange {
     password: String,
 }
 
-refusals!(EmailRefusals: [current_user_writes, json_body], ReauthRequired, InvalidCredentials, InvalidEmail, InvalidInput("That is already your address.".into()), EmailTaken, RateLimited(60));
+refusals!(EmailRefusals: [current_user_writes, json_body], ReauthRequired, InvalidCredentials, InvalidEmail, InvalidInput("That is already your address.".into()), EmailTaken, RateLimited(60), Busy(1));
 /// Starts moving the account to a new address, as the account page does.
 ///
 /// A sensitive step (recent authentication, and the password, counted like a sign-in). A link

@@ -74,7 +74,7 @@ struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-refusals!(RegisterRefusals: [json_body], InvalidEmail, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("name: at most 100 characters, no control characters".into()), CrossSiteRequest, Forbidden("Registration is closed."), EmailTaken, RateLimited(60));
+refusals!(RegisterRefusals: [json_body], InvalidEmail, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("name: at most 100 characters, no control characters".into()), CrossSiteRequest, Forbidden("Registration is closed."), EmailTaken, RateLimited(60), Busy(1));
 /// Creates an account and signs it in on this device.
 ///
 /// Closed when `allow_registration` is off (`403 forbidden`). A verification link is mailed to
@@ -102,7 +102,7 @@ async fn register(
     Ok(TokenAnswer::signed_up(issued))
 }
 
-refusals!(LoginRefusals: [json_body], InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest, RateLimited(60));
+refusals!(LoginRefusals: [json_body], InvalidCredentials, InvalidInput("password: 1 to 1024 bytes".into()), CrossSiteRequest, RateLimited(60), Busy(1));
 /// Signs in on this device: a new session, or (two-factor sign-in on) a ticket for the code.
 ///
 /// With two-factor sign-in on, a right password answers `202` with `mfa_required`, an
@@ -199,7 +199,7 @@ async fn logout(
     Ok(NoContent { sign_out: true })
 }
 
-refusals!(PasswordRefusals: [json_body, current_user_writes], InvalidCredentials, ReauthRequired, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()), RateLimited(60));
+refusals!(PasswordRefusals: [json_body, current_user_writes], InvalidCredentials, ReauthRequired, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()), RateLimited(60), Busy(1));
 /// Changes the password and revokes every other session; this one stays signed in.
 ///
 /// A sensitive step: the session must have signed in or re-authenticated

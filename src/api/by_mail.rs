@@ -20,13 +20,20 @@ pub fn routes() -> Vec<Route> {
         forgot_password,
         reset_password,
         verify_email,
-        resend_verification
+        resend_verification,
+        cancel_email_change
     ]
 }
 
 /// These routes in the OpenAPI document (`api/openapi.rs` mounts it at `/api`).
 #[derive(OpenApi)]
-#[openapi(paths(forgot_password, reset_password, verify_email, resend_verification))]
+#[openapi(paths(
+    forgot_password,
+    reset_password,
+    verify_email,
+    resend_verification,
+    cancel_email_change
+))]
 pub struct Doc;
 
 type Accepted<T> = (Status, Json<T>);
@@ -71,7 +78,7 @@ struct VerificationMailed {
     sent: bool,
 }
 
-refusals!(ForgotRefusals: [json_body], InvalidEmail, InvalidInput("missing field `email`".into()), RateLimited(3600));
+refusals!(ForgotRefusals: [json_body], InvalidEmail, InvalidInput("missing field `email`".into()), RateLimited(3600), Busy(1));
 /// Mails a link to reset the password, when an active account uses the address.
 ///
 /// `202` whether or not an account uses the address, and as fast. Rate-limited per IP and per
@@ -94,7 +101,7 @@ async fn forgot_password(
     Ok((Status::Accepted, Json(ResetMailed { message })))
 }
 
-refusals!(ResetRefusals: [json_body], InvalidToken, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()));
+refusals!(ResetRefusals: [json_body], InvalidToken, WeakPassword("Passwords need at least 8 characters.".into()), InvalidInput("missing field `new_password`".into()), Busy(1));
 /// Sets a new password with the token of a reset link.
 ///
 /// Every session of the user is revoked: they sign in again with the new password. The address
@@ -127,7 +134,7 @@ async fn verify_email(me: Visitor<'_>, body: JsonBody<Token>) -> ApiResult<NoCon
     Ok(NoContent { sign_out: false })
 }
 
-refusals!(ResendRefusals: [signed_in], CsrfFailed, RateLimited(3600));
+refusals!(ResendRefusals: [signed_in], CsrfFailed, RateLimited(3600), Busy(1));
 /// Mails a new verification link; older ones are void.
 ///
 /// `sent: false` when the address is verified already. Open to an unverified user (never
@@ -147,4 +154,21 @@ async fn resend_verification(
         .resend_verification(me.user(), &me.client)
         .await?;
     Ok((Status::Accepted, Json(VerificationMailed { sent })))
+}
+
+refusals!(CancelRefusals: [json_body], InvalidToken, InvalidInput("missing field `token`".into()));
+/// Cancels a pending email change with the token of the link mailed to the old address.
+///
+/// The link to the new address stops working; the account keeps its address.
+#[utoipa::path(tag = "auth", request_body = Token, security(()), responses(
+    (status = 204, description = "Cancelled"),
+    CancelRefusals))]
+#[post("/auth/email/cancel", data = "<body>")]
+async fn cancel_email_change(me: Visitor<'_>, body: JsonBody<Token>) -> ApiResult<NoContent> {
+    let Token { token } = body.0;
+    me.auth
+        .by_mail()
+        .cancel_email_change(&token, &me.client)
+        .await?;
+    Ok(NoContent { sign_out: false })
 }

@@ -151,7 +151,9 @@ fn operations(
             or in the JSON bodies (body mode, `refresh_token_as_cookie = false`). Every error is \
             `{\"error\": {\"code\", \"message\"}}`; `code` is stable, `message` is for people. \
             Any route that needs the database may answer `503 service_unavailable` while the \
-            database cannot serve (not listed per route). The contract in prose: docs/API.md."
+            database cannot serve (not listed per route); routes that hash a password or send a \
+            mail list their `503` with `Retry-After` when too much is waiting already. The \
+            contract in prose: docs/API.md."
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes),

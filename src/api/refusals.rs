@@ -127,7 +127,10 @@ fn refusal(status: u16, errors: &[&ApiError]) -> Response {
     let response = ResponseBuilder::new()
         .description(format!("{reason}: {}", codes.join(", ")))
         .content("application/json", content);
-    if status != 429 {
+    let waits = errors
+        .iter()
+        .any(|e| matches!(e, ApiError::RateLimited(_) | ApiError::Busy(_)));
+    if !waits {
         return response.build();
     }
     let retry_after = HeaderBuilder::new()

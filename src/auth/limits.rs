@@ -1,5 +1,6 @@
 //! Rate limits on the endpoints that guess or cost: login (per IP and per account), register and
-//! refresh (per IP), and requests that send a mail (per IP and per address). Keyed GCRA limiters: with SQLite in this process's memory (`governor`,
+//! refresh (per IP), requests that send a mail (per IP and per address), and wrong second
+//! factors (per account, counting failures only). Keyed GCRA limiters: with SQLite in this process's memory (`governor`,
 //! `memory.rs`); with PostgreSQL in a table every instance sees (`shared.rs`), so that limits
 //! hold across instances.
 //!
@@ -16,9 +17,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 #[cfg(feature = "sqlite")]
-use memory::Limiter;
+use memory::{Failures, Limiter};
 #[cfg(feature = "postgres")]
-use shared::Limiter;
+use shared::{Failures, Limiter};
 
 use crate::auth::device::ClientInfo;
 use crate::config::limits::{Rate, RateLimitConfig};
@@ -104,6 +105,19 @@ pub struct RateLimits {
     mail_ip: Option<Named>,
     mail_address: Option<Named>,
     metrics: Metrics,
+    /// Wrong second-factor codes per account, and the one mail per window that says so.
+    mfa_failures: Option<Failures>,
+    mfa_alert: Option<Limiter>,
+}
+
+/// Where an account's second-factor failures stand after one more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorFailure {
+    /// Under the limit.
+    Counted,
+    /// At the limit now: further attempts wait; `alert` says whether to mail the owner (the
+    /// first time in this window).
+    Locked { alert: bool },
 }
 
 impl RateLimits {
@@ -122,7 +136,53 @@ impl RateLimits {
             mail_ip: limiter("mail_ip", config.rate_limit_mail_per_ip),
             mail_address: limiter("mail_address", config.rate_limit_mail_per_address),
             metrics: Metrics::off(),
+            mfa_failures: config
+                .rate_limit_mfa_failures_per_account
+                .map(|rate| Failures::new("mfa_failures", rate)),
+            mfa_alert: config.rate_limit_mfa_failures_per_account.map(|rate| {
+                let once = Rate {
+                    count: std::num::NonZeroU32::MIN,
+                    period: rate.period,
+                };
+                Limiter::new("mfa_alert", once)
+            }),
         }
+    }
+
+    /// A second-factor attempt (a code, a recovery code, a passkey as the second step) for this
+    /// account: refused, whatever ticket or page it comes through, while its failures are past
+    /// `rate_limit_mfa_failures_per_account`. Independent of the sign-in limits.
+    pub async fn second_factor_attempt(&self, db: &Pool, user_id: i64) -> Result<(), ApiError> {
+        let Some(failures) = &self.mfa_failures else {
+            return Ok(());
+        };
+        match failures.wait(db, &user_id.to_string()).await? {
+            Some(wait) => {
+                self.metrics.rate_limited("mfa_failures");
+                Err(retry_after(wait))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A wrong second factor for this account, counted.
+    pub async fn second_factor_failed(
+        &self,
+        db: &Pool,
+        user_id: i64,
+    ) -> Result<SecondFactorFailure, ApiError> {
+        let Some(failures) = &self.mfa_failures else {
+            return Ok(SecondFactorFailure::Counted);
+        };
+        let key = user_id.to_string();
+        if failures.count(db, &key).await?.is_none() {
+            return Ok(SecondFactorFailure::Counted);
+        }
+        let alert = match &self.mfa_alert {
+            Some(once) => once.check(db, &key).await.is_ok(),
+            None => true,
+        };
+        Ok(SecondFactorFailure::Locked { alert })
     }
 
     /// Refusals counted in `metrics` from now on.
@@ -237,6 +297,7 @@ mod tests {
             rate_limit_refresh_per_ip: None,
             rate_limit_mail_per_ip: None,
             rate_limit_mail_per_address: None,
+            rate_limit_mfa_failures_per_account: None,
         });
         let client = ClientInfo {
             device: crate::auth::device::Device::parse(""),
@@ -250,5 +311,41 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(attempt("c@b.co").await.is_ok());
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[rocket::async_test]
+    async fn second_factor_failures_are_counted_per_account_and_alert_once() {
+        let db = crate::db::Pool::connect_lazy("sqlite::memory:").unwrap();
+        let limits = RateLimits::new(&RateLimitConfig {
+            rate_limit_login_per_ip: None,
+            rate_limit_login_per_account: None,
+            rate_limit_register_per_ip: None,
+            rate_limit_refresh_per_ip: None,
+            rate_limit_mail_per_ip: None,
+            rate_limit_mail_per_address: None,
+            rate_limit_mfa_failures_per_account: Rate::parse("3/h").unwrap(),
+        });
+        for _ in 0..2 {
+            assert!(limits.second_factor_attempt(&db, 7).await.is_ok());
+            let counted = limits.second_factor_failed(&db, 7).await.unwrap();
+            assert_eq!(counted, SecondFactorFailure::Counted);
+        }
+        // Attempts that succeed are not counted: looking takes nothing.
+        for _ in 0..10 {
+            assert!(limits.second_factor_attempt(&db, 7).await.is_ok());
+        }
+        let third = limits.second_factor_failed(&db, 7).await.unwrap();
+        assert_eq!(third, SecondFactorFailure::Locked { alert: true });
+        match limits.second_factor_attempt(&db, 7).await {
+            Err(ApiError::RateLimited(seconds)) => assert!((1..=1200).contains(&seconds)),
+            other => panic!("{other:?}"),
+        }
+        let again = limits.second_factor_failed(&db, 7).await.unwrap();
+        assert_eq!(again, SecondFactorFailure::Locked { alert: false });
+        assert!(
+            limits.second_factor_attempt(&db, 8).await.is_ok(),
+            "per account"
+        );
     }
 }

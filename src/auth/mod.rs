@@ -4,6 +4,7 @@
 
 pub mod app_claims;
 pub mod common_passwords;
+pub mod data_keys;
 pub mod device;
 pub mod keys;
 pub mod limits;
@@ -33,7 +34,11 @@ pub fn stage() -> AdHoc {
         // Made by `metrics::stage`, attached first; off if it were missing.
         let metrics = rocket.state::<Metrics>().cloned().unwrap_or_default();
         let limits = limits::RateLimits::new(&settings.rate_limits).counted_in(metrics.clone());
-        match password::Passwords::new(settings.password_hash_concurrency).await {
+        let (concurrency, queue) = (
+            settings.password_hash_concurrency,
+            settings.password_hash_queue_limit,
+        );
+        match password::Passwords::new(concurrency, queue).await {
             Ok(passwords) => Ok(rocket
                 .manage(passwords.counted_in(metrics))
                 .manage(clock)

@@ -28,10 +28,33 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub struct Passwords {
     permits: Arc<Semaphore>,
     bound: usize,
+    /// Hashes waiting for a permit, and how many may (`password_hash_queue_limit`).
+    waiting: Arc<AtomicUsize>,
+    queue_limit: usize,
     dummy_hash: String,
     gauge: Arc<Gauge>,
     memory: Arc<MemoryPool>,
     metrics: Metrics,
+}
+
+/// One request waiting for a hashing permit, counted while it waits (also when it is dropped).
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// How many were waiting before it.
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
+        let ahead = count.fetch_add(1, Ordering::SeqCst);
+        Waiting { count, ahead }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Idle argon2 working memories, each big enough for `Params::default()`. A hash takes one (or
@@ -49,11 +72,13 @@ pub struct Gauge {
 }
 
 impl Passwords {
-    pub async fn new(concurrency: usize) -> Result<Passwords, ApiError> {
+    pub async fn new(concurrency: usize, queue_limit: usize) -> Result<Passwords, ApiError> {
         let bound = concurrency.max(1);
         let passwords = Passwords {
             permits: Arc::new(Semaphore::new(bound)),
             bound,
+            waiting: Arc::default(),
+            queue_limit,
             dummy_hash: String::new(),
             gauge: Arc::default(),
             memory: Arc::default(),
@@ -104,12 +129,22 @@ impl Passwords {
         work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
         let queued = Instant::now();
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::Internal)?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // Past `queue_limit` waiting, answer now (`503`, `Retry-After`) rather than pile
+                // up requests that would all time out.
+                let waiting = Waiting::enter(&self.waiting);
+                if waiting.ahead >= self.queue_limit {
+                    return Err(ApiError::Busy(1));
+                }
+                self.permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| ApiError::Internal)?
+            }
+        };
         let waited = queued.elapsed();
         let gauge = self.gauge.clone();
         let pool = self.memory.clone();
@@ -126,6 +161,11 @@ impl Passwords {
         })
         .await
         .map_err(|_| ApiError::Internal)
+    }
+
+    /// Hashes waiting for a permit now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
     }
 
     pub fn peak_concurrency(&self) -> usize {

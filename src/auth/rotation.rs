@@ -1,5 +1,5 @@
 //! Refresh-token rotation: a verified refresh token is the session's current one (rotate, by
-//! compare-and-swap on the `jti`, in one transaction), its previous one within the grace window
+//! compare-and-swap on the `jti`, in one statement that also reads the user back), its previous one within the grace window
 //! and from the same device (a second tab: answer with the current pair), or older (reuse: the
 //! whole session is revoked as stolen). Signing out with a refresh token follows the same rule.
 
@@ -9,7 +9,7 @@ use crate::auth::security_events::{self, EventKind};
 use crate::auth::sessions::revoke_session;
 use crate::auth::sessions::{Issued, Session, SESSION_COLUMNS};
 use crate::auth::tokens::{RefreshClaims, Tokens};
-use crate::auth::users;
+use crate::auth::users::{self, UserOfSession, USER_OF_SESSION};
 use crate::clock::new_id;
 use crate::config::Settings;
 use crate::db::{write_turn, Engine, Pool};
@@ -112,33 +112,70 @@ pub async fn rotate_session(
     let user_id = claims.user_id()?;
     let now = tokens.clock.now();
     let new_jti = new_id();
+    let ip = client.ip.map(|ip| ip.to_string());
+    // The common case in one statement, with no transaction around it: the compare-and-swap
+    // returns the session as rotated and its user. Every statement is a round trip to the
+    // database (on SQLite, to sqlx's worker thread and back): this one replaces five (BEGIN,
+    // UPDATE, the session, the user, COMMIT). `fetch_all` steps it to its end, so SQLite commits
+    // it at once (sqlx #2099: a RETURNING statement left unfinished keeps its transaction open).
     let turn = write_turn().await;
-    let mut tx = db.begin().await?;
-    let rotated = sqlx::query(
+    let rotated: Option<Rotated> = sqlx::query_as(&format!(
         "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $1, rotated_at = $2, \
              last_used_at = $2, ip = $4, \
              expires_at = CASE WHEN created_at + $8 < $3 THEN created_at + $8 ELSE $3 END \
          WHERE id = $5 AND user_id = $6 AND refresh_jti = $7 \
            AND revoked_at IS NULL AND expires_at > $2 AND created_at + $8 > $2 \
-           AND EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.active)",
-    )
+           AND EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.active) \
+         RETURNING {SESSION_COLUMNS}, {USER_OF_SESSION}"
+    ))
     .bind(&new_jti)
     .bind(now)
     .bind(now + tokens.refresh_token_ttl)
-    .bind(client.ip.map(|ip| ip.to_string()))
+    .bind(ip)
     .bind(&claims.sid)
     .bind(user_id)
     .bind(&claims.jti)
     .bind(tokens.session_max_lifetime)
-    .execute(&mut *tx)
+    .fetch_all(db)
     .await?
-    .rows_affected()
-        == 1;
+    .pop();
+    drop(turn);
+    if let Some(Rotated { session, user }) = rotated {
+        metrics.refresh(RefreshResult::Rotated);
+        let user = user.into_user(session.user_id);
+        let app = AppClaims::for_user(&user);
+        return Issued::mint(tokens, user, session, app, now);
+    }
+    not_rotated(db, tokens, settings, metrics, claims, client, now).await
+}
 
+/// A session and its user, as the rotating `UPDATE … RETURNING` reads them back.
+#[derive(sqlx::FromRow)]
+struct Rotated {
+    #[sqlx(flatten)]
+    session: Session,
+    #[sqlx(flatten)]
+    user: UserOfSession,
+}
+
+/// A verified refresh token that did not rotate its session: a grace answer (the session's
+/// current pair, rotating nothing), reuse (the session revoked), or nothing.
+async fn not_rotated(
+    db: &Pool,
+    tokens: &Tokens,
+    settings: &Settings,
+    metrics: &Metrics,
+    claims: &RefreshClaims,
+    client: &ClientInfo,
+    now: i64,
+) -> Result<Issued, ApiError> {
+    let user_id = claims.user_id()?;
     let invalid = |result| {
         metrics.refresh(result);
         ApiError::InvalidRefreshToken
     };
+    let turn = write_turn().await;
+    let mut tx = db.begin().await?;
     let session = session_of(&mut tx, claims).await.map_err(|e| match e {
         ApiError::InvalidRefreshToken => invalid(RefreshResult::Invalid),
         other => other, // the database: 503, not the token's fault
@@ -147,35 +184,30 @@ pub async fn rotate_session(
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| invalid(RefreshResult::Invalid))?;
-
-    let mut result = RefreshResult::Rotated;
-    if !rotated {
-        let ua = &client.device.user_agent;
-        match session.classify(&claims.jti, ua, now, settings.tokens.refresh_reuse_grace) {
-            // A current `jti` that did not rotate: a session older than a since lowered
-            // `session_max_lifetime`.
-            Presented::Current => return Err(invalid(RefreshResult::Expired)),
-            Presented::Dead if session.revoked_at.is_none() => {
-                return Err(invalid(RefreshResult::Expired))
-            }
-            Presented::Dead => return Err(invalid(RefreshResult::Invalid)),
-            Presented::Grace => {
-                let sid = Some(session.id.as_str());
-                let kind = EventKind::RefreshGrace;
-                security_events::record(&mut *tx, kind, Some(user_id), sid, client).await?;
-                result = RefreshResult::Grace;
-            }
-            Presented::Reuse => {
-                revoke_for_reuse(&mut tx, &session, now, client).await?;
-                tx.commit().await?;
-                metrics.refresh(RefreshResult::Reuse);
-                metrics.revoked(RevokeReason::Reuse, 1);
-                return Err(ApiError::InvalidRefreshToken);
-            }
+    let ua = &client.device.user_agent;
+    match session.classify(&claims.jti, ua, now, settings.tokens.refresh_reuse_grace) {
+        // A current `jti` that did not rotate: a session older than a since lowered
+        // `session_max_lifetime`.
+        Presented::Current => return Err(invalid(RefreshResult::Expired)),
+        Presented::Dead if session.revoked_at.is_none() => {
+            return Err(invalid(RefreshResult::Expired))
+        }
+        Presented::Dead => return Err(invalid(RefreshResult::Invalid)),
+        Presented::Grace => {
+            let sid = Some(session.id.as_str());
+            let kind = EventKind::RefreshGrace;
+            security_events::record(&mut *tx, kind, Some(user_id), sid, client).await?;
+        }
+        Presented::Reuse => {
+            revoke_for_reuse(&mut tx, &session, now, client).await?;
+            tx.commit().await?;
+            metrics.refresh(RefreshResult::Reuse);
+            metrics.revoked(RevokeReason::Reuse, 1);
+            return Err(ApiError::InvalidRefreshToken);
         }
     }
     tx.commit().await?;
-    metrics.refresh(result);
+    metrics.refresh(RefreshResult::Grace);
     drop(turn);
     let app = AppClaims::for_user(&user);
     Issued::mint(tokens, user, session, app, now)

@@ -85,6 +85,8 @@ event_kinds! {
     /// A link to confirm a new address was mailed to it.
     EmailChangeRequested = "email_change_requested", "New email address asked for", Info;
     EmailChanged = "email_changed", "Email address changed", Info;
+    /// The link mailed to the old address cancelled a pending change.
+    EmailChangeCancelled = "email_change_cancelled", "Change of email address cancelled", Warning;
     /// Changing the email or deleting the account was refused: wrong password.
     PasswordCheckFailed = "password_check_failed", "Wrong password on the account page", Warning;
     /// The account is gone; its events stay under its id (never reused), without the email.
@@ -103,6 +105,9 @@ event_kinds! {
     MfaDisabled = "mfa_disabled", "Two-factor sign-in turned off", Warning;
     /// A wrong or replayed second-factor code.
     MfaFailed = "mfa_failed", "Wrong two-factor code", Warning;
+    /// Wrong second-factor codes past `rate_limit_mfa_failures_per_account`: the second step is
+    /// refused for a while, and the owner mailed (once a window).
+    MfaLocked = "mfa_locked", "Too many wrong two-factor codes — second step paused", Warning;
     RecoveryCodeUsed = "recovery_code_used", "Recovery code used", Warning;
     /// An identity at an OpenID Connect provider was linked to the account (at sign-up through
     /// it, both sides vouching for the address, with the password once, or from the account page).

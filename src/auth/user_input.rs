@@ -10,7 +10,10 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// A syntactically plausible email address, trimmed and lower-cased (so unique ignoring case).
+/// An email address, trimmed and lower-cased (so unique ignoring case), parsed strictly: one
+/// `@`, a local part of plain characters (no `:`, quotes, brackets or separators, which mail
+/// headers and `otpauth` labels would read differently), and one lettre accepts as an address,
+/// so every address stored can be mailed and shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -19,9 +22,12 @@ impl Email {
         let email = raw.trim().to_lowercase();
         let valid = email.len() <= MAX_EMAIL_BYTES
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.matches('@').count() == 1
+            && email.parse::<lettre::Address>().is_ok()
             && match email.rsplit_once('@') {
                 Some((local, domain)) => {
                     !local.is_empty()
+                        && !local.contains([':', '"', '(', ')', ',', ';', '<', '>', '[', ']', '\\'])
                         && !domain.contains('@')
                         && domain.contains('.')
                         && !domain.starts_with('.')
@@ -115,8 +121,18 @@ mod tests {
             "ann@.example.com",
             "ann@example..com",
             "ann@example.com.",
+            // Strict: one `@`, nothing a mail header or an otpauth label reads differently.
+            "a:b@example.com",
+            "ann@b@example.com",
+            "\"ann\"@example.com",
+            "ann,bob@example.com",
+            "<ann>@example.com",
+            "ann;@example.com",
         ] {
             assert_eq!(Email::parse(bad), Err(ApiError::InvalidEmail), "{bad:?}");
+        }
+        for good in ["ann.o'neil+tag@example.com", "a_b-c@sub.example.org"] {
+            assert!(Email::parse(good).is_ok(), "{good:?}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(ApiError::InvalidEmail));

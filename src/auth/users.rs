@@ -133,6 +133,50 @@ impl NewUser {
 const USER_COLUMNS: &str =
     "id, email, name, role, password_hash, active, created_at, email_verified, mfa_enabled";
 
+/// The user of a `sessions` row, column by column under `user_…` names: a statement on
+/// `sessions` returns its user with it, with no second statement (the refresh's
+/// `UPDATE … RETURNING`, `auth/rotation.rs`). Read back as `UserOfSession`.
+pub(crate) const USER_OF_SESSION: &str = "\
+    (SELECT email FROM users u WHERE u.id = sessions.user_id) AS user_email, \
+    (SELECT name FROM users u WHERE u.id = sessions.user_id) AS user_name, \
+    (SELECT role FROM users u WHERE u.id = sessions.user_id) AS user_role, \
+    (SELECT password_hash FROM users u WHERE u.id = sessions.user_id) AS user_password_hash, \
+    (SELECT active FROM users u WHERE u.id = sessions.user_id) AS user_active, \
+    (SELECT created_at FROM users u WHERE u.id = sessions.user_id) AS user_created_at, \
+    (SELECT email_verified FROM users u WHERE u.id = sessions.user_id) AS user_email_verified, \
+    (SELECT mfa_enabled FROM users u WHERE u.id = sessions.user_id) AS user_mfa_enabled";
+
+/// `USER_OF_SESSION`'s columns.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserOfSession {
+    user_email: String,
+    user_name: String,
+    #[sqlx(try_from = "String")]
+    user_role: Role,
+    user_password_hash: String,
+    user_active: bool,
+    user_created_at: i64,
+    user_email_verified: bool,
+    user_mfa_enabled: bool,
+}
+
+impl UserOfSession {
+    /// The `User` with this id (the session's `user_id`).
+    pub(crate) fn into_user(self, id: i64) -> User {
+        User {
+            id,
+            email: self.user_email,
+            name: self.user_name,
+            role: self.user_role,
+            password_hash: self.user_password_hash,
+            active: self.user_active,
+            created_at: self.user_created_at,
+            email_verified: self.user_email_verified,
+            mfa_enabled: self.user_mfa_enabled,
+        }
+    }
+}
+
 pub async fn create_user(db: &Pool, passwords: &Passwords, new: NewUser) -> Result<User, ApiError> {
     let password_hash = passwords.hash(new.password).await?;
     let (email, role) = (&new.email, new.role);

@@ -9,6 +9,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use sha2::{Digest, Sha256};
 
+use crate::config::data_keys::new_key_text;
 use crate::config::{AuthConfig, MIN_SECRET_BYTES};
 
 /// DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it.
@@ -131,29 +132,39 @@ impl KeyConfig {
     }
 }
 
-/// `debug` only: fills a missing `jwt_secret` (or EdDSA `jwt_private_key`) from `dev_keys_file`,
-/// making the file with fresh random keys on first use, so restarting `cargo run` (or
-/// `cargo watch`) keeps everyone signed in. Release never reads it and refuses to start without
-/// real keys. When the file cannot be used the key is generated for this run only, with a warning.
+/// `debug` only: fills a missing `jwt_secret` (or EdDSA `jwt_private_key`) and `data_key` from
+/// `dev_keys_file`, making the file with fresh random keys on first use, so restarting
+/// `cargo run` (or `cargo watch`) keeps everyone signed in and every second factor readable.
+/// Release never reads it and refuses to start without real keys. When the file cannot be used
+/// the keys are generated for this run only, with a warning.
 pub fn use_dev_keys_file(raw: &mut AuthConfig) {
     if raw.dev_keys_file.is_empty() {
         return;
     }
     let eddsa = raw.jwt_algorithm == "EdDSA";
-    let missing = if eddsa {
+    let missing_signing = if eddsa {
         raw.jwt_private_key
             .as_deref()
             .is_none_or(|k| k.trim().is_empty())
     } else {
         raw.jwt_secret.as_deref().is_none_or(str::is_empty)
     };
-    if !missing {
+    let missing_data = raw.data_key.as_deref().is_none_or(|k| k.trim().is_empty());
+    if !missing_signing && !missing_data {
         return;
     }
     let path = std::path::Path::new(&raw.dev_keys_file);
     match read_or_make_dev_keys(path) {
-        Ok(keys) if eddsa => raw.jwt_private_key = Some(keys.ed25519_pem),
-        Ok(keys) => raw.jwt_secret = Some(keys.secret),
+        Ok(keys) => {
+            if missing_signing && eddsa {
+                raw.jwt_private_key = Some(keys.ed25519_pem);
+            } else if missing_signing {
+                raw.jwt_secret = Some(keys.secret);
+            }
+            if missing_data {
+                raw.data_key = Some(keys.data_key);
+            }
+        }
         Err(e) => rocket::warn!("dev_keys_file {}: {e}", path.display()),
     }
 }
@@ -161,30 +172,44 @@ pub fn use_dev_keys_file(raw: &mut AuthConfig) {
 struct DevKeys {
     secret: String,
     ed25519_pem: String,
+    data_key: String,
 }
 
+/// The keys of a dev-keys file; a file from before the data key gets one appended.
 fn read_or_make_dev_keys(path: &std::path::Path) -> std::io::Result<DevKeys> {
     use std::io::{Error, ErrorKind, Write};
-    let parse = |text: &str| {
-        let value = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key)?.strip_prefix(" = "))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        match (value("jwt_secret"), value("jwt_private_key_der")) {
-            (Some(secret), Some(der)) => Some(DevKeys {
-                secret: secret.to_owned(),
-                ed25519_pem: pem::encode(&pem::Pem::new(
-                    "PRIVATE KEY",
-                    URL_SAFE_NO_PAD.decode(der).ok()?,
-                )),
-            }),
-            _ => None,
-        }
+    let value = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(" = "))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let parse = |text: &str| match (
+        value(text, "jwt_secret"),
+        value(text, "jwt_private_key_der"),
+        value(text, "data_key"),
+    ) {
+        (Some(secret), Some(der), Some(data_key)) => Some(DevKeys {
+            secret,
+            ed25519_pem: pem::encode(&pem::Pem::new(
+                "PRIVATE KEY",
+                URL_SAFE_NO_PAD.decode(der).ok()?,
+            )),
+            data_key,
+        }),
+        _ => None,
     };
     let invalid = || Error::new(ErrorKind::InvalidData, "not a dev keys file; delete it");
     match std::fs::read_to_string(path) {
+        Ok(text) if value(&text, "jwt_secret").is_some() && value(&text, "data_key").is_none() => {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)?
+                .write_all(format!("data_key = {}\n", new_key_text()).as_bytes())?;
+            // Two processes appending at once: both read the first line back.
+            return parse(&std::fs::read_to_string(path)?).ok_or_else(invalid);
+        }
         Ok(text) => return parse(&text).ok_or_else(invalid),
         Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
         Err(_) => {}
@@ -194,11 +219,13 @@ fn read_or_make_dev_keys(path: &std::path::Path) -> std::io::Result<DevKeys> {
     let der = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
         .map_err(|_| Error::other("cannot generate an Ed25519 key"))?;
     let text = format!(
-        "# Signing keys for the debug profile (`cargo run`), made by the app: never commit them,\n\
-         # never use them in production. Delete this file to sign everyone out.\n\
-         jwt_secret = {}\njwt_private_key_der = {}\n",
+        "# Signing and data keys for the debug profile (`cargo run`), made by the app: never\n\
+         # commit them, never use them in production. Delete this file to sign everyone out\n\
+         # (and make every second factor enrolled since unreadable).\n\
+         jwt_secret = {}\njwt_private_key_der = {}\ndata_key = {}\n",
         URL_SAFE_NO_PAD.encode(secret),
-        URL_SAFE_NO_PAD.encode(der.as_ref())
+        URL_SAFE_NO_PAD.encode(der.as_ref()),
+        new_key_text(),
     );
     // Written whole under a temporary name, then linked into place: a second process starting at
     // the same moment either wins the link or reads a complete file, never half of one.
@@ -211,7 +238,7 @@ fn read_or_make_dev_keys(path: &std::path::Path) -> std::io::Result<DevKeys> {
     let linked = std::fs::hard_link(&draft, path);
     let _ = std::fs::remove_file(&draft);
     match linked {
-        Ok(()) => rocket::info!("made {} with signing keys for debug runs", path.display()),
+        Ok(()) => rocket::info!("made {} with keys for debug runs", path.display()),
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
             let text = std::fs::read_to_string(path)?;
             return parse(&text).ok_or_else(invalid);

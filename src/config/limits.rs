@@ -60,6 +60,7 @@ pub struct RateLimitConfig {
     pub rate_limit_refresh_per_ip: Option<Rate>,
     pub rate_limit_mail_per_ip: Option<Rate>,
     pub rate_limit_mail_per_address: Option<Rate>,
+    pub rate_limit_mfa_failures_per_account: Option<Rate>,
 }
 
 impl RateLimitConfig {
@@ -83,6 +84,10 @@ impl RateLimitConfig {
             rate_limit_mail_per_address: rate(
                 "rate_limit_mail_per_address",
                 &raw.rate_limit_mail_per_address,
+            )?,
+            rate_limit_mfa_failures_per_account: rate(
+                "rate_limit_mfa_failures_per_account",
+                &raw.rate_limit_mfa_failures_per_account,
             )?,
         })
     }

@@ -17,6 +17,8 @@ pub struct MailConfig {
     pub smtp_url: Option<String>,
     pub mail_outbox_dir: PathBuf,
     pub mail_from: Mailbox,
+    /// Mails waiting to be delivered at most (`mail_queue_limit`).
+    pub mail_queue_limit: usize,
 }
 
 /// The SMTP URL may hold a password: never printed.
@@ -71,6 +73,7 @@ impl MailConfig {
             smtp_url,
             mail_outbox_dir: PathBuf::from(raw.mail_outbox_dir.trim()),
             mail_from,
+            mail_queue_limit: raw.mail_queue_limit,
         })
     }
 }

@@ -8,6 +8,7 @@ use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use serde::Deserialize;
 
+pub mod data_keys;
 pub mod keys;
 pub mod limits;
 pub mod mail;
@@ -15,6 +16,7 @@ pub mod oidc;
 pub mod passkeys;
 pub mod tokens;
 
+use data_keys::DataKeyConfig;
 use keys::KeyConfig;
 use limits::RateLimitConfig;
 use mail::MailConfig;
@@ -42,6 +44,12 @@ pub struct AuthConfig {
     pub jwt_private_key: Option<String>,
     /// Earlier Ed25519 public keys (SPKI PEM): they verify but never sign.
     pub jwt_previous_public_keys: Vec<String>,
+    /// 32 random bytes (base64) that seal two-factor secrets and the recovery-code key at rest,
+    /// independent of the signing keys. Never committed: set `ROCKET_DATA_KEY`.
+    pub data_key: Option<String>,
+    /// Earlier data keys: they still open what they sealed (re-sealed on use, or all at once by
+    /// `rotate-data-key`), never seal.
+    pub previous_data_keys: Vec<String>,
     /// The token and session lifetimes and the tokens' `iss` and `aud` (`config/tokens.rs`).
     #[serde(flatten)]
     pub tokens: TokenConfig,
@@ -54,6 +62,8 @@ pub struct AuthConfig {
     pub cookie_secure: bool,
     /// How many argon2 hashes may run at once; 0 means one per core.
     pub password_hash_concurrency: usize,
+    /// How many password hashes may wait for a turn; past it, `503` with `Retry-After`.
+    pub password_hash_queue_limit: usize,
     /// Peers whose `X-Forwarded-For` is believed (IPs or CIDRs).
     pub trusted_proxies: Vec<String>,
     /// Whether `POST /api/auth/register` and `/register` accept new accounts.
@@ -72,14 +82,30 @@ pub struct AuthConfig {
     /// per client IP and per address.
     pub rate_limit_mail_per_ip: String,
     pub rate_limit_mail_per_address: String,
+    /// Wrong second-factor codes (and refused passkeys as a second step) per account, whatever
+    /// ticket or page they come from; past it every second-factor attempt answers `429`.
+    pub rate_limit_mfa_failures_per_account: String,
     /// Where people reach the app: every link in a mail starts with it.
     pub public_url: String,
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465` (TLS), `smtp://host:25`
     /// (plain, local relays only). Unset: mails go to `mail_outbox_dir` as `.eml` files.
     pub smtp_url: Option<String>,
     pub mail_outbox_dir: String,
+    /// Outside `debug`, the outbox (mails with live links, on disk) needs this to be true.
+    pub allow_mail_outbox: bool,
+    /// Mails waiting to be delivered at most; past it, requests that mail answer `503`.
+    pub mail_queue_limit: usize,
     /// The `From:` of every mail, `Name <address>`.
     pub mail_from: String,
+    /// Outside `debug`, `cookie_secure = false` or an `http://` `public_url` need this to be true.
+    pub allow_plain_http: bool,
+    /// The Pwned Passwords range API (`https://api.pwnedpasswords.com`) or a mirror: new
+    /// passwords found in a breach are refused. Unset: no check.
+    pub pwned_passwords_url: Option<String>,
+    /// How many times a password must appear in breaches to be refused.
+    pub pwned_passwords_min_count: u64,
+    /// When the range API cannot answer: refuse the password (true) or let it through, logged.
+    pub pwned_passwords_fail_closed: bool,
     /// Seconds a verification link (and a new-address confirmation) works.
     pub email_verify_ttl: i64,
     /// Seconds a password-reset link works.
@@ -111,11 +137,14 @@ impl Default for AuthConfig {
             jwt_algorithm: "HS256".into(),
             jwt_private_key: None,
             jwt_previous_public_keys: Vec::new(),
+            data_key: None,
+            previous_data_keys: Vec::new(),
             tokens: TokenConfig::default(),
             allowed_origins: Vec::new(),
             refresh_token_as_cookie: true,
             cookie_secure: true,
             password_hash_concurrency: 0,
+            password_hash_queue_limit: 64,
             trusted_proxies: Vec::new(),
             allow_registration: true,
             retention_days: 90,
@@ -126,10 +155,17 @@ impl Default for AuthConfig {
             rate_limit_refresh_per_ip: "120/min".into(),
             rate_limit_mail_per_ip: "20/h".into(),
             rate_limit_mail_per_address: "5/h".into(),
+            rate_limit_mfa_failures_per_account: "10/h".into(),
             public_url: "http://127.0.0.1:8000".into(),
             smtp_url: None,
             mail_outbox_dir: "outbox".into(),
+            allow_mail_outbox: false,
+            mail_queue_limit: 1000,
             mail_from: "Rocket Auth <no-reply@localhost>".into(),
+            allow_plain_http: false,
+            pwned_passwords_url: None,
+            pwned_passwords_min_count: 1,
+            pwned_passwords_fail_closed: false,
             email_verify_ttl: 48 * 60 * 60,
             password_reset_ttl: 30 * 60,
             require_verified_email: false,
@@ -158,6 +194,8 @@ pub enum RefreshTransport {
 pub struct Settings {
     /// From `jwt_algorithm`, `jwt_secret`, `jwt_private_key` and the previous keys.
     pub keys: KeyConfig,
+    /// From `data_key` and `previous_data_keys`.
+    pub data_keys: DataKeyConfig,
     /// The token and session lifetimes and the tokens' `iss` and `aud`.
     pub tokens: TokenConfig,
     /// Lower-cased, without a trailing `/`.
@@ -167,6 +205,7 @@ pub struct Settings {
     pub cookie_secure: bool,
     /// Resolved: the configured 0 ("one per core") is the number of cores here.
     pub password_hash_concurrency: usize,
+    pub password_hash_queue_limit: usize,
     pub trusted_proxies: Vec<IpNet>,
     pub allow_registration: bool,
     /// `None` (configured 0) keeps everything.
@@ -185,6 +224,8 @@ pub struct Settings {
     pub passkeys: PasskeyConfig,
     pub metrics: bool,
     pub metrics_token: Option<MetricsToken>,
+    /// `pwned_passwords_url` (without a trailing `/`), `…_min_count`, `…_fail_closed`.
+    pub pwned_passwords: Option<PwnedPasswords>,
 }
 
 /// The shortest `metrics_token` accepted: a scrape credential worth the name.
@@ -208,10 +249,22 @@ impl std::fmt::Debug for MetricsToken {
     }
 }
 
+/// The breached-password check, when `pwned_passwords_url` is set.
+#[derive(Debug, Clone)]
+pub struct PwnedPasswords {
+    pub url: String,
+    pub min_count: u64,
+    pub fail_closed: bool,
+}
+
 impl Settings {
     /// Validates the raw config. `debug` decides whether a missing secret may be generated.
     pub fn from_config(raw: AuthConfig, debug: bool) -> Result<Settings, String> {
         let keys = KeyConfig::from_config(&raw, debug)?;
+        let data_keys = DataKeyConfig::from_config(&raw, debug)?;
+        if !debug {
+            refuse_plain_http_and_outbox(&raw)?;
+        }
         let rate_limits = RateLimitConfig::from_config(&raw)?;
         let mail = MailConfig::from_config(&raw)?;
         let oidc_providers = oidc::from_config(&raw)?;
@@ -286,8 +339,30 @@ impl Settings {
             }
             Some(token) => Some(MetricsToken(token.to_owned())),
         };
+        let pwned_passwords = match raw.pwned_passwords_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => {
+                let usable = openidconnect::url::Url::parse(url)
+                    .is_ok_and(|parsed| oidc::scheme_allowed(&parsed));
+                if !usable {
+                    return Err(format!(
+                        "pwned_passwords_url {url:?} is not an https:// URL like \
+                         \"https://api.pwnedpasswords.com\" (plain http on loopback only)"
+                    ));
+                }
+                Some(PwnedPasswords {
+                    url: url.trim_end_matches('/').to_owned(),
+                    min_count: raw.pwned_passwords_min_count.max(1),
+                    fail_closed: raw.pwned_passwords_fail_closed,
+                })
+            }
+            _ => None,
+        };
+        if raw.password_hash_queue_limit == 0 || raw.mail_queue_limit == 0 {
+            return Err("password_hash_queue_limit and mail_queue_limit must be at least 1".into());
+        }
         Ok(Settings {
             keys,
+            data_keys,
             tokens: raw.tokens,
             allowed_origins,
             refresh_transport: match raw.refresh_token_as_cookie {
@@ -296,6 +371,7 @@ impl Settings {
             },
             cookie_secure: raw.cookie_secure,
             password_hash_concurrency,
+            password_hash_queue_limit: raw.password_hash_queue_limit,
             trusted_proxies,
             allow_registration: raw.allow_registration,
             retention_days,
@@ -309,12 +385,49 @@ impl Settings {
             passkeys,
             metrics: raw.metrics,
             metrics_token,
+            pwned_passwords,
         })
     }
 
     pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
+}
+
+/// Outside `debug`: plain HTTP (cookies without `Secure`, an `http://` public URL) needs
+/// `allow_plain_http`, and the outbox (mails with live links, on disk) `allow_mail_outbox`.
+fn refuse_plain_http_and_outbox(raw: &AuthConfig) -> Result<(), String> {
+    if !raw.allow_plain_http {
+        if !raw.cookie_secure {
+            return Err(
+                "cookie_secure is false outside debug: serve over HTTPS and keep it \
+                        true, or set ROCKET_ALLOW_PLAIN_HTTP=true to accept it"
+                    .into(),
+            );
+        }
+        if raw
+            .public_url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("http://")
+        {
+            return Err(format!(
+                "public_url {:?} is plain http outside debug: links in mails would travel \
+                 unencrypted; use https://, or set ROCKET_ALLOW_PLAIN_HTTP=true to accept it",
+                raw.public_url
+            ));
+        }
+    }
+    let no_smtp = raw.smtp_url.as_deref().is_none_or(|u| u.trim().is_empty());
+    if no_smtp && !raw.allow_mail_outbox {
+        return Err(
+            "smtp_url is not set outside debug, so mails with live links would be \
+                    written to disk (mail_outbox_dir): set ROCKET_SMTP_URL, or \
+                    ROCKET_ALLOW_MAIL_OUTBOX=true to accept the outbox"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn parse_net(s: &str) -> Option<IpNet> {
@@ -371,9 +484,60 @@ mod tests {
         assert!(Settings::from_config(short, false).is_err());
         let good = AuthConfig {
             jwt_secret: Some("x".repeat(32)),
+            data_key: Some(data_keys::new_key_text()),
+            public_url: "https://app.example.com".into(),
+            smtp_url: Some("smtp://127.0.0.1:25".into()),
             ..Default::default()
         };
         assert!(Settings::from_config(good, false).is_ok());
+    }
+
+    #[test]
+    fn release_refuses_plain_http_and_the_outbox_unless_allowed() {
+        let release = AuthConfig {
+            jwt_secret: Some("x".repeat(32)),
+            data_key: Some(data_keys::new_key_text()),
+            public_url: "https://app.example.com".into(),
+            smtp_url: Some("smtp://127.0.0.1:25".into()),
+            ..Default::default()
+        };
+        let refused = |raw: AuthConfig| Settings::from_config(raw, false).unwrap_err();
+        let why = refused(AuthConfig {
+            cookie_secure: false,
+            ..release.clone()
+        });
+        assert!(why.starts_with("cookie_secure is false"), "{why}");
+        let why = refused(AuthConfig {
+            public_url: "http://app.example.com".into(),
+            ..release.clone()
+        });
+        assert!(why.starts_with("public_url"), "{why}");
+        let why = refused(AuthConfig {
+            smtp_url: None,
+            ..release.clone()
+        });
+        assert!(why.contains("ALLOW_MAIL_OUTBOX"), "{why}");
+        let allowed = AuthConfig {
+            cookie_secure: false,
+            public_url: "http://app.example.com".into(),
+            smtp_url: None,
+            allow_plain_http: true,
+            allow_mail_outbox: true,
+            ..release
+        };
+        assert!(Settings::from_config(allowed.clone(), false).is_ok());
+        assert!(
+            Settings::from_config(
+                AuthConfig {
+                    allow_plain_http: false,
+                    allow_mail_outbox: false,
+                    ..allowed
+                },
+                true
+            )
+            .is_ok(),
+            "debug asks for neither"
+        );
     }
 
     #[test]
@@ -417,6 +581,7 @@ mod tests {
             let first = load(&figment("debug", algorithm)).unwrap();
             let again = load(&figment("debug", algorithm)).unwrap();
             assert_eq!(first.keys.current.kid(), again.keys.current.kid());
+            assert_eq!(first.data_keys.current, again.data_keys.current);
             assert!(load(&figment("release", algorithm)).is_err());
         }
         #[cfg(unix)]

@@ -17,11 +17,15 @@ use serde::Serialize;
 use crate::assets::{Source, TemplateSource};
 use crate::config::mail::MailConfig;
 use crate::config::Settings;
+use crate::error::ApiError;
 
 pub use queue::MailStats;
 use queue::Queue;
 use templates::MailTemplates;
 use transport::Transport;
+
+/// The `Retry-After` of a request refused because the mail queue is full: about one retry delay.
+const QUEUE_FULL_RETRY_AFTER: u64 = 30;
 
 /// How long a shutdown waits for mails still being sent before it says which were not.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -36,16 +40,22 @@ pub enum MailKind {
     ConfirmNewEmail,
     /// To the old address once an email change is done.
     EmailChanged,
+    /// To the old address when an email change is asked for: the link cancels it.
+    EmailChangeRequested,
     NewDevice,
+    /// Second-factor codes failed past the per-account limit: someone knows the password.
+    MfaFailures,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 5] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
         MailKind::EmailChanged,
+        MailKind::EmailChangeRequested,
         MailKind::NewDevice,
+        MailKind::MfaFailures,
     ];
 
     /// The template name, also the outbox file's suffix.
@@ -55,7 +65,9 @@ impl MailKind {
             MailKind::ResetPassword => "reset_password",
             MailKind::ConfirmNewEmail => "confirm_new_email",
             MailKind::EmailChanged => "email_changed",
+            MailKind::EmailChangeRequested => "email_change_requested",
             MailKind::NewDevice => "new_device",
+            MailKind::MfaFailures => "mfa_failures",
         }
     }
 
@@ -65,7 +77,9 @@ impl MailKind {
             MailKind::ResetPassword => "Reset your password",
             MailKind::ConfirmNewEmail => "Confirm your new email address",
             MailKind::EmailChanged => "Your email address was changed",
+            MailKind::EmailChangeRequested => "A new email address was asked for your account",
             MailKind::NewDevice => "New sign-in to your account",
+            MailKind::MfaFailures => "Someone knows your password",
         }
     }
 }
@@ -113,7 +127,11 @@ impl Mailer {
             templates: Arc::new(templates),
             from: config.mail_from.clone(),
             public_url: config.public_url.clone(),
-            queue: Queue::new(transport, queue::RETRY_DELAYS.to_vec()),
+            queue: Queue::new(
+                transport,
+                queue::RETRY_DELAYS.to_vec(),
+                config.mail_queue_limit,
+            ),
         })
     }
 
@@ -128,19 +146,36 @@ impl Mailer {
     }
 
     /// Queues the mail and returns at once; it is rendered and delivered in the background.
-    pub fn send(&self, mail: Mail) {
-        self.send_when(async move { Some(mail) });
+    /// `503 Busy` when `mail_queue_limit` mails wait already: nothing queued.
+    pub fn send(&self, mail: Mail) -> Result<(), ApiError> {
+        self.send_when(async move { Some(mail) })
     }
 
     /// Queues a job that finds out whether there is a mail to send (looks up an account, issues
     /// a token) and sends it: the caller returns at once and the same whatever the job finds.
-    pub fn send_when(&self, job: impl Future<Output = Option<Mail>> + Send + 'static) {
+    pub fn send_when(
+        &self,
+        job: impl Future<Output = Option<Mail>> + Send + 'static,
+    ) -> Result<(), ApiError> {
         let mailer = self.clone();
-        self.queue.track(async move {
+        let queued = self.queue.track(async move {
             if let Some(mail) = job.await {
                 mailer.deliver(mail).await;
             }
         });
+        match queued {
+            true => Ok(()),
+            false => Err(ApiError::Busy(QUEUE_FULL_RETRY_AFTER)),
+        }
+    }
+
+    /// An alert (a new device, failed codes): queued when there is room, else only logged; the
+    /// step it follows goes on either way.
+    pub fn send_alert(&self, mail: Mail) {
+        let kind = mail.kind.name();
+        if self.send(mail).is_err() {
+            rocket::warn!("mail: the queue is full; a {kind} alert is not sent");
+        }
     }
 
     /// Renders and delivers, with the retries. A mail that cannot be built (a template error,

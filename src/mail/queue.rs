@@ -41,6 +41,8 @@ struct Counters {
 
 #[derive(Clone)]
 pub struct Queue {
+    /// Mails waiting or being sent at most (`mail_queue_limit`).
+    limit: usize,
     transport: Arc<Transport>,
     delays: Arc<[Duration]>,
     counters: Arc<Counters>,
@@ -48,8 +50,9 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn new(transport: Transport, delays: Vec<Duration>) -> Queue {
+    pub fn new(transport: Transport, delays: Vec<Duration>, limit: usize) -> Queue {
         Queue {
+            limit,
             transport: Arc::new(transport),
             delays: delays.into(),
             counters: Arc::default(),
@@ -58,14 +61,25 @@ impl Queue {
     }
 
     /// Runs `job` (which ends by delivering its mail, or finding there is none) in the
-    /// background, counted as pending until it ends; returns at once.
-    pub fn track(&self, job: impl Future<Output = ()> + Send + 'static) {
+    /// background, counted as pending until it ends; returns at once. `false`, and nothing
+    /// runs, when `limit` mails are pending already (a mail server away for long).
+    pub fn track(&self, job: impl Future<Output = ()> + Send + 'static) -> bool {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             rocket::error!("mail: no runtime to send from; a mail is lost");
             self.count_failed();
-            return;
+            return true;
         };
-        self.counters.pending.fetch_add(1, Ordering::SeqCst);
+        let limit = self.limit;
+        let taken = self
+            .counters
+            .pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < limit).then_some(n + 1)
+            });
+        if taken.is_err() {
+            rocket::warn!("mail: {limit} mails waiting already (mail_queue_limit); one refused");
+            return false;
+        }
         let counters = self.counters.clone();
         runtime.spawn(async move {
             job.await;
@@ -73,6 +87,7 @@ impl Queue {
                 counters.idle.notify_waiters();
             }
         });
+        true
     }
 
     /// Delivers now, with the retries; counts the outcome.
@@ -196,10 +211,10 @@ mod tests {
     #[rocket::async_test]
     async fn a_mail_that_cannot_be_delivered_is_tried_again_then_counted_as_failed() {
         let delays = vec![Duration::from_millis(10); 2];
-        let queue = Queue::new(smtp_to_a_closed_port(), delays);
+        let queue = Queue::new(smtp_to_a_closed_port(), delays, 10);
         let (message, mail) = mail();
         let sender = queue.clone();
-        queue.track(async move { sender.deliver(&message, &mail).await });
+        assert!(queue.track(async move { sender.deliver(&message, &mail).await }));
         assert_eq!(
             queue.stats().pending,
             1,
@@ -215,10 +230,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("outbox");
         let transport = Transport::Outbox(crate::mail::outbox::Outbox::new(outbox.clone()));
-        let queue = Queue::new(transport, vec![]);
+        let queue = Queue::new(transport, vec![], 10);
         let (message, mail) = mail();
         let sender = queue.clone();
-        queue.track(async move { sender.deliver(&message, &mail).await });
+        assert!(queue.track(async move { sender.deliver(&message, &mail).await }));
         assert!(queue.wait_idle(Duration::from_secs(10)).await);
         assert_eq!(queue.stats().sent, 1);
         let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();

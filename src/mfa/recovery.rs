@@ -6,7 +6,7 @@ use rand::Rng;
 
 use crate::db::Pool;
 use crate::error::ApiResult;
-use crate::mfa::totp::MfaKeys;
+use crate::mfa::keys::MfaKeys;
 
 pub const RECOVERY_CODES: usize = 10;
 /// Recovery codes: 10 characters of an alphabet without look-alikes (about 49 bits).

@@ -4,15 +4,20 @@
 
 use serde::Serialize;
 
+use crate::account::by_mail::DEVICES_PATH;
+use crate::account::one_time;
 use crate::account::Auth;
 use crate::auth::device::ClientInfo;
+use crate::auth::limits::SecondFactorFailure;
 use crate::auth::security_events::{record, EventKind};
 use crate::auth::sessions::{self, Issued, SignInMethod};
 use crate::auth::users::{self, User};
-use crate::clock::{new_id, now};
+use crate::clock::{new_id, now, utc_text};
 use crate::error::{ApiError, ApiResult};
+use crate::mail::{Mail, MailKind};
 use crate::metrics::{SignInResult, SECOND_FACTOR};
-use crate::mfa::totp::{self, Code, MfaKeys};
+use crate::mfa::keys::{self as mfa_keys, MfaKeys};
+use crate::mfa::totp::{self, Code};
 use crate::mfa::{recovery, tickets};
 
 /// What the setup answers: the secret three ways (typed, linked, scanned).
@@ -73,6 +78,11 @@ impl SecondFactor<'_> {
         password: String,
         client: &ClientInfo,
     ) -> ApiResult<TotpSetup> {
+        // A second factor guards the address's owner: on an address nobody proved, it could
+        // be someone else's, enrolled to keep the owner out after a reset.
+        if !user.email_verified {
+            return Err(ApiError::EmailUnverified);
+        }
         self.auth
             .attempt_password(user, sid, password, client)
             .await?;
@@ -82,7 +92,7 @@ impl SecondFactor<'_> {
             ));
         }
         let secret = totp::new_secret();
-        let sealed = self.mfa_keys().encrypt(user.id, &secret)?;
+        let sealed = self.mfa_keys().seal_secret(user.id, &secret)?;
         totp::save_pending(self.auth.db, user.id, &sealed, now()).await?;
         self.describe_secret(user, secret)
     }
@@ -101,8 +111,8 @@ impl SecondFactor<'_> {
     /// The pending setup, for the account page to show again; `None` when there is none.
     pub async fn pending(&self, user: &User) -> ApiResult<Option<TotpSetup>> {
         match totp::find_totp(self.auth.db, user.id).await? {
-            Some(row) if row.enabled_at.is_none() => {
-                let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
+            Some(mut row) if row.enabled_at.is_none() => {
+                let secret = self.open_secret(&mut row).await?;
                 Ok(Some(self.describe_secret(user, secret)?))
             }
             _ => Ok(None),
@@ -117,37 +127,60 @@ impl SecondFactor<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<Vec<String>> {
+        if !user.email_verified {
+            return Err(ApiError::EmailUnverified);
+        }
         self.auth
             .limits
             .password_attempt(self.auth.db, client, &user.email)
             .await?;
-        let row = totp::find_totp(self.auth.db, user.id)
+        let mut row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_none())
             .ok_or(ApiError::InvalidCode)?;
         let Code::Totp(code) = Code::parse(code)? else {
             return Err(ApiError::InvalidCode);
         };
-        if !self.totp_code_is_right(user, &row, &code).await? {
+        if !self.totp_code_is_right(user, &mut row, &code).await? {
             let kind = EventKind::MfaFailed;
             record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
             return Err(ApiError::InvalidCode);
         }
         let codes = recovery::new_recovery_codes();
-        totp::enable(self.auth.db, self.mfa_keys(), user.id, &codes, now()).await?;
+        let keys = self.mfa_keys();
+        totp::enable(self.auth.db, keys, user.id, &row.secret, &codes, now()).await?;
+        // A second factor now guards the account: whoever held another session or a pending
+        // link got it with the password alone.
+        let mut tx = self.auth.db.begin().await?;
+        sessions::revoke_other_sessions_in(&mut *tx, user.id, sid).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::MfaEnabled;
-        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
+        record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
+        tx.commit().await?;
         Ok(codes)
+    }
+
+    /// The row's secret; sealed again under the current data key when an earlier one sealed
+    /// it (the row then holds the new sealed value).
+    async fn open_secret(&self, row: &mut totp::TotpRow) -> ApiResult<Vec<u8>> {
+        let opened = self.mfa_keys().open_secret(row.user_id, &row.secret)?;
+        if opened.stale {
+            let sealed = self.mfa_keys().seal_secret(row.user_id, &opened.plain)?;
+            if mfa_keys::replace_secret(self.auth.db, row.user_id, &row.secret, &sealed).await? {
+                row.secret = sealed;
+            }
+        }
+        Ok(opened.plain)
     }
 
     /// Right for a time step not spent yet; spends it.
     async fn totp_code_is_right(
         &self,
         user: &User,
-        row: &totp::TotpRow,
+        row: &mut totp::TotpRow,
         code: &str,
     ) -> ApiResult<bool> {
-        let secret = self.mfa_keys().decrypt(user.id, &row.secret)?;
+        let secret = self.open_secret(row).await?;
         let totp = totp::totp(secret, &self.issuer(), &user.email)?;
         let now = u64::try_from(now()).unwrap_or_default();
         match totp::matching_step(&totp, code, now) {
@@ -156,6 +189,52 @@ impl SecondFactor<'_> {
             }
             _ => Ok(false),
         }
+    }
+
+    /// A second-factor attempt on this account: `429` while its wrong second factors are past
+    /// `rate_limit_mfa_failures_per_account`, whatever ticket or page it comes through.
+    pub(crate) async fn may_try(&self, user: &User) -> ApiResult<()> {
+        self.auth
+            .limits
+            .second_factor_attempt(self.auth.db, user.id)
+            .await
+    }
+
+    /// A wrong second factor (code, recovery code, passkey as the second step), counted for
+    /// the account. The one that reaches the limit is recorded, and mailed to the owner once a
+    /// window: whoever typed it had the password.
+    pub(crate) async fn failed(
+        &self,
+        user: &User,
+        sid: Option<&str>,
+        client: &ClientInfo,
+    ) -> ApiResult<()> {
+        let db = self.auth.db;
+        let alert = match self.auth.limits.second_factor_failed(db, user.id).await? {
+            SecondFactorFailure::Counted => return Ok(()),
+            SecondFactorFailure::Locked { alert } => alert,
+        };
+        if !alert {
+            return Ok(());
+        }
+        record(db, EventKind::MfaLocked, Some(user.id), sid, client).await?;
+        let rate = self
+            .auth
+            .settings
+            .rate_limits
+            .rate_limit_mfa_failures_per_account;
+        let failures = rate.map_or(0, |rate| rate.count.get());
+        self.auth.mailer.send_alert(Mail {
+            kind: MailKind::MfaFailures,
+            to: user.email.clone(),
+            name: match user.email_verified {
+                true => user.name.clone(),
+                false => String::new(),
+            },
+            link: Some(self.auth.mailer.url(DEVICES_PATH)),
+            details: serde_json::json!({ "failures": failures, "at": utc_text(now()) }),
+        });
+        Ok(())
     }
 
     /// A TOTP code or a recovery code of a user with MFA on; a wrong one is `mfa_failed`. Says
@@ -167,13 +246,14 @@ impl SecondFactor<'_> {
         code: &str,
         client: &ClientInfo,
     ) -> ApiResult<&'static str> {
-        let row = totp::find_totp(self.auth.db, user.id)
+        self.may_try(user).await?;
+        let mut row = totp::find_totp(self.auth.db, user.id)
             .await?
             .filter(|row| row.enabled_at.is_some())
             .ok_or(ApiError::InvalidCode)?;
         let right = match Code::parse(code) {
             Ok(Code::Totp(code)) => self
-                .totp_code_is_right(user, &row, &code)
+                .totp_code_is_right(user, &mut row, &code)
                 .await?
                 .then_some("totp"),
             Ok(Code::Recovery(code)) => {
@@ -194,6 +274,7 @@ impl SecondFactor<'_> {
         }
         let kind = EventKind::MfaFailed;
         record(self.auth.db, kind, Some(user.id), sid, client).await?;
+        self.failed(user, sid, client).await?;
         Err(ApiError::InvalidCode)
     }
 
@@ -215,16 +296,25 @@ impl SecondFactor<'_> {
             ));
         }
         self.check_code(user, Some(sid), code, client).await?;
-        totp::disable(self.auth.db, user.id).await?;
+        let mut tx = self.auth.db.begin().await?;
+        totp::disable_in(&mut tx, user.id).await?;
+        one_time::end_pending(&mut tx, user.id).await?;
         let kind = EventKind::MfaDisabled;
-        record(self.auth.db, kind, Some(user.id), Some(sid), client).await?;
+        record(&mut *tx, kind, Some(user.id), Some(sid), client).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// A right password on an account with MFA on: a ticket (JWT of its own `typ`, and a row).
-    pub(crate) async fn ticket(&self, user: &User, first: &SignInMethod) -> ApiResult<MfaTicket> {
+    pub(crate) async fn ticket(
+        &self,
+        user: &User,
+        first: &SignInMethod,
+        client: &ClientInfo,
+    ) -> ApiResult<MfaTicket> {
         let (jti, now) = (new_id(), now());
-        tickets::issue_ticket(self.auth.db, user.id, &jti, first.as_str(), now).await?;
+        let (first, agent) = (first.as_str(), client.device.user_agent.as_str());
+        tickets::issue_ticket(self.auth.db, user.id, &jti, first, agent, now).await?;
         let token = self
             .auth
             .tokens
@@ -251,7 +341,9 @@ impl SecondFactor<'_> {
             .limits
             .password_attempt(self.auth.db, client, &user.email)
             .await?;
-        if !tickets::take_ticket(self.auth.db, user.id, &jti, now()).await? {
+        self.may_try(&user).await?;
+        let agent = &client.device.user_agent;
+        if !tickets::take_ticket(self.auth.db, user.id, &jti, agent, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }
         let factor = match self.check_code(&user, None, code, client).await {

@@ -10,40 +10,51 @@ pub const TICKET_TTL: i64 = 300;
 /// Wrong codes one ticket allows; the next attempt needs a new sign-in.
 pub const TICKET_MAX_FAILURES: i64 = 5;
 
-/// Records a new ticket, and the step that earned it (`password`, `oidc:{name}`).
+/// Records a new ticket, the step that earned it (`password`, `oidc:{name}`) and the device
+/// that took that step (its user agent): only that device can spend it.
 pub async fn issue_ticket(
     db: &Pool,
     user_id: i64,
     jti: &str,
     first_factor: &str,
+    user_agent: &str,
     now: i64,
 ) -> ApiResult<()> {
     sqlx::query(
-        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at, first_factor) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO mfa_tickets (jti, user_id, created_at, expires_at, first_factor, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(jti)
     .bind(user_id)
     .bind(now)
     .bind(now + TICKET_TTL)
     .bind(first_factor)
+    .bind(user_agent)
     .execute(db)
     .await?;
     Ok(())
 }
 
 /// Takes the ticket for one attempt (compare-and-swap: two racing attempts cannot both hold it);
-/// `false` when it is unknown, expired, spent or out of attempts.
-pub async fn take_ticket(db: &Pool, user_id: i64, jti: &str, now: i64) -> ApiResult<bool> {
+/// `false` when it is unknown, expired, spent, out of attempts, or presented by another device
+/// than the one that passed the first step.
+pub async fn take_ticket(
+    db: &Pool,
+    user_id: i64,
+    jti: &str,
+    user_agent: &str,
+    now: i64,
+) -> ApiResult<bool> {
     let done = sqlx::query(
         "UPDATE mfa_tickets SET spent_at = $1 \
          WHERE jti = $2 AND user_id = $3 AND spent_at IS NULL AND expires_at > $1 \
-           AND failures < $4",
+           AND failures < $4 AND user_agent = $5",
     )
     .bind(now)
     .bind(jti)
     .bind(user_id)
     .bind(TICKET_MAX_FAILURES)
+    .bind(user_agent)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -74,6 +85,18 @@ where
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Every ticket of the user, spent or not (a credential changed: `account::one_time::end_pending`).
+pub async fn void_all<'e, E>(db: E, user_id: i64) -> ApiResult<u64>
+where
+    E: sqlx::Executor<'e, Database = Engine>,
+{
+    let done = sqlx::query("DELETE FROM mfa_tickets WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Housekeeping: tickets past their life.

@@ -1,19 +1,15 @@
-//! The TOTP second factor's storage and arithmetic: the secret (AES-256-GCM under a key derived
-//! from the signing secret), code checks (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, each step
+//! The TOTP second factor's storage and arithmetic: the secret (sealed under the data key,
+//! `keys.rs`), code checks (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, each step
 //! accepted once), and turning it on and off. Every query on `mfa_totp`; recovery codes are in
 //! `recovery.rs`, sign-in tickets in `tickets.rs`.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use rand::Rng;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::hmac;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use crate::auth::keys::KeySet;
 use crate::auth::users;
 use crate::db::{Engine, Pool};
 use crate::error::{ApiError, ApiResult};
+use crate::mfa::keys::{MfaKeys, RECOVERY_KEY};
 use crate::mfa::recovery;
 
 pub const DIGITS: usize = 6;
@@ -21,80 +17,6 @@ pub const STEP_SECONDS: u64 = 30;
 /// Steps accepted either side of the current one (clock drift).
 pub const SKEW_STEPS: u8 = 1;
 pub const SECRET_BYTES: usize = 20;
-
-/// The keys of this module, derived from the signing secrets (current first).
-pub struct MfaKeys {
-    secret: Vec<[u8; 32]>,
-    recovery: Vec<[u8; 32]>,
-}
-
-impl MfaKeys {
-    pub fn new(keys: &KeySet) -> MfaKeys {
-        MfaKeys {
-            secret: keys.derive("mfa totp secret"),
-            recovery: keys.derive("mfa recovery code"),
-        }
-    }
-
-    /// `base64(nonce || ciphertext || tag)`, bound to the user by the associated data.
-    pub fn encrypt(&self, user_id: i64, secret: &[u8]) -> ApiResult<String> {
-        let key = self.secret.first().ok_or(ApiError::Internal)?;
-        let key = aead_key(key)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::thread_rng().fill(&mut nonce);
-        let mut sealed = secret.to_vec();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad(user_id)),
-            &mut sealed,
-        )
-        .map_err(|_| ApiError::Internal)?;
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        Ok(STANDARD.encode(out))
-    }
-
-    /// Tries each derived key, so a key rotation does not switch anyone's second factor off.
-    pub fn decrypt(&self, user_id: i64, stored: &str) -> ApiResult<Vec<u8>> {
-        let raw = STANDARD.decode(stored).map_err(|_| ApiError::Internal)?;
-        if raw.len() <= NONCE_LEN {
-            return Err(ApiError::Internal);
-        }
-        let (nonce, sealed) = raw.split_at(NONCE_LEN);
-        for key in &self.secret {
-            let mut buffer = sealed.to_vec();
-            let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| ApiError::Internal)?;
-            if let Ok(plain) =
-                aead_key(key)?.open_in_place(nonce, Aad::from(aad(user_id)), &mut buffer)
-            {
-                return Ok(plain.to_vec());
-            }
-        }
-        rocket::error!("the TOTP secret of user {user_id} decrypts under no derived key");
-        Err(ApiError::Internal)
-    }
-
-    /// The stored form of a recovery code under each key (the first is the one to store).
-    pub fn recovery_hashes(&self, user_id: i64, code: &str) -> Vec<String> {
-        self.recovery
-            .iter()
-            .map(|key| {
-                let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-                let tag = hmac::sign(&key, format!("{user_id}:{code}").as_bytes());
-                STANDARD.encode(tag.as_ref())
-            })
-            .collect()
-    }
-}
-
-fn aead_key(key: &[u8; 32]) -> ApiResult<LessSafeKey> {
-    let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| ApiError::Internal)?;
-    Ok(LessSafeKey::new(unbound))
-}
-
-fn aad(user_id: i64) -> Vec<u8> {
-    format!("mfa_totp user {user_id}").into_bytes()
-}
 
 pub fn new_secret() -> Vec<u8> {
     let mut secret = vec![0u8; SECRET_BYTES];
@@ -237,20 +159,31 @@ pub async fn spend_step(db: &Pool, user_id: i64, step: i64) -> ApiResult<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Turns MFA on with these recovery codes (earlier codes go), in one transaction.
+/// Turns MFA on with these recovery codes (earlier codes go), in one transaction: exactly the
+/// secret `sealed` whose code was checked, and only while it is still pending, so of two racing
+/// confirms (or a confirm racing a new setup) one wins and the other changes nothing
+/// (`invalid_code`).
 pub async fn enable(
     db: &Pool,
     keys: &MfaKeys,
     user_id: i64,
+    sealed: &str,
     codes: &[String],
     now: i64,
 ) -> ApiResult<()> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE mfa_totp SET enabled_at = $1 WHERE user_id = $2")
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    let enabled = sqlx::query(
+        "UPDATE mfa_totp SET enabled_at = $1 \
+         WHERE user_id = $2 AND secret = $3 AND enabled_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(sealed)
+    .execute(&mut *tx)
+    .await?;
+    if enabled.rows_affected() != 1 {
+        return Err(ApiError::InvalidCode);
+    }
     sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
@@ -258,21 +191,16 @@ pub async fn enable(
     for code in codes {
         let compact = code.replace('-', "");
         let hash = keys.recovery_hashes(user_id, &compact).swap_remove(0);
-        sqlx::query("INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-            .bind(user_id)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO mfa_recovery_codes (user_id, code_hash, key_id) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .bind(RECOVERY_KEY)
+        .execute(&mut *tx)
+        .await?;
     }
     users::set_mfa_enabled(&mut *tx, user_id, true).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Turns MFA off: the secret, the recovery codes and open tickets go.
-pub async fn disable(db: &Pool, user_id: i64) -> ApiResult<()> {
-    let mut tx = db.begin().await?;
-    disable_in(&mut tx, user_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -330,16 +258,5 @@ mod tests {
                 "{url}"
             );
         }
-    }
-
-    #[test]
-    fn the_secret_is_sealed_per_user() {
-        let config =
-            crate::config::keys::KeyConfig::from_config(&Default::default(), true).unwrap();
-        let keys = MfaKeys::new(&KeySet::new(&config));
-        let sealed = keys.encrypt(7, b"secret bytes here...").unwrap();
-        assert!(!sealed.contains("secret"));
-        assert_eq!(keys.decrypt(7, &sealed).unwrap(), b"secret bytes here...");
-        assert!(keys.decrypt(8, &sealed).is_err());
     }
 }

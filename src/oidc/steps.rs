@@ -280,7 +280,7 @@ impl OidcSteps<'_> {
             return Err(OidcError::Deactivated);
         }
         if user.mfa_enabled {
-            let ticket = auth.second_factor().ticket(&user, &method).await?;
+            let ticket = auth.second_factor().ticket(&user, &method, client).await?;
             let asked = SignInResult::SecondFactorRequired;
             auth.metrics.sign_in(method.as_str(), asked);
             return Ok(Finished::SignedIn(SignIn::MfaRequired(ticket), next));

@@ -302,7 +302,9 @@ impl Passkeys<'_> {
         auth.limits
             .password_attempt(auth.db, client, &user.email)
             .await?;
-        if !tickets::take_ticket(auth.db, user.id, &jti, crate::clock::now()).await? {
+        auth.second_factor().may_try(&user).await?;
+        let (agent, now) = (&client.device.user_agent, crate::clock::now());
+        if !tickets::take_ticket(auth.db, user.id, &jti, agent, now).await? {
             return Err(ApiError::InvalidMfaToken);
         }
         if let Err(e) = self
@@ -313,6 +315,8 @@ impl Passkeys<'_> {
             if e == ApiError::InvalidPasskey {
                 auth.metrics.sign_in(SECOND_FACTOR, SignInResult::Failed);
             }
+            // A refused passkey counts like a wrong code against the account's second factor.
+            auth.second_factor().failed(&user, None, client).await?;
             return Err(e);
         }
         let method = SignInMethod::password().then("passkey");

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rocket::request::{FromRequest, Outcome, Request};
 
@@ -38,6 +39,14 @@ pub fn client_info(req: &Request<'_>) -> ClientInfo {
 fn client_ip(peer: Option<IpAddr>, req: &Request<'_>, settings: &Settings) -> Option<IpAddr> {
     let mut client = peer?;
     let header: Vec<&str> = req.headers().get("X-Forwarded-For").collect();
+    if !header.is_empty() && !settings.is_trusted_proxy(client) && first_time(&UNTRUSTED_FORWARDER)
+    {
+        rocket::warn!(
+            "X-Forwarded-For came from {client}, which is not in trusted_proxies: it is ignored, \
+             so every client behind that proxy shares one rate-limit key (and one IP in the \
+             sessions); list the proxy in trusted_proxies if it is yours"
+        );
+    }
     let mut entries = header.iter().rev().flat_map(|v| v.rsplit(','));
     while settings.is_trusted_proxy(client) {
         match entries.next().map(|e| e.trim().parse::<IpAddr>()) {
@@ -48,9 +57,25 @@ fn client_ip(peer: Option<IpAddr>, req: &Request<'_>, settings: &Settings) -> Op
     Some(client)
 }
 
+/// Said once per process: a proxy the configuration does not know about.
+static UNTRUSTED_FORWARDER: AtomicBool = AtomicBool::new(false);
+
+/// `true` the first time only (a line in the log, not one per request).
+fn first_time(flag: &AtomicBool) -> bool {
+    !flag.swap(true, Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_untrusted_forwarder_is_logged_once() {
+        let flag = AtomicBool::new(false);
+        assert!(first_time(&flag));
+        assert!(!first_time(&flag));
+        assert!(!first_time(&flag));
+    }
 
     #[test]
     fn forwarded_for_is_read_from_the_right_skipping_trusted_proxies() {

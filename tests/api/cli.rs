@@ -15,6 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_rocket-auth-template");
 fn run(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> (bool, String) {
     let mut child = Command::new(BIN)
         .args(args)
+        // The tests' apps share the database: the same data key.
+        .env("ROCKET_DATA_KEY", DATA_KEY)
         .envs(envs.iter().copied())
         .env("ROCKET_LOG_LEVEL", "critical")
         .stdin(Stdio::piped())
@@ -108,6 +110,7 @@ async fn release_profile_refuses_a_missing_or_short_signing_key() {
 fn run_loud(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let out = Command::new(BIN)
         .args(args)
+        .env("ROCKET_DATA_KEY", DATA_KEY)
         .envs(envs.iter().copied())
         .env_remove("ROCKET_LOG_LEVEL")
         .stdin(Stdio::null())
@@ -125,9 +128,30 @@ async fn a_bad_configuration_is_one_line_on_stderr_and_exit_status_1() {
     let release = [
         ("ROCKET_PROFILE", "release"),
         ("ROCKET_DATABASES", databases.as_str()),
+        ("ROCKET_DATA_KEY", DATA_KEY),
+        ("ROCKET_PUBLIC_URL", "https://app.example.com"),
+        ("ROCKET_ALLOW_MAIL_OUTBOX", "true"),
     ];
     let secret = ("ROCKET_JWT_SECRET", SECRET);
-    let cases: [(&[(&str, &str)], &str); 11] = [
+    let cases: [(&[(&str, &str)], &str); 16] = [
+        // Round three: the data key, plain HTTP and the outbox.
+        (&[secret, ("ROCKET_DATA_KEY", "")], "data_key is not set"),
+        (
+            &[secret, ("ROCKET_DATA_KEY", "c2hvcnQ=")],
+            "data_key is 5 bytes",
+        ),
+        (
+            &[secret, ("ROCKET_COOKIE_SECURE", "false")],
+            "cookie_secure is false outside debug",
+        ),
+        (
+            &[secret, ("ROCKET_PUBLIC_URL", "http://app.example.com")],
+            "is plain http outside debug",
+        ),
+        (
+            &[secret, ("ROCKET_ALLOW_MAIL_OUTBOX", "false")],
+            "ROCKET_ALLOW_MAIL_OUTBOX=true",
+        ),
         (&[], "jwt_secret is not set"),
         (&[("ROCKET_JWT_SECRET", "too-short")], "at least 32"),
         (
@@ -287,7 +311,7 @@ async fn deactivate_activate_and_set_role_from_the_shell() {
 }
 
 #[rocket::async_test]
-async fn insecure_cookies_outside_debug_are_started_with_a_warning() {
+async fn insecure_cookies_outside_debug_are_started_with_a_warning_when_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     let databases = format!("{{app={{url=\"{url}\"}}}}");
@@ -296,6 +320,9 @@ async fn insecure_cookies_outside_debug_are_started_with_a_warning() {
             ("ROCKET_PROFILE", "release"),
             ("ROCKET_DATABASES", databases.as_str()),
             ("ROCKET_JWT_SECRET", SECRET),
+            ("ROCKET_DATA_KEY", DATA_KEY),
+            ("ROCKET_ALLOW_MAIL_OUTBOX", "true"),
+            ("ROCKET_ALLOW_PLAIN_HTTP", "true"),
             ("ROCKET_COOKIE_SECURE", "false"),
             ("ROCKET_PORT", "0"),
             ("ROCKET_LOG_LEVEL", "normal"),
@@ -339,8 +366,7 @@ async fn list_users_revoke_sessions_and_reset_mfa_from_the_shell() {
 
     let (ok, out) = run(&["list-users"], &envs, "");
     assert!(ok, "{out}");
-    // PostgreSQL may say a NOTICE first (the migrations table exists already): the table follows.
-    let lines: Vec<&str> = out.lines().skip_while(|l| !l.starts_with("ID")).collect();
+    let lines: Vec<&str> = out.lines().collect();
     assert!(
         lines[0].starts_with("ID") && lines[0].contains("EMAIL"),
         "{out}"
@@ -353,7 +379,8 @@ async fn list_users_revoke_sessions_and_reset_mfa_from_the_shell() {
     assert_eq!(lines[3], "2 users");
     let (ok, out) = run(&["list-users", "--json", "--query", "ANN"], &envs, "");
     assert!(ok, "{out}");
-    let users: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let users: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("JSON: {e}: {out}"));
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["email"], "ann@example.com");
     assert_eq!(users[0]["mfa_enabled"], true);

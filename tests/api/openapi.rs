@@ -264,7 +264,13 @@ async fn the_home_page_links_the_reference_in_debug_only() {
     assert!(browser.get("/").await.body.contains("href=\"/api/docs\""));
 
     // The test client speaks plain HTTP: cookies without the `__Host-` prefix, as in `debug`.
-    let release = app_with(|f| f.select("release").merge(("cookie_secure", false))).await;
+    let release = app_with(|f| {
+        f.select("release")
+            .merge(("cookie_secure", false))
+            .merge(("allow_plain_http", true))
+            .merge(("allow_mail_outbox", true))
+    })
+    .await;
     let mut browser = ann_signed_up(&release).await;
     let home = browser.get("/").await;
     assert_eq!(home.status, Status::Ok);

@@ -568,3 +568,46 @@ async fn passkey_sign_in_counts_against_the_per_ip_sign_in_quota() {
         .await;
     assert_rate_limited(third).await;
 }
+
+#[rocket::async_test]
+async fn refused_passkeys_in_the_second_step_count_against_the_accounts_second_factor_limit() {
+    let owned = app_with(|f| {
+        f.merge(("rate_limit_login_per_ip", "off"))
+            .merge(("rate_limit_mfa_failures_per_account", "2/h"))
+    })
+    .await;
+    let app = &owned;
+    let ann = app.register(ANN).await;
+    let enrolled = app.enable_mfa(&ann).await;
+    let mut key = SoftPasskey::new();
+    app.add_passkey(&ann, &mut key).await;
+    for _ in 0..2 {
+        let ticket = app.mfa_ticket(ANN).await;
+        let body = json!({ "mfa_token": ticket });
+        let started = json_of(
+            app.post_json("/api/auth/mfa/passkey/start", body, FIREFOX)
+                .await,
+        )
+        .await;
+        let bad = key.sign_with(
+            &started["options"],
+            Tweak {
+                bad_signature: true,
+                ..Tweak::default()
+            },
+        );
+        let body = json!({
+            "mfa_token": ticket,
+            "challenge_id": started["challenge_id"],
+            "credential": bad,
+        });
+        let refused = app
+            .post_json("/api/auth/mfa/passkey/finish", body, FIREFOX)
+            .await;
+        assert_refused(refused, "a bad signature").await;
+    }
+    // The limit is the account's: a recovery code on a new ticket waits too.
+    let ticket = app.mfa_ticket(ANN).await;
+    let code = app.complete_mfa(&ticket, &enrolled.recovery_codes[0]).await;
+    assert_rate_limited(code).await;
+}

@@ -20,7 +20,7 @@ fn codec() -> Tokens {
         ..Default::default()
     };
     Tokens::new(
-        &Settings::from_config(raw, false).expect("valid settings"),
+        &Settings::from_config(raw, true).expect("valid settings"),
         Default::default(),
     )
 }

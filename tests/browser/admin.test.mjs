@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, outputDir, startApp } from './harness.mjs';
+import { launchBrowser, outputDir, startApp, DATA_KEY } from './harness.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -37,6 +37,7 @@ function createAdmin(app, email) {
       ...process.env,
       ROCKET_DATABASES: `{app={url="sqlite://${app.dbPath}"}}`,
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
+      ROCKET_DATA_KEY: DATA_KEY,
       ROCKET_LOG_LEVEL: 'critical',
     },
   });

@@ -16,6 +16,9 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
 
+/** The data key of every app the tests start (and of the commands run on their databases). */
+export const DATA_KEY = 'YnJvd3Nlci10ZXN0cy1kYXRhLWtleS0wMTIzNDU2Nzg=';
+
 /** Absolute path of tests/output/ (gitignored): screenshots and other artefacts. */
 export const outputDir = path.join(repoRoot, 'tests', 'output');
 mkdirSync(outputDir, { recursive: true });
@@ -71,6 +74,7 @@ export async function startApp({ env = {}, port: chosenPort, host = '127.0.0.1' 
       ROCKET_PORT: String(port),
       ROCKET_DATABASES: `{app={url="sqlite://${dbPath}"}}`,
       ROCKET_JWT_SECRET: 'browser-tests-secret-browser-tests-secret-0123456789',
+      ROCKET_DATA_KEY: DATA_KEY,
       ROCKET_LOG_LEVEL: 'normal',
       ROCKET_CLI_COLORS: 'false',
       ROCKET_PUBLIC_URL: `http://${host}:${port}`,
@@ -167,6 +171,17 @@ export async function waitForMail(app, to, subject, { timeoutMs = 10_000 } = {})
     if (Date.now() > deadline) throw new Error(`no mail ${subject} to ${to}; outbox: ${JSON.stringify(app.mails())}`);
     await sleep(100);
   }
+}
+
+/**
+ * Follows the verification link mailed to `email` in `page` and presses its button: the address
+ * is proved (two-factor sign-in can be set up only then). The link alone changes nothing.
+ */
+export async function verifyAddress(app, page, email) {
+  const mail = await waitForMail(app, email, /Confirm your email address/);
+  await page.goto(mail.link);
+  await page.getByRole('button', { name: 'Confirm my address' }).click();
+  await page.waitForURL(`${app.url}/`);
 }
 
 /** Headless Debian Chromium (/usr/bin/chromium), kept off every network but loopback. */

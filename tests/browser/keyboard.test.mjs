@@ -1,20 +1,18 @@
 // The keyboard alone, in headless Chromium against the real binary: sign up, sign out, sign in,
-// revoke another device, set up two-factor sign-in and sign in through the second step, with
+// revoke another device, set up two-factor sign-in, sign in through the second step and add a
+// passkey (a virtual authenticator answers the browser's prompt), with
 // nothing but Tab, Shift+Tab, Enter, Space and typing (page.keyboard). Every element the focus
 // lands on shows it (an outline or a shadow under :focus-visible).
 //
 // The test reads the page (where the focus is, the two-factor key, the URL) but never clicks or
 // fills; the one page.goto is the address typed in at the start. The other device signs in with
 // the mouse: it is the scenery, not the subject.
-//
-// TODO(passkeys): adding a passkey on the account page with the keyboard alone (Tab to the
-// button, Enter, the authenticator's prompt answered through a CDP virtual authenticator), once
-// the passkeys issue lands.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startApp } from './harness.mjs';
+import { launchBrowser, verifyAddress } from './harness.mjs';
 import { currentStep, totp } from './totp.mjs';
+import { addVirtualAuthenticator, startPasskeyApp } from './webauthn.mjs';
 
 const CHROME_LINUX =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
@@ -72,7 +70,7 @@ const tabTo = (page, target) => moveFocusTo(page, 'Tab', target);
 const shiftTabTo = (page, target) => moveFocusTo(page, 'Shift+Tab', target);
 
 test('sign up, sign in, revoke a device and pass the second step with the keyboard alone', { timeout: 120_000 }, async () => {
-  const app = await startApp();
+  const app = await startPasskeyApp(); // localhost: a relying party browsers accept
   const laptop = await browser.newContext({ userAgent: CHROME_LINUX });
   const phone = await browser.newContext({ userAgent: IPHONE });
   try {
@@ -109,8 +107,10 @@ test('sign up, sign in, revoke a device and pass the second step with the keyboa
     await other.goto(`${app.url}/login`);
     await other.getByLabel('Email').fill(EMAIL);
     await other.getByLabel('Password').fill(PASSWORD);
-    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
     await other.waitForURL(`${app.url}/`);
+    // The address proved from there too (two-factor sign-in, below, needs it).
+    await verifyAddress(app, other, EMAIL);
 
     // Revoke it: the devices page from the navigation, its Revoke link, then on the confirmation
     // page past Cancel and back to the Revoke button.
@@ -152,18 +152,32 @@ test('sign up, sign in, revoke a device and pass the second step with the keyboa
     await page.keyboard.type(EMAIL);
     await tabTo(page, page.getByLabel('Password'));
     await page.keyboard.type(PASSWORD);
-    await tabTo(page, page.getByRole('button', { name: 'Sign in' }));
+    await tabTo(page, page.getByRole('button', { name: 'Sign in', exact: true }));
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/login\/mfa/);
     await tabTo(page, page.getByLabel('Code'));
     // The confirming code spent `enrolled`; a later step's code is within the ±1 window.
     await page.keyboard.type(totp(secret, Math.max(enrolled + 1, currentStep())));
-    await tabTo(page, page.getByRole('button', { name: 'Sign in' }));
+    await tabTo(page, page.getByRole('button', { name: 'Sign in', exact: true }));
     await page.keyboard.press('Space');
     await page.waitForURL(`${app.url}/`);
     assert.equal(await page.locator('h1').textContent(), 'Hello, Ann');
 
-    // TODO(passkeys): add a passkey from the account page here, keyboard only (see the top).
+    // A passkey, added from the account page (the sign-in just now is recent authentication);
+    // the authenticator's prompt is answered by the virtual one plugged in here.
+    const authenticator = await addVirtualAuthenticator(laptop, page);
+    await tabTo(page, nav.getByRole('link', { name: 'Account' }));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${app.url}/account`);
+    const passkeys = page.locator('#passkeys');
+    await tabTo(page, passkeys.getByLabel('Name of the new passkey'));
+    await page.keyboard.type('Work laptop');
+    await tabTo(page, passkeys.getByRole('button', { name: 'Add a passkey' }));
+    const reloaded = page.waitForEvent('load');
+    await page.keyboard.press('Enter');
+    await reloaded;
+    assert.match(await passkeys.locator('.passkey').first().textContent(), /Work laptop/);
+    assert.equal((await authenticator.credentials()).length, 1);
   } finally {
     await laptop.close();
     await phone.close();

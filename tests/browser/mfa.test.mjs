@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startApp } from './harness.mjs';
+import { launchBrowser, startApp, verifyAddress } from './harness.mjs';
 import { totp } from './totp.mjs';
 
 const CHROME_LINUX =
@@ -38,6 +38,8 @@ test('enrol on the account page, sign out, sign in with the second step, see MFA
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(`${app.url}/`);
+    // Two-factor sign-in guards a proved address only.
+    await verifyAddress(app, page, EMAIL);
 
     await page.goto(`${app.url}/account`);
     const panel = page.locator('#mfa');

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 
-import { launchBrowser, startApp } from './harness.mjs';
+import { launchBrowser, startApp, verifyAddress, waitForMail } from './harness.mjs';
 import { addVirtualAuthenticator, forgeAssertion, startPasskeyApp } from './webauthn.mjs';
 
 const CHROME_LINUX =
@@ -193,6 +193,7 @@ test('two-factor on: the second step after the password with a passkey instead o
   const app = await startPasskeyApp();
   const { context, page } = await signedUpTab(app, 'dee@example.com');
   try {
+    await verifyAddress(app, page, 'dee@example.com');
     await page.goto(`${app.url}/account`);
     const mfa = page.locator('#mfa');
     await mfa.getByLabel('Your password').fill(PASSWORD);
@@ -343,7 +344,10 @@ test("refusals: another user's passkey id is 404 on rename and remove", TIMEOUT,
 test("refusals: a second step's challenge does not sign in with a passkey alone", TIMEOUT, async () => {
   const { app, credential, origin } = await accountWithPasskey();
   try {
-    // Two-factor on for eve, through the API.
+    // Two-factor on for eve, through the API, on her address proved by the mailed link.
+    const verify = await waitForMail(app, 'eve@example.com', /Confirm your email address/);
+    const verified = await call(app, 'POST', '/api/auth/email/verify', { body: { token: new URL(verify.link).searchParams.get('token') } });
+    assert.equal(verified.status, 204, JSON.stringify(verified.body));
     const login = await call(app, 'POST', '/api/auth/login', { body: { email: 'eve@example.com', password: PASSWORD } });
     const token = login.body.access_token;
     const setup = await call(app, 'POST', '/api/auth/mfa/totp/setup', { token, body: { password: PASSWORD } });

@@ -248,6 +248,7 @@ class Nginx:
             ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
             ("/etc/letsencrypt/live/auth.example.com/fullchain.pem", str(self.cert)),
             ("/etc/letsencrypt/live/auth.example.com/privkey.pem", str(key)),
+            ("/var/log/nginx/rocket-auth-template.access.log", str(self.dir / "access.log")),
         ]:
             assert old in site, f"deploy/nginx-site.conf has no {old!r}"
             site = site.replace(old, new)

@@ -55,12 +55,14 @@ class Deployment:
         secret = base64.b64encode(os.urandom(48)).decode()
         overrides = {
             "ROCKET_JWT_SECRET": secret,
+            "ROCKET_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
             "ROCKET_DATABASES": '{app={url="%s",max_connections=16,connect_timeout=%d}}'
             % (self.pg.url("app"), ACQUIRE_TIMEOUT),
             "ROCKET_LOG_LEVEL": "normal",
             # No SMTP server here: mails (verification, new-device alerts) go to an outbox.
             "ROCKET_SMTP_URL": "",
             "ROCKET_MAIL_OUTBOX_DIR": str(workdir / "outbox"),
+            "ROCKET_ALLOW_MAIL_OUTBOX": "true",
             "ROCKET_RATE_LIMIT_LOGIN_PER_ACCOUNT": f"{ACCOUNT_LIMIT}/h",
             # The suite signs in and refreshes more than a person would, from two addresses.
             "ROCKET_RATE_LIMIT_LOGIN_PER_IP": "1000/min",

@@ -74,6 +74,7 @@ class Server:
             "ROCKET_PORT": str(self.port),
             "ROCKET_DATABASES": f'{{app={{url="sqlite://{self.dir}/app.db"}}}}',
             "ROCKET_JWT_SECRET": SECRET,
+            "ROCKET_DATA_KEY": "ZnV6ei1kYXRhLWtleS1mdXp6LWRhdGEta2V5LTAxMjM=",
             "ROCKET_LOG_LEVEL": "critical",
             "ROCKET_CLI_COLORS": "false",
             "ROCKET_RATE_LIMIT_LOGIN_PER_IP": "off",

@@ -74,6 +74,58 @@ impl Limiter {
     }
 }
 
+/// Counts failures (not attempts) per key in the same table and arithmetic: `wait` looks without
+/// taking a cell, `count` takes one for a failure (always, so every instance sees each one).
+pub struct Failures {
+    scope: &'static str,
+    interval_us: i64,
+    burst_us: i64,
+}
+
+const NOW_US: &str = "(EXTRACT(EPOCH FROM now()) * 1000000)::BIGINT";
+
+impl Failures {
+    pub fn new(scope: &'static str, rate: Rate) -> Failures {
+        let limiter = Limiter::new(scope, rate);
+        Failures {
+            scope,
+            interval_us: limiter.interval_us,
+            burst_us: limiter.burst_us,
+        }
+    }
+
+    fn to_wait(us: Option<i64>) -> Option<Duration> {
+        us.filter(|us| *us > 0)
+            .map(|us| Duration::from_micros(us.unsigned_abs()))
+    }
+
+    pub async fn wait(&self, db: &Pool, key: &str) -> Result<Option<Duration>, ApiError> {
+        let wait_us: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT tat_us + $2 - $3 - {NOW_US} FROM rate_limits WHERE key = $1"
+        ))
+        .bind(format!("{}:{key}", self.scope))
+        .bind(self.interval_us)
+        .bind(self.burst_us)
+        .fetch_optional(db)
+        .await?;
+        Ok(Self::to_wait(wait_us))
+    }
+
+    pub async fn count(&self, db: &Pool, key: &str) -> Result<Option<Duration>, ApiError> {
+        let wait_us: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO rate_limits AS r (key, tat_us) VALUES ($1, {NOW_US} + $2) \
+             ON CONFLICT (key) DO UPDATE SET tat_us = GREATEST(r.tat_us, EXCLUDED.tat_us - $2) + $2 \
+             RETURNING tat_us + $2 - $3 - {NOW_US}"
+        ))
+        .bind(format!("{}:{key}", self.scope))
+        .bind(self.interval_us)
+        .bind(self.burst_us)
+        .fetch_one(db)
+        .await?;
+        Ok(Self::to_wait(Some(wait_us)))
+    }
+}
+
 /// Forgets keys whose bucket is full again (their row says nothing a missing row would not),
 /// bounding the table. Returns how many went.
 pub async fn forget_full_buckets(db: &Pool) -> Result<u64, sqlx::Error> {

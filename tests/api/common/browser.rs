@@ -190,6 +190,30 @@ impl<'a> Browser<'a> {
         self.post_raw(path, &fields).await
     }
 
+    /// Follows a mailed link (`/path?token=…`) as a person does: the page it opens changes
+    /// nothing and shows a button; the button (a CSRF-checked POST of the token) takes the step.
+    /// A dead link answers its error page at the GET, as it is.
+    pub async fn open_mailed_link(&mut self, path_and_query: &str) -> Page {
+        let page = self.get(path_and_query).await;
+        if page.status != Status::Ok {
+            return page;
+        }
+        let (path, query) = path_and_query
+            .split_once('?')
+            .expect("a mailed link carries its token");
+        let token = query
+            .strip_prefix("token=")
+            .expect("the query is the token");
+        // Tera escapes `/` in values as `&#x2F;`.
+        let escaped = path.replace('/', "&#x2F;");
+        assert!(
+            page.body.contains(&format!("action=\"{escaped}\"")),
+            "a button that posts to {path}: {}",
+            page.body
+        );
+        self.post(path, &[("token", token)]).await
+    }
+
     pub async fn sign_up(&mut self, email: &str) -> Page {
         self.get("/register").await;
         let page = self

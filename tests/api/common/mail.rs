@@ -248,3 +248,5 @@ impl Drop for SmtpServer {
         let _ = self.child.wait();
     }
 }
+pub const CHANGE_ASKED_SUBJECT: &str = "A new email address was asked for your account";
+pub const MFA_FAILURES_SUBJECT: &str = "Someone knows your password";

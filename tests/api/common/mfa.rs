@@ -51,7 +51,20 @@ impl TestApp {
             .await
     }
 
+    /// The setup of a second factor, on a verified address (verified here first if need be:
+    /// an unverified address cannot enrol one).
     pub async fn mfa_setup(&self, by: &Login) -> Value {
+        let email = by.body["user"]["email"].as_str().expect("the user's email");
+        let verified: bool =
+            sqlx::query_scalar("SELECT email_verified FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(self.db())
+                .await
+                .expect("the user");
+        if !verified {
+            let token = self.verification_token(email).await;
+            assert_eq!(self.verify_email(&token).await.status(), Status::NoContent);
+        }
         let response = self
             .post_as(
                 by,

@@ -8,7 +8,8 @@
 //! - `jwt`: reading, forging and re-signing tokens;
 //! - `db`: what the database says about sessions, and taking the database away;
 //! - `mfa`: two-factor enrolment and sign-in, with codes computed from the secret;
-//! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to.
+//! - `mail`: the mails the app sent (its outbox), and a real SMTP server to send them to;
+//! - `range_api`: a local server that answers like the Pwned Passwords range API.
 
 #![allow(dead_code)]
 
@@ -19,6 +20,7 @@ mod jwt;
 mod mail;
 mod mfa;
 mod passkey;
+mod range_api;
 mod remote;
 
 pub use api::*;
@@ -28,6 +30,7 @@ pub use jwt::*;
 pub use mail::*;
 pub use mfa::*;
 pub use passkey::*;
+pub use range_api::*;
 pub use remote::*;
 
 use rocket::figment::Figment;
@@ -39,6 +42,9 @@ use rocket_db_pools::Database;
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 /// A second HMAC secret, for key rotation.
 pub const OTHER_SECRET: &str = "rotated-secret-rotated-secret-0123456789abcdef";
+/// The data key every test app seals with (32 bytes, base64), and another for its rotation.
+pub const DATA_KEY: &str = "ZGF0YS1rZXktZGF0YS1rZXktZGF0YS1rZXktMDEyMzQ=";
+pub const OTHER_DATA_KEY: &str = "b3RoZXItZGF0YS1rZXktb3RoZXItZGF0YS1rZXktMDE=";
 pub const PASSWORD: &str = "correct horse battery";
 /// What a password change changes `PASSWORD` to.
 pub const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -124,6 +130,7 @@ async fn ignite(
     let figment = rocket::Config::figment()
         .merge(("databases.app.url", db_url.clone()))
         .merge(("jwt_secret", SECRET))
+        .merge(("data_key", DATA_KEY))
         .merge(("log_level", "off"))
         .merge(("public_url", PUBLIC_URL))
         .merge(("mail_outbox_dir", outbox.display().to_string()));

@@ -141,7 +141,7 @@ async fn a_new_address_is_confirmed_by_a_link_sent_to_it_and_the_old_one_is_told
     // The link works from any browser (the mailbox is the proof).
     let mut elsewhere = Browser::new(&app, IPHONE);
     elsewhere
-        .get(&mail.path())
+        .open_mailed_link(&mail.path())
         .await
         .assert_redirect("/account");
     let page = laptop.get("/account").await;

@@ -32,7 +32,10 @@ async fn the_home_page_says_whether_the_address_is_verified_and_the_link_page_co
     let home = laptop.get("/").await;
     assert!(home.body.contains("not verified yet"), "{}", home.body);
     let mail = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
-    laptop.get(&mail.path()).await.assert_redirect("/");
+    laptop
+        .open_mailed_link(&mail.path())
+        .await
+        .assert_redirect("/");
     let home = laptop.get("/").await;
     assert!(home.body.contains("Your email address is confirmed."));
     assert!(home.body.contains("verified") && !home.body.contains("not verified yet"));
@@ -57,23 +60,16 @@ async fn a_new_link_replaces_the_old_one_and_asking_is_rate_limited() {
     let second = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_ne!(first.token(), second.token());
 
-    assert_eq!(
-        app.resend_verification(&ann).await.status(),
-        Status::Accepted
-    );
+    // The sign-up's own mail counted: two in the hour, the third request waits.
     assert_rate_limited(app.resend_verification(&ann).await).await;
     assert_eq!(
         app.mails_to("ann@example.com", VERIFY_SUBJECT).await.len(),
-        3
+        2
     );
 
     let newest = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
     assert_eq!(
         app.verify_email(&first.token()).await.status(),
-        Status::BadRequest
-    );
-    assert_eq!(
-        app.verify_email(&second.token()).await.status(),
         Status::BadRequest
     );
     assert_eq!(
@@ -142,7 +138,10 @@ async fn required_verification_shows_pages_a_check_your_mail_page_but_not_the_ac
     assert!(page.body.contains("We sent a new link to ann@example.com."));
 
     let mail = app.last_mail("ann@example.com", VERIFY_SUBJECT).await;
-    laptop.get(&mail.path()).await.assert_redirect("/");
+    laptop
+        .open_mailed_link(&mail.path())
+        .await
+        .assert_redirect("/");
     assert_eq!(laptop.get("/sessions").await.status, Status::Ok);
     // Signing out needs no verified address either.
     let mut phone = Browser::new(&app, IPHONE);

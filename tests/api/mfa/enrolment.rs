@@ -13,6 +13,17 @@ const ANN: &str = "ann@example.com";
 async fn setup_answers_the_secret_an_otpauth_uri_and_an_inline_svg_but_changes_nothing_yet() {
     let app = app().await;
     let ann = app.register(ANN).await;
+    // Only on a verified address.
+    let unverified = app
+        .post_as(
+            &ann,
+            "/api/auth/mfa/totp/setup",
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(unverified.status(), Status::Forbidden);
+    assert_eq!(error_code(unverified).await, "email_unverified");
+    app.verify_email(&app.verification_token(ANN).await).await;
     let wrong = app
         .post_as(
             &ann,

@@ -2,7 +2,9 @@
 //! and its ticket, codes accepted once, recovery codes, re-authentication for sensitive steps,
 //! and the pages.
 
+mod data_key;
 mod enrolment;
+mod failure_limit;
 mod pages;
 mod reauth;
 mod tickets;

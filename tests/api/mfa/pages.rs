@@ -21,6 +21,14 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 async fn enrol_on_the_account_page_then_sign_in_with_the_second_step() {
     let app = app().await;
     let mut laptop = ann_signed_up(&app).await;
+    // On an address not proved yet, the panel says to confirm it first.
+    let account = laptop.get("/account").await;
+    assert!(account
+        .body
+        .contains("once your email address is confirmed"));
+    assert!(!account.body.contains("Set up two-factor sign-in"));
+    app.verify_email(&app.verification_token("ann@example.com").await)
+        .await;
     let account = laptop.get("/account").await;
     assert!(account.body.contains("Set up two-factor sign-in"));
     laptop

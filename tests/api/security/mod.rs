@@ -3,13 +3,16 @@
 //! input). Attacks already covered elsewhere (expired, tampered, typ swap, CSRF...) are not
 //! repeated here.
 
+mod breached;
 mod cookie_hygiene;
 mod cross_site;
 mod forged_tokens;
 mod headers;
 mod hostile_input;
 mod key_rotation;
+mod lower_findings;
 mod password_change;
+mod pending;
 mod races;
 mod rate_limits;
 mod refresh_theft;
