@@ -308,12 +308,12 @@ impl ByMail<'_> {
         if !self.auth.settings.new_device_alerts {
             return Ok(false);
         }
-        let history = device_history(self.auth.db, user.id, &client.device).await?;
+        let history = device_history(self.auth.db, user.id, client.device()).await?;
         Ok(history.any_device && !history.this_device)
     }
 
     pub(crate) fn alert_new_device(&self, user: &User, client: &ClientInfo) {
-        let device = &client.device;
+        let device = client.device();
         let details = json!({
             "device": crate::auth::device::describe(&device.browser, &device.os),
             "kind": crate::auth::device::device_kind(&device.device).1,

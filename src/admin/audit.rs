@@ -73,7 +73,7 @@ where
     .bind(detail)
     .bind(at)
     .bind(by.client.ip.map(|ip| ip.to_string()))
-    .bind(&by.client.device.user_agent)
+    .bind(&by.client.user_agent)
     .execute(db)
     .await?;
     Ok(())

@@ -2,6 +2,7 @@
 //! the request by `web::client`).
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 /// Longer user agents are cut here before parsing and storing.
 pub const MAX_USER_AGENT_BYTES: usize = 512;
@@ -77,20 +78,34 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// The requesting device: user agent and client IP. Never fails.
+/// The requesting device: user agent and client IP. Never fails. The user agent is parsed
+/// (woothee, about 15k instructions) only when something asks for the device, as a sign-in or a
+/// security event does; a refresh only compares the raw user agent with its session's.
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
-    pub device: Device,
+    /// The `User-Agent` header cut to `MAX_USER_AGENT_BYTES`: what a session stores and compares.
+    pub user_agent: String,
     pub ip: Option<IpAddr>,
+    device: OnceLock<Device>,
 }
 
 impl ClientInfo {
+    pub fn new(user_agent: &str, ip: Option<IpAddr>) -> ClientInfo {
+        ClientInfo {
+            user_agent: truncate(user_agent, MAX_USER_AGENT_BYTES).to_owned(),
+            ip,
+            device: OnceLock::new(),
+        }
+    }
+
     /// The operator at the command line (`deactivate-user`…), as the event log records them.
     pub fn command_line() -> ClientInfo {
-        ClientInfo {
-            device: Device::parse("command line"),
-            ip: None,
-        }
+        ClientInfo::new("command line", None)
+    }
+
+    /// The user agent as woothee reads it, parsed on first use.
+    pub fn device(&self) -> &Device {
+        self.device.get_or_init(|| Device::parse(&self.user_agent))
     }
 }
 

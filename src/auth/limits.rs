@@ -267,10 +267,7 @@ mod tests {
 
     #[test]
     fn ipv6_clients_share_their_64() {
-        let client = |ip: &str| ClientInfo {
-            device: crate::auth::device::Device::parse(""),
-            ip: Some(ip.parse().unwrap()),
-        };
+        let client = |ip: &str| ClientInfo::new("", Some(ip.parse().unwrap()));
         assert_eq!(
             ip_key(&client("2001:db8:1:2:aaaa::1")),
             ip_key(&client("2001:db8:1:2:bbbb::2"))
@@ -299,10 +296,7 @@ mod tests {
             rate_limit_mail_per_address: None,
             rate_limit_mfa_failures_per_account: None,
         });
-        let client = ClientInfo {
-            device: crate::auth::device::Device::parse(""),
-            ip: None,
-        };
+        let client = ClientInfo::new("", None);
         let attempt = |email| limits.password_attempt(&db, &client, email);
         assert!(attempt("a@b.co").await.is_ok());
         assert!(attempt(" A@B.CO").await.is_ok());

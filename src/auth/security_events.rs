@@ -138,7 +138,7 @@ pub async fn record<'e, E>(
 where
     E: sqlx::Executor<'e, Database = Engine>,
 {
-    let device = &client.device;
+    let device = client.device();
     sqlx::query(
         "INSERT INTO security_events (user_id, kind, session_id, created_at, ip, user_agent, \
          browser, browser_version, os, device) \

@@ -220,7 +220,7 @@ pub async fn start_session(
     client: &ClientInfo,
 ) -> Result<Issued, ApiError> {
     let now = tokens.clock.now();
-    let device = &client.device;
+    let device = client.device();
     let session = Session {
         id: new_id(),
         user_id: user.id,

@@ -313,7 +313,7 @@ impl SecondFactor<'_> {
         client: &ClientInfo,
     ) -> ApiResult<MfaTicket> {
         let (jti, now) = (new_id(), now());
-        let (first, agent) = (first.as_str(), client.device.user_agent.as_str());
+        let (first, agent) = (first.as_str(), client.user_agent.as_str());
         tickets::issue_ticket(self.auth.db, user.id, &jti, first, agent, now).await?;
         let token = self
             .auth
@@ -342,7 +342,7 @@ impl SecondFactor<'_> {
             .password_attempt(self.auth.db, client, &user.email)
             .await?;
         self.may_try(&user).await?;
-        let agent = &client.device.user_agent;
+        let agent = &client.user_agent;
         if !tickets::take_ticket(self.auth.db, user.id, &jti, agent, now()).await? {
             return Err(ApiError::InvalidMfaToken);
         }

@@ -113,7 +113,7 @@ impl Passkeys<'_> {
         let auth = self.auth;
         let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
             Some(name) => credentials::parse_name(name)?,
-            None => describe(&client.device.browser, &client.device.os),
+            None => describe(&client.device().browser, &client.device().os),
         };
         let kind = CeremonyKind::Register;
         let taken =
@@ -303,7 +303,7 @@ impl Passkeys<'_> {
             .password_attempt(auth.db, client, &user.email)
             .await?;
         auth.second_factor().may_try(&user).await?;
-        let (agent, now) = (&client.device.user_agent, crate::clock::now());
+        let (agent, now) = (&client.user_agent, crate::clock::now());
         if !tickets::take_ticket(auth.db, user.id, &jti, agent, now).await? {
             return Err(ApiError::InvalidMfaToken);
         }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::auth::device::{ClientInfo, Device};
+use crate::auth::device::ClientInfo;
 use crate::config::Settings;
 
 #[rocket::async_trait]
@@ -25,10 +25,7 @@ pub fn client_info(req: &Request<'_>) -> ClientInfo {
         Some(settings) => client_ip(req.remote().map(|r| r.ip()), req, settings),
         None => req.remote().map(|r| r.ip()),
     };
-    ClientInfo {
-        device: Device::parse(user_agent),
-        ip,
-    }
+    ClientInfo::new(user_agent, ip)
 }
 
 /// The peer address; behind trusted proxies, `X-Forwarded-For` read from the right: each hop
