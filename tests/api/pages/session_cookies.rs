@@ -154,3 +154,30 @@ async fn forged_or_foreign_cookies_get_no_page() {
     mallory.set("refresh_token", &access);
     mallory.get("/").await.assert_redirect("/login");
 }
+
+/// The page's user comes from the rotation's own read (`UPDATE … RETURNING`, the user's columns in
+/// one JSON array): a name JSON and HTML must escape, and the second factor and role as stored.
+#[rocket::async_test]
+async fn a_renewed_page_shows_the_user_as_stored() {
+    let app = app().await;
+    let mut browser = ann_signed_up(&app).await;
+    let name = r#"Zoë "Q" O'Brien \ 😀 <b>"#;
+    sqlx::query("UPDATE users SET name = $1, role = 'admin', email_verified = TRUE")
+        .bind(name)
+        .execute(app.db())
+        .await
+        .unwrap();
+    browser.expire_access_cookie();
+
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, Status::Ok, "served, not redirected");
+    assert!(page.sets_session_cookies(), "renewed on the way");
+    let escaped = r#"Zoë &quot;Q&quot; O&#x27;Brien \ 😀 &lt;b&gt;"#;
+    assert!(page.body.contains(escaped), "{}", page.body);
+    let access = browser.cookie("access_token").unwrap().to_owned();
+    assert_eq!(payload(&access)["role"], "admin");
+    assert!(
+        page.body.contains(r#"<span class="badge">verified</span>"#),
+        "verified as stored"
+    );
+}
