@@ -9,7 +9,7 @@ use crate::admin::audit::{self, record_audit, Acted, AuditAction, AuditEntry};
 use crate::admin::directory::{self, keep_an_admin, Listed, Page};
 use crate::auth::device::ClientInfo;
 use crate::auth::security_events::{self, record, EventKind, SecurityEvent};
-use crate::auth::sessions::{list_sessions, revoke_all_sessions_in, revoke_session, Session};
+use crate::auth::sessions::{list_sessions, revoke_all_sessions_in, revoke_session, ListedSession};
 use crate::auth::users::{self, Role, User};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::RevokeReason;
@@ -53,7 +53,7 @@ impl<'a> Auth<'a> {
 /// Everything an admin sees of one user.
 pub struct UserRecord {
     pub listed: Listed,
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<ListedSession>,
     pub events: Vec<SecurityEvent>,
     pub passkeys: Vec<PasskeyRow>,
     pub identities: Vec<LinkedIdentity>,

@@ -13,7 +13,7 @@ use crate::admin::directory::Listed;
 use crate::admin::{Actor, AdminSteps};
 use crate::auth::device::describe;
 use crate::auth::security_events::{EventKind, SecurityEvent, Severity};
-use crate::auth::sessions::{method_in_words, Session};
+use crate::auth::sessions::{method_in_words, ListedSession};
 use crate::auth::users::Role;
 use crate::error::ApiError;
 use crate::pages::time::{when, When};
@@ -86,7 +86,7 @@ struct SessionRow {
 }
 
 impl SessionRow {
-    fn new(session: &Session, now: i64) -> SessionRow {
+    fn new(session: &ListedSession, now: i64) -> SessionRow {
         SessionRow {
             id: session.id.clone(),
             title: describe(&session.browser, &session.os),

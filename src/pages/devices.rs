@@ -10,7 +10,7 @@ use crate::auth::device::{describe, device_kind, known};
 use crate::auth::security_events::{self, SecurityEvent};
 use crate::auth::security_events::{EventKind, Severity};
 use crate::auth::sessions::method_in_words;
-use crate::auth::sessions::{list_sessions, Session};
+use crate::auth::sessions::{list_sessions, ListedSession};
 use crate::auth::users::{Role, User};
 use crate::clock::now;
 use crate::db::{Db, Pool};
@@ -50,7 +50,7 @@ struct DeviceView {
 const RECENT_EVENTS: i64 = 10;
 
 impl DeviceView {
-    fn new(session: &Session, current_id: &str, now: i64) -> DeviceView {
+    fn new(session: &ListedSession, current_id: &str, now: i64) -> DeviceView {
         let (kind, kind_label) = device_kind(&session.device);
         DeviceView {
             id: session.id.clone(),
