@@ -123,8 +123,10 @@ impl<'r> Responder<'r, 'static> for TokenAnswer {
         } = self;
         let settings = req.rocket().state::<Settings>();
         let body_mode = settings.is_some_and(|s| s.refresh_transport == RefreshTransport::Body);
-        // In body mode the fairing sets no cookie for the API; the body carries the token.
-        CookieAction::signed_in(&issued, Audience::Api).record(req);
+        // In body mode the API sets no cookie: the body carries the token.
+        if !body_mode {
+            CookieAction::signed_in(&issued, Audience::Api).record(req);
+        }
         let tokens = TokenPair {
             access_token: issued.access_token,
             token_type: "Bearer",
