@@ -134,6 +134,10 @@ pub async fn rotate_session(
         .await?
         .pop();
     drop(turn);
+    // Dropping the turn wakes the next rotation into this worker's next-task slot, which no
+    // other worker may take: without a yield it waited for this task to mint, answer and write,
+    // still holding the turn. With it, 8 chains at once: 1.5x the rotations a second (bench/).
+    rocket::tokio::task::yield_now().await;
     if let Some(rotated) = rotated {
         metrics.refresh(RefreshResult::Rotated);
         let (session, user) = rotated.into_session(claims, user_id, new_jti, now, ip)?;
