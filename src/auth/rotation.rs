@@ -9,8 +9,7 @@ use crate::auth::security_events::{self, EventKind};
 use crate::auth::sessions::revoke_session;
 use crate::auth::sessions::{Issued, Session, SESSION_COLUMNS};
 use crate::auth::tokens::{RefreshClaims, Tokens};
-use crate::auth::users::User;
-use crate::auth::users::{self, UserOfSession, USER_OF_SESSION};
+use crate::auth::users::{self, User, UserOfSession, USER_OF_SESSION};
 use crate::clock::new_id;
 use crate::config::Settings;
 use crate::db::{write_turn, Engine, Pool};
@@ -148,8 +147,9 @@ pub async fn rotate_session(
 }
 
 /// The rotation. It returns only what it does not set or match itself (each column returned
-/// costs about 2k instructions: a copy of the value, its row slot, its decoding). Its user's
-/// columns are scalar subqueries, since SQLite's `RETURNING` names only the updated table.
+/// costs about 2k instructions: a copy of the value, its row slot, its decoding). Its user comes
+/// as one column from one scalar subquery (`USER_OF_SESSION`), since SQLite's `RETURNING` names
+/// only the updated table.
 static ROTATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $1, rotated_at = $2, \
