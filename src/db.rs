@@ -265,6 +265,9 @@ impl WriteTurn<'_> {
         }
     }
 
+    /// Ends the turn (as dropping it does): the next writer goes.
+    pub fn end(self) {}
+
     /// After an error on the turn's connection: the next turn opens another.
     pub fn discard_connection(&mut self) {
         #[cfg(feature = "sqlite")]

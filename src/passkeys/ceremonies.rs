@@ -89,7 +89,7 @@ pub async fn take<S: DeserializeOwned>(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    drop(turn);
+    turn.end();
     let Some((user_id, state, expires_at)) = row else {
         return Ok(None);
     };
