@@ -13,7 +13,9 @@ For each binary and scenario:
   `voluntary_ctxt_switches + nonvoluntary_ctxt_switches` (/proc) before and after N requests sent
   one at a time over one keep-alive connection (8 at a time for `refresh8`), and the voluntary
   ones alone (the hand-offs; the others are preemption, which grows with the machine's load);
-- beside them, wrk's requests/s and the server's CPU time per request, alternated A B B A.
+- beside them, wrk's requests/s, the server's CPU time per request and the p99, alternated
+  A B B A, with the share of CPU time the hypervisor stole from this guest meanwhile (/proc/stat
+  `steal`, the worse of the two runs): the p99 of 8 refresh chains follows it.
 
 Trust the counts for "did this change make the path cheaper", and wrk only for the size of a
 difference the counts already show: on 2 shared cores, two wrk runs of one binary differ by up to
@@ -42,7 +44,8 @@ import http.client
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BENCH_ENV, LUA, PASSWORD, UA, cpu_seconds, free_port, stop, wait_until_up  # noqa: E402
+from harness import (  # noqa: E402
+    BENCH_ENV, CLK_TCK, LUA, PASSWORD, UA, cpu_seconds, free_port, stop, wait_until_up)
 
 BENCH = Path(__file__).resolve().parent
 SCENARIOS = ["claims", "me", "sessions", "refresh1", "refresh8", "login"]
@@ -245,8 +248,13 @@ def switches(binary, scenario, n, workdir, env=None):
         server.stop()
 
 
+def steal_ticks():
+    """Time the hypervisor gave this guest's vCPUs to others, since boot (/proc/stat, ticks)."""
+    return int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8])
+
+
 def wrk_run(binary, scenario, duration, workdir, env=None):
-    """requests/s and server CPU µs per request under wrk (not for login)."""
+    """requests/s, server CPU µs per request, p99 ms and the % of CPU time stolen, under wrk."""
     server = Server(binary, workdir, extra_env=env)
     try:
         s = Scenario(scenario, server)
@@ -261,17 +269,20 @@ def wrk_run(binary, scenario, duration, workdir, env=None):
             tokens.write_text("\n".join(s.chains) + "\n")
             env = {"BENCH_MODE": "refresh", "BENCH_TOKENS": str(tokens)}
             threads = conns = len(s.chains)
-        before = cpu_seconds(server.proc.pid)
+        before, stolen = cpu_seconds(server.proc.pid), steal_ticks()
         out = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s", "--timeout",
              "10s", "-s", str(LUA), *headers, f"http://{server.base}{path}"],
             env={**os.environ, **env}, capture_output=True, text=True, timeout=duration + 60)
         cpu = cpu_seconds(server.proc.pid) - before
+        stolen = steal_ticks() - stolen
         line = next(l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON "))
         result = json.loads(line.split(" ", 1)[1])
         if result.get("non2xx") or result.get("broken"):
             raise SystemExit(f"wrk {scenario}: failures {result}")
-        return result["rps"], cpu * 1e6 / max(result["requests"], 1), result["p99_us"] / 1000
+        seconds = result["duration_us"] / 1e6
+        steal = 100 * stolen / CLK_TCK / (os.cpu_count() * seconds)
+        return result["rps"], cpu * 1e6 / max(result["requests"], 1), result["p99_us"] / 1000, steal
     finally:
         server.stop()
 
@@ -323,6 +334,7 @@ def main():
                     row[f"rps_{side}"] = statistics.mean(r[0] for r in runs[side])
                     row[f"cpu_us_{side}"] = statistics.mean(r[1] for r in runs[side])
                     row[f"p99_ms_{side}"] = max(r[2] for r in runs[side])
+                    row[f"steal_{side}"] = max(r[3] for r in runs[side])
             results[scenario] = row
             print(f"{scenario:9} " + "  ".join(
                 f"{k} {v:,.1f}" for k, v in row.items() if k != "requests"), flush=True)
@@ -356,9 +368,10 @@ def render(results, args):
         f"B = {args.b_label}{side_env(args.b_env)} (release, SQLite, body mode)",
         "",
         "| scenario | instructions/req A | B | B/A | switches/req A | B | B/A "
-        "| voluntary A | B | B/A | req/s A | B | B/A | CPU µs/req A | B | B/A | p99 ms A | B |",
+        "| voluntary A | B | B/A | req/s A | B | B/A | CPU µs/req A | B | B/A | p99 ms A | B "
+        "| steal % A | B |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def cells(row, key, fmt):
@@ -369,10 +382,11 @@ def render(results, args):
 
     for scenario, row in results.items():
         p99 = [format(row[k], ".2f") if k in row else "" for k in ("p99_ms_A", "p99_ms_B")]
+        steal = [format(row[k], ".0f") if k in row else "" for k in ("steal_A", "steal_B")]
         lines.append("| " + " | ".join(
             [LABELS[scenario], *cells(row, "instructions", ",.0f"), *cells(row, "switches", ".1f"),
              *cells(row, "voluntary", ".1f"),
-             *cells(row, "rps", ",.0f"), *cells(row, "cpu_us", ".0f"), *p99]) + " |")
+             *cells(row, "rps", ",.0f"), *cells(row, "cpu_us", ".0f"), *p99, *steal]) + " |")
     return "\n".join(lines) + "\n"
 
 

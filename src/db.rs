@@ -36,12 +36,22 @@ pub struct Db(AppPool);
 ///   default the commit that fills the WAL to 1,000 pages copies them into the database and
 ///   fsyncs twice while it holds the write lock, and every writer queued behind it waits (the
 ///   p99 of 8 refresh chains, bench/).
-pub struct AppPool(Pool);
+pub struct AppPool {
+    pool: Pool,
+    writer: Writer,
+}
 
 impl std::ops::Deref for AppPool {
     type Target = Pool;
     fn deref(&self) -> &Pool {
-        &self.0
+        &self.pool
+    }
+}
+
+impl AppPool {
+    /// The turn hot writes take, and on SQLite the connection they may run on.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
     }
 }
 
@@ -82,15 +92,17 @@ impl rocket_db_pools::Pool for AppPool {
             .connect_with(options.disable_statement_logging())
             .await
             .map_err(InitError::Init)?;
-        Ok(AppPool(pool))
+        let writer = Writer::new(pool.clone());
+        Ok(AppPool { pool, writer })
     }
 
     async fn get(&self) -> Result<Self::Connection, InitError> {
-        self.0.acquire().await.map_err(InitError::Get)
+        self.pool.acquire().await.map_err(InitError::Get)
     }
 
     async fn close(&self) {
-        self.0.close().await;
+        self.writer.close().await;
+        self.pool.close().await;
     }
 }
 
@@ -171,23 +183,97 @@ async fn run_migrations(rocket: Rocket<Build>) -> fairing::Result {
     }
 }
 
-/// Held while a hot write transaction runs; `None` where the engine needs no turn.
-pub type WriteTurn = Option<rocket::tokio::sync::MutexGuard<'static, ()>>;
-
+/// Hot writes (a rotation, a sign-out by refresh token, a passkey ceremony taken) one at a time.
+///
 /// SQLite admits one writer at a time and makes the others sleep in its busy handler, retrying
 /// after back-offs of up to 100 ms, in no order: with 8 refresh chains at once a rotation waited
-/// up to 1.2 s (bench/). Hot write transactions take a turn here first, in arrival order, and so
-/// find the database free. One database per process in production; the tests' many databases
-/// merely share turns. PostgreSQL locks rows and takes no turn.
-pub async fn write_turn() -> WriteTurn {
+/// up to 1.2 s (bench/). Hot writes take a turn here first, in arrival order, and so find the
+/// database free. The turn also holds a connection of its own, out of the pool, for the rotation:
+/// one worker thread kept busy rather than the pool's sixteen in turn, no checkout, and no task
+/// spawned to give the connection back (sqlx does that on every pooled query): 0.95x the
+/// instructions and 0.7x the context switches of a refresh (bench/README.md).
+/// PostgreSQL locks rows: its turn is free and holds no connection.
+pub struct Writer {
+    pool: Pool,
     #[cfg(feature = "sqlite")]
-    {
-        static WRITERS: rocket::tokio::sync::Mutex<()> = rocket::tokio::sync::Mutex::const_new(());
-        Some(WRITERS.lock().await)
+    turn: rocket::tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
+}
+
+/// Held while a hot write runs.
+pub struct WriteTurn<'a> {
+    pool: &'a Pool,
+    #[cfg(feature = "sqlite")]
+    connection: rocket::tokio::sync::MutexGuard<'a, Option<sqlx::SqliteConnection>>,
+}
+
+impl Writer {
+    fn new(pool: Pool) -> Writer {
+        Writer {
+            pool,
+            #[cfg(feature = "sqlite")]
+            turn: rocket::tokio::sync::Mutex::const_new(None),
+        }
     }
-    #[cfg(feature = "postgres")]
-    {
-        None
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn turn(&self) -> WriteTurn<'_> {
+        WriteTurn {
+            pool: &self.pool,
+            #[cfg(feature = "sqlite")]
+            connection: self.turn.lock().await,
+        }
+    }
+
+    /// Closes the turn's connection (a pool closing closes its own).
+    async fn close(&self) {
+        #[cfg(feature = "sqlite")]
+        if let Some(connection) = self.turn.lock().await.take() {
+            let _ = sqlx::Connection::close(connection).await;
+        }
+    }
+}
+
+impl WriteTurn<'_> {
+    /// SQLite: the turn's own connection, opened at the first turn and kept; PostgreSQL: `None`
+    /// (run on the pool).
+    pub async fn connection(
+        &mut self,
+    ) -> Result<Option<&mut <Engine as sqlx::Database>::Connection>, sqlx::Error> {
+        #[cfg(feature = "sqlite")]
+        {
+            if self.connection.is_none() {
+                *self.connection = Some(self.pool.acquire().await?.detach());
+            }
+            Ok(self.connection.as_mut())
+        }
+        #[cfg(feature = "postgres")]
+        {
+            let _ = self.pool;
+            Ok(None)
+        }
+    }
+
+    /// A transaction on the turn's connection (SQLite) or on a pooled one (PostgreSQL).
+    pub async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Engine>, sqlx::Error> {
+        let pool = self.pool;
+        match self.connection().await? {
+            Some(connection) => sqlx::Connection::begin(connection).await,
+            None => pool.begin().await,
+        }
+    }
+
+    /// Ends the turn (as dropping it does): the next writer goes.
+    pub fn end(self) {}
+
+    /// After an error on the turn's connection: the next turn opens another.
+    pub fn discard_connection(&mut self) {
+        #[cfg(feature = "sqlite")]
+        {
+            *self.connection = None;
+        }
     }
 }
 
@@ -207,17 +293,37 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 mod tests {
     use rocket::futures::FutureExt;
 
-    use super::write_turn;
+    use super::{Pool, Writer};
 
     #[rocket::async_test]
-    async fn write_turns_are_taken_one_at_a_time() {
-        let first = write_turn().await;
-        assert!(first.is_some());
+    async fn write_turns_are_taken_one_at_a_time_on_a_connection_they_keep() {
+        let writer = Writer::new(Pool::connect("sqlite::memory:").await.unwrap());
+        let mut first = writer.turn().await;
+        let connection = first.connection().await.unwrap().unwrap();
+        // A temporary table lives as long as its connection, and only there.
+        sqlx::query("CREATE TEMP TABLE mark (x)")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
         assert!(
-            write_turn().now_or_never().is_none(),
+            writer.turn().now_or_never().is_none(),
             "a second writer got in"
         );
         drop(first);
-        assert!(write_turn().now_or_never().is_some());
+        let marked = "SELECT count(*) FROM temp.sqlite_master WHERE name = 'mark'";
+        let mut second = writer.turn().now_or_never().expect("the turn is free");
+        let connection = second.connection().await.unwrap().unwrap();
+        let kept: i64 = sqlx::query_scalar(marked)
+            .fetch_one(connection)
+            .await
+            .unwrap();
+        assert_eq!(kept, 1, "the turn's connection was kept");
+        second.discard_connection();
+        let mut tx = second.begin().await.unwrap();
+        let after: i64 = sqlx::query_scalar(marked)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(after, 0, "a discarded connection is replaced");
     }
 }

@@ -19,7 +19,7 @@ use crate::auth::sessions::{
 use crate::auth::tokens::{RefreshClaims, RefreshRefused, Tokens};
 use crate::auth::users::{self, Email, NewPassword, NewUser, User};
 use crate::config::Settings;
-use crate::db::Pool;
+use crate::db::{Pool, Writer};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mailer;
 use crate::metrics::{Metrics, RevokeReason, SignInResult};
@@ -29,6 +29,8 @@ use crate::mfa::steps::SignIn;
 /// The shared state these steps need, borrowed from Rocket's managed state.
 pub struct Auth<'a> {
     pub db: &'a Pool,
+    /// The turn hot writes take (`db::Writer`).
+    pub writer: &'a Writer,
     pub tokens: &'a Tokens,
     pub passwords: &'a Passwords,
     pub limits: &'a RateLimits,
@@ -44,8 +46,10 @@ impl<'a> Auth<'a> {
     /// The steps on an app's managed state: for requests (`FromRequest`) and the command line.
     pub fn of<P: rocket::Phase>(rocket: &'a rocket::Rocket<P>) -> Option<Auth<'a>> {
         use rocket_db_pools::Database;
+        let db = crate::db::Db::fetch(rocket)?;
         Some(Auth {
-            db: crate::db::Db::fetch(rocket)?,
+            db,
+            writer: db.writer(),
             tokens: rocket.state()?,
             passwords: rocket.state()?,
             limits: rocket.state()?,
@@ -197,7 +201,7 @@ impl Auth<'_> {
         self.limits.refresh(self.db, client).await?;
         let claims = claims.inspect_err(|refused| self.metrics.refresh(refused.result()))?;
         let (tokens, settings) = (self.tokens, self.settings);
-        rotate_session(self.db, tokens, settings, self.metrics, &claims, client).await
+        rotate_session(self.writer, tokens, settings, self.metrics, &claims, client).await
     }
 
     /// Signs this device out; `false` when the session was not live any more.
@@ -217,7 +221,7 @@ impl Auth<'_> {
     ) -> Result<bool, ApiError> {
         let now = self.tokens.clock.now();
         let (settings, metrics) = (self.settings, self.metrics);
-        end_session_with_refresh_token(self.db, settings, metrics, claims, client, now).await
+        end_session_with_refresh_token(self.writer, settings, metrics, claims, client, now).await
     }
 
     /// Revokes one of the user's devices; `false` when it is not a live session of theirs.

@@ -138,11 +138,16 @@ impl KeySet {
             .collect()
     }
 
-    /// The header of every token we sign: the current algorithm and its `kid`.
-    pub fn header(&self) -> Header {
-        let mut header = Header::new(self.signing_algorithm);
-        header.kid = Some(self.signing_kid.clone());
+    /// The header of every token a key signs: its algorithm, its `kid` and the kind's `typ`.
+    pub fn header_for(algorithm: Algorithm, kid: &str, typ: &str) -> Header {
+        let mut header = Header::new(algorithm);
+        header.kid = Some(kid.to_owned());
+        header.typ = Some(typ.to_owned());
         header
+    }
+
+    pub fn signing_algorithm(&self) -> Algorithm {
+        self.signing_algorithm
     }
 
     pub fn encoding(&self) -> &EncodingKey {
@@ -151,6 +156,11 @@ impl KeySet {
 
     pub fn signing_kid(&self) -> &str {
         &self.signing_kid
+    }
+
+    /// The current key, then the earlier ones still accepted.
+    pub fn verifying(&self) -> &[VerifyingKey] {
+        &self.verifying
     }
 
     pub fn find(&self, kid: &str) -> Option<&VerifyingKey> {

@@ -12,7 +12,7 @@ use crate::auth::tokens::{RefreshClaims, Tokens};
 use crate::auth::users::{self, User, UserOfSession, USER_OF_SESSION};
 use crate::clock::new_id;
 use crate::config::Settings;
-use crate::db::{write_turn, Engine, Pool};
+use crate::db::{Engine, Writer};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, RefreshResult, RevokeReason};
 use std::sync::LazyLock;
@@ -103,7 +103,7 @@ async fn revoke_for_reuse(
 /// The application claims and the role are derived again from the user as loaded now, so a
 /// demoted user loses a permission at the next refresh.
 pub async fn rotate_session(
-    db: &Pool,
+    writer: &Writer,
     tokens: &Tokens,
     settings: &Settings,
     metrics: &Metrics,
@@ -119,8 +119,8 @@ pub async fn rotate_session(
     // database (on SQLite, to sqlx's worker thread and back): this one replaces five (BEGIN,
     // UPDATE, the session, the user, COMMIT). `fetch_all` steps it to its end, so SQLite commits
     // it at once (sqlx #2099: a RETURNING statement left unfinished keeps its transaction open).
-    let turn = write_turn().await;
-    let rotated: Option<Rotated> = sqlx::query_as(&ROTATE)
+    let mut turn = writer.turn().await;
+    let rotate = sqlx::query_as::<_, Rotated>(&ROTATE)
         .bind(&new_jti)
         .bind(now)
         .bind(now + tokens.refresh_token_ttl)
@@ -128,12 +128,14 @@ pub async fn rotate_session(
         .bind(&claims.sid)
         .bind(user_id)
         .bind(&claims.jti)
-        .bind(tokens.session_max_lifetime)
-        .fetch_all(db)
-        .await?
-        .pop();
-    drop(turn);
-    // Dropping the turn wakes the next rotation into this worker's next-task slot, which no
+        .bind(tokens.session_max_lifetime);
+    let rotated = match turn.connection().await? {
+        Some(connection) => rotate.fetch_all(connection).await,
+        None => rotate.fetch_all(writer.pool()).await,
+    };
+    let rotated = rotated.inspect_err(|_| turn.discard_connection())?.pop();
+    turn.end();
+    // Ending the turn wakes the next rotation into this worker's next-task slot, which no
     // other worker may take: without a yield it waited for this task to mint, answer and write,
     // still holding the turn. With it, 8 chains at once: 1.5x the rotations a second (bench/).
     rocket::tokio::task::yield_now().await;
@@ -143,7 +145,7 @@ pub async fn rotate_session(
         let app = AppClaims::for_user(&user);
         return Issued::mint(tokens, user, session, app, now);
     }
-    not_rotated(db, tokens, settings, metrics, claims, client, now).await
+    not_rotated(writer, tokens, settings, metrics, claims, client, now).await
 }
 
 /// The rotation. It returns only what it does not set or match itself (each column returned
@@ -218,7 +220,7 @@ impl Rotated {
 /// A verified refresh token that did not rotate its session: a grace answer (the session's
 /// current pair, rotating nothing), reuse (the session revoked), or nothing.
 async fn not_rotated(
-    db: &Pool,
+    writer: &Writer,
     tokens: &Tokens,
     settings: &Settings,
     metrics: &Metrics,
@@ -231,8 +233,8 @@ async fn not_rotated(
         metrics.refresh(result);
         ApiError::InvalidRefreshToken
     };
-    let turn = write_turn().await;
-    let mut tx = db.begin().await?;
+    let mut turn = writer.turn().await;
+    let mut tx = turn.begin().await?;
     let session = session_of(&mut tx, claims).await.map_err(|e| match e {
         ApiError::InvalidRefreshToken => invalid(RefreshResult::Invalid),
         other => other, // the database: 503, not the token's fault
@@ -265,7 +267,7 @@ async fn not_rotated(
     }
     tx.commit().await?;
     metrics.refresh(RefreshResult::Grace);
-    drop(turn);
+    turn.end();
     let app = AppClaims::for_user(&user);
     Issued::mint(tokens, user, session, app, now)
 }
@@ -275,15 +277,15 @@ async fn not_rotated(
 /// ends it as theft and answers `invalid_refresh_token`; a dead session ends nothing
 /// (`Ok(false)`).
 pub async fn end_session_with_refresh_token(
-    db: &Pool,
+    writer: &Writer,
     settings: &Settings,
     metrics: &Metrics,
     claims: &RefreshClaims,
     client: &ClientInfo,
     now: i64,
 ) -> Result<bool, ApiError> {
-    let turn = write_turn().await;
-    let mut tx = db.begin().await?;
+    let mut turn = writer.turn().await;
+    let mut tx = turn.begin().await?;
     let Ok(session) = session_of(&mut tx, claims).await else {
         return Ok(false);
     };
@@ -306,7 +308,7 @@ pub async fn end_session_with_refresh_token(
         Presented::Dead => false,
     };
     tx.commit().await?;
-    drop(turn);
+    turn.end();
     if ended {
         metrics.revoked(RevokeReason::SignOut, 1);
     }

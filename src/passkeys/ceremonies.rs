@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::clock::new_id;
-use crate::db::{write_turn, Pool};
+use crate::db::{Pool, Writer};
 use crate::error::{ApiError, ApiResult};
 
 pub use crate::config::passkeys::CEREMONY_TTL;
@@ -72,14 +72,14 @@ pub async fn save<S: Serialize>(
 /// already answered or expired. Deleting first makes the answer single-use even when two
 /// instances race with the same challenge: one of them deletes the row.
 pub async fn take<S: DeserializeOwned>(
-    db: &Pool,
+    writer: &Writer,
     id: &str,
     kind: CeremonyKind,
     now: i64,
 ) -> ApiResult<Option<Taken<S>>> {
     // RETURNING with fetch_optional may not commit on SQLite outside a transaction (sqlx #2099).
-    let turn = write_turn().await;
-    let mut tx = db.begin().await?;
+    let mut turn = writer.turn().await;
+    let mut tx = turn.begin().await?;
     let row: Option<(Option<i64>, String, i64)> = sqlx::query_as(
         "DELETE FROM passkey_ceremonies WHERE id = $1 AND kind = $2 \
          RETURNING user_id, state, expires_at",
@@ -89,7 +89,7 @@ pub async fn take<S: DeserializeOwned>(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    drop(turn);
+    turn.end();
     let Some((user_id, state, expires_at)) = row else {
         return Ok(None);
     };

@@ -117,7 +117,7 @@ impl Passkeys<'_> {
         };
         let kind = CeremonyKind::Register;
         let taken =
-            ceremonies::take::<PasskeyRegistration>(auth.db, challenge_id, kind, self.now())
+            ceremonies::take::<PasskeyRegistration>(auth.writer, challenge_id, kind, self.now())
                 .await?
                 .filter(|taken| taken.user_id == Some(user.id))
                 .ok_or(ApiError::InvalidPasskeyRegistration)?;
@@ -226,10 +226,14 @@ impl Passkeys<'_> {
         let auth = self.auth;
         auth.limits.passkey_attempt(auth.db, client).await?;
         let kind = CeremonyKind::SignIn;
-        let taken =
-            ceremonies::take::<DiscoverableAuthentication>(auth.db, challenge_id, kind, self.now())
-                .await?
-                .ok_or(ApiError::InvalidPasskey)?;
+        let taken = ceremonies::take::<DiscoverableAuthentication>(
+            auth.writer,
+            challenge_id,
+            kind,
+            self.now(),
+        )
+        .await?
+        .ok_or(ApiError::InvalidPasskey)?;
         let rp = self.relying_party()?;
         let (handle, raw_id) = rp
             .identify_discoverable_authentication(credential)
@@ -344,10 +348,15 @@ impl Passkeys<'_> {
     ) -> ApiResult<()> {
         let db = self.auth.db;
         let kind = CeremonyKind::SecondStep;
-        let taken = ceremonies::take::<PasskeyAuthentication>(db, challenge_id, kind, self.now())
-            .await?
-            .filter(|taken| taken.user_id == Some(user.id))
-            .ok_or(ApiError::InvalidPasskey)?;
+        let taken = ceremonies::take::<PasskeyAuthentication>(
+            self.auth.writer,
+            challenge_id,
+            kind,
+            self.now(),
+        )
+        .await?
+        .filter(|taken| taken.user_id == Some(user.id))
+        .ok_or(ApiError::InvalidPasskey)?;
         let row = credentials::find_by_credential(db, credential.get_credential_id())
             .await?
             .filter(|row| row.user_id == user.id)

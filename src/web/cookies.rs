@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::{ContentType, Cookie, Header, SameSite};
+use rocket::http::{ContentType, Cookie, SameSite};
 use rocket::request::Request;
 use rocket::time::{Duration, OffsetDateTime};
 use rocket::Response;
@@ -222,9 +222,6 @@ impl Fairing for CookieFairing {
                 .secure(secure)
                 .build();
             res.adjoin_header(csrf);
-        }
-        if !req.uri().path().starts_with("/static/") && !res.headers().contains("Cache-Control") {
-            res.set_header(Header::new("Cache-Control", "no-store"));
         }
     }
 }

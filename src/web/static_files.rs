@@ -1,8 +1,8 @@
 //! `/static/…`: the stylesheet, icons and scripts. Embedded files are answered by a route of
 //! their own, as Rocket's `FileServer` answers a folder (which serves an operator's
 //! `static_dir`): the content type from the extension, a folder's `index.html`, no dotfile, no
-//! way out of the folder, no caching headers (and, as for every `/static/` answer, the cookie
-//! fairing adds no `Cache-Control` either).
+//! way out of the folder, no caching headers (and, as for every `/static/` answer, the security
+//! headers add no `Cache-Control` either).
 
 use std::borrow::Cow;
 use std::path::PathBuf;

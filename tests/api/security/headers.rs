@@ -1,6 +1,7 @@
 //! The security headers on pages and API answers (CSP, framing, sniffing, referrer, HSTS).
 
 use crate::common::*;
+use rocket::http::Status;
 
 #[rocket::async_test]
 async fn pages_and_api_answers_carry_the_security_headers() {
@@ -44,4 +45,22 @@ async fn pages_and_api_answers_carry_the_security_headers() {
         .headers()
         .get_one("Strict-Transport-Security")
         .is_some_and(|v| v.starts_with("max-age=")));
+}
+
+#[rocket::async_test]
+async fn a_route_that_sets_one_of_these_headers_keeps_its_own_value() {
+    let app = app().await;
+    let jwks = app.client.get("/.well-known/jwks.json").dispatch().await;
+    let cache: Vec<_> = jwks.headers().get("Cache-Control").collect();
+    assert_eq!(cache, ["public, max-age=300"]);
+    assert_eq!(jwks.headers().get_one("X-Frame-Options"), Some("DENY"));
+    let me = app.client.get("/api/auth/me").dispatch().await;
+    assert_eq!(me.headers().get_one("Cache-Control"), Some("no-store"));
+    let stylesheet = app.client.get("/static/app.css").dispatch().await;
+    assert_eq!(stylesheet.status(), Status::Ok);
+    assert_eq!(stylesheet.headers().get_one("Cache-Control"), None);
+    assert_eq!(
+        stylesheet.headers().get_one("X-Content-Type-Options"),
+        Some("nosniff")
+    );
 }
