@@ -251,7 +251,6 @@ impl WriteTurn<'_> {
         }
         #[cfg(feature = "postgres")]
         {
-            let _ = self.pool;
             Ok(None)
         }
     }

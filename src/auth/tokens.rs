@@ -33,6 +33,8 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    pub const ALL: [TokenKind; 3] = [TokenKind::Access, TokenKind::Refresh, TokenKind::MfaTicket];
+
     /// The `typ` claim.
     pub fn claim(self) -> &'static str {
         match self {
@@ -195,7 +197,7 @@ impl Tokens {
         }
         let mut signed_headers = Vec::new();
         for (index, key) in keys.verifying().iter().enumerate() {
-            for kind in [TokenKind::Access, TokenKind::Refresh, TokenKind::MfaTicket] {
+            for kind in TokenKind::ALL {
                 let header = KeySet::header_for(key.algorithm, &key.kid, kind.header());
                 let json = serde_json::to_vec(&header).expect("a header serializes");
                 signed_headers.push((URL_SAFE_NO_PAD.encode(json), kind, index));
@@ -517,14 +519,13 @@ mod tests {
         let (old, new) = ("o".repeat(32), "n".repeat(32));
         let before = tokens_with(&old, &[]);
         let after = tokens_with(&new, &[&old]);
-        let kinds = [TokenKind::Access, TokenKind::Refresh, TokenKind::MfaTicket];
         for (signer, kid) in [
             (&before, before.keys.signing_kid()),
             (&after, after.keys.signing_kid()),
         ] {
-            for kind in kinds {
+            for kind in TokenKind::ALL {
                 let token = signer.sign(kind, &refresh(now())).unwrap();
-                for other in kinds {
+                for other in TokenKind::ALL {
                     let found = after
                         .key_by_signed_header(&token, other)
                         .map(|k| k.kid.as_str());
